@@ -1,0 +1,73 @@
+# 人才直达车助手 — every command a newcomer needs. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Rasa 3.6.21 supports only Python < 3.11; every machine of ours has 3.10.13 under pyenv.
+PYTHON_VERSION := 3.10.13
+PYTHON_BASE ?= $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/$(PYTHON_VERSION)/bin/python
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODELS_DIR ?= models
+MODEL := $(MODELS_DIR)/assistant.tar.gz
+
+# A government service calls no outside host: Rasa's telemetry is off in every process we start.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export MODELS_DIR
+
+.PHONY: help venv system-deps train run shell test test-unit test-e2e eval bench lint format validate clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt constraints.txt bot/requirements.txt
+	@test -x "$(PYTHON_BASE)" || { echo "CPython $(PYTHON_VERSION) not found at $(PYTHON_BASE) (Rasa 3.6 needs Python < 3.11); install it with: pyenv install $(PYTHON_VERSION)" >&2; exit 1; }
+	@test -d $(VENV) || "$(PYTHON_BASE)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip 'setuptools<70' wheel
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	@touch $@
+
+venv: $(VENV)/.installed ## set up .venv (Python 3.10.13, pinned packages)
+
+system-deps: ## install the Debian packages the browser tests need (Chromium)
+	@bash scripts/install_system_deps.sh
+
+train: venv ## train the Rasa model if its inputs changed (cached in $(MODELS_DIR)/)
+	$(PY) scripts/train_if_changed.py --out $(MODELS_DIR)
+
+run: train ## start action server, Rasa server and gateway in the foreground (Ctrl-C stops all)
+	@bash scripts/run_services.sh
+
+shell: venv ## chat in the terminal with the running assistant (start `make run` first)
+	@$(PY) scripts/chat.py
+
+validate: venv ## check policy data and Rasa training data
+	$(PY) -m policies validate
+	$(RASA) data validate --fail-on-warnings
+
+lint: venv ## ruff lint
+	$(PY) -m ruff check .
+
+format: venv ## ruff format + autofix
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+test-unit: venv ## fast tests: policies, nlu components, actions, gateway (no trained model)
+	$(PY) -m pytest -m "not e2e" -q
+
+test-e2e: train system-deps ## tests against the real trained assistant (services started by the tests)
+	$(RASA) test core --stories tests/stories --model $(MODEL) --fail-on-prediction-errors --out var/results/core
+	$(PY) -m pytest -m e2e -q
+
+test: lint validate test-unit test-e2e ## everything CI runs
+
+eval: train ## NLU quality on the held-out splits (intent accuracy, entity F1), Chinese and English
+	$(PY) scripts/nlu_eval.py --model $(MODEL)
+
+bench: train ## benchmarks: policy engine, per-turn latency, training time
+	$(PY) benchmarks/bench_policies.py
+	$(PY) benchmarks/bench_turns.py --model $(MODEL)
+
+clean: ## remove runtime artefacts (models, databases, logs) — keeps .venv
+	rm -rf $(MODELS_DIR) var results .rasa
