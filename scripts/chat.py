@@ -10,13 +10,15 @@ import argparse
 import json
 import os
 import sys
-import uuid
 import urllib.error
 import urllib.request
+import uuid
 
 
 def send(url: str, sender: str, text: str, language: str) -> list[dict]:
-    body = json.dumps({"sender": sender, "message": text, "metadata": {"channel": "shell", "language": language}})
+    body = json.dumps(
+        {"sender": sender, "message": text, "metadata": {"channel": "shell", "language": language}}
+    )
     request = urllib.request.Request(
         f"{url}/webhooks/rest/webhook", data=body.encode(), headers={"Content-Type": "application/json"}
     )
@@ -62,7 +64,10 @@ def main() -> int:
         try:
             buttons = show(send(args.url, sender, text, args.language))
         except (urllib.error.URLError, OSError) as error:
-            print(f"(cannot reach the assistant at {args.url}: {error}; is `make run` running?)", file=sys.stderr)
+            print(
+                f"(cannot reach the assistant at {args.url}: {error}; is `make run` running?)",
+                file=sys.stderr,
+            )
 
 
 if __name__ == "__main__":

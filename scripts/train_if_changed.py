@@ -18,7 +18,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Everything the trained model depends on (paths relative to the repo root).
-TRAINING_INPUTS = ["config.yml", "domain.yml", "domain", "data", "nlu", "policies/vocabulary.yml", "constraints.txt"]
+TRAINING_INPUTS = [
+    "config.yml",
+    "domain.yml",
+    "domain",
+    "data",
+    "nlu",
+    "policies/vocabulary.yml",
+    "constraints.txt",
+]
 MODEL_NAME = "assistant"
 
 
@@ -30,7 +38,9 @@ def input_files() -> list[Path]:
             files.append(path)
         elif path.is_dir():
             files.extend(
-                p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+                p
+                for p in path.rglob("*")
+                if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
             )
     return sorted(files)
 

@@ -1,0 +1,137 @@
+"""Measure NLU quality of the trained model on the held-out splits (never trained on).
+
+For each split (tests/nlu_eval/zh.yml, tests/nlu_eval/en.yml) every example is parsed by the whole
+trained pipeline — exactly what the dialogue sees — and compared with its annotation:
+  - intent accuracy: predicted intent (nlu_fallback counts as wrong) == annotated intent;
+  - entity precision / recall / F1 over (entity type, canonical value) pairs per message,
+    micro-averaged, and per entity type.
+Prints a table and writes var/results/nlu_eval.json. With --check, exits 1 below the quality bar.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+ROOT = Path(__file__).resolve().parent.parent
+SPLITS = {"zh": ROOT / "tests/nlu_eval/zh.yml", "en": ROOT / "tests/nlu_eval/en.yml"}
+QUALITY_BAR = {"intent_accuracy": 0.95, "entity_f1": 0.90}
+
+
+def load_examples(path: Path) -> list[dict]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(path))
+    return [
+        {
+            "text": message.get("text"),
+            "intent": message.get("intent"),
+            "entities": [(e["entity"], str(e["value"])) for e in message.get("entities") or []],
+        }
+        for message in data.intent_examples
+    ]
+
+
+def canonical(value: object) -> str:
+    """Compare 35 and 35.0 and "35" as the same value."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value)
+    try:
+        number = float(text)
+        return str(int(number)) if number.is_integer() else str(number)
+    except ValueError:
+        return text.lower() if text.isascii() else text
+
+
+async def evaluate_split(agent, examples: list[dict]) -> dict:
+    correct = 0
+    true_pos, false_pos, false_neg = Counter(), Counter(), Counter()
+    errors = []
+    for example in examples:
+        parsed = await agent.parse_message(example["text"])
+        predicted_intent = parsed["intent"]["name"]
+        if predicted_intent == example["intent"]:
+            correct += 1
+        else:
+            errors.append(
+                {"text": example["text"], "expected": example["intent"], "predicted": predicted_intent}
+            )
+        gold = Counter((entity, canonical(value)) for entity, value in example["entities"])
+        found = Counter((e["entity"], canonical(e.get("value"))) for e in parsed.get("entities", []))
+        for key in gold | found:
+            hit = min(gold[key], found[key])
+            true_pos[key[0]] += hit
+            false_pos[key[0]] += found[key] - hit
+            false_neg[key[0]] += gold[key] - hit
+    return {
+        "examples": len(examples),
+        "intent_accuracy": correct / len(examples) if examples else 0.0,
+        "entity": f1_table(true_pos, false_pos, false_neg),
+        "intent_errors": errors,
+    }
+
+
+def f1(tp: int, fp: int, fn: int) -> dict:
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    score = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": score, "support": tp + fn}
+
+
+def f1_table(tp: Counter, fp: Counter, fn: Counter) -> dict:
+    types = sorted(set(tp) | set(fp) | set(fn))
+    table = {t: f1(tp[t], fp[t], fn[t]) for t in types}
+    table["micro"] = f1(sum(tp.values()), sum(fp.values()), sum(fn.values()))
+    return table
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=str(ROOT / "models/assistant.tar.gz"))
+    parser.add_argument("--check", action="store_true", help="exit 1 when below the quality bar")
+    args = parser.parse_args()
+
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(args.model)
+    report = {}
+    for language, path in SPLITS.items():
+        if path.exists():
+            report[language] = asyncio.run(evaluate_split(agent, load_examples(path)))
+
+    out = ROOT / "var/results/nlu_eval.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=2))
+
+    failed = False
+    for language, result in report.items():
+        micro = result["entity"]["micro"]
+        print(
+            f"[{language}] {result['examples']} held-out examples: intent accuracy {result['intent_accuracy']:.1%}, "
+            f"entity F1 {micro['f1']:.1%} (P {micro['precision']:.1%}, R {micro['recall']:.1%}, n={micro['support']})"
+        )
+        for entity, scores in result["entity"].items():
+            if entity != "micro":
+                print(f"      {entity:<22} F1 {scores['f1']:.1%}  n={scores['support']}")
+        for error in result["intent_errors"][:15]:
+            print(f"      miss: {error['text']!r}: expected {error['expected']}, got {error['predicted']}")
+        if result["intent_accuracy"] < QUALITY_BAR["intent_accuracy"]:
+            failed = True
+        if language == "zh" and micro["f1"] < QUALITY_BAR["entity_f1"]:
+            failed = True
+    print(f"details: {out.relative_to(ROOT)}")
+    if args.check and failed:
+        print(f"below the quality bar {QUALITY_BAR}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Conversations with the real assistant: the model trained from this repo, the real action server and
+policy engine, over Rasa's REST channel as the gateway uses it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.assistant_client import AssistantClient, texts
+
+pytestmark = pytest.mark.e2e
+
+QINGPU_DOC = "青委〔2020〕88号"
+# A young full-time graduate with an associate senior title, hired in Qingpu: Qingpu's tier E
+# (annex 4: at most 35, full-time bachelor or above, associate senior title or above) -> up to 3000 yuan a month.
+TIER_E_PROFILE = {
+    "district": "青浦",
+    "age": 34,
+    "education": "本科",
+    "full_time": True,
+    "title": "副高级",
+    "honors": [],
+    "annual_salary_wan": 30,
+    "key_industry": False,
+    "former_executive_of": None,
+    "employer_registered_in_district": True,
+    "tax_and_social_insurance_in_district": True,
+    "owns_home_in_district": False,
+    "rents_in_district": True,
+    "spouse_receives_rent_subsidy": False,
+    "newly_recruited": True,
+    "hukou": "外地",
+}
+
+
+@pytest.fixture
+def client(assistant_services):
+    return AssistantClient(assistant_services["rasa_url"], assistant_services["rasa_token"])
+
+
+def test_chinese_question_ends_in_a_personalised_cited_answer(client):
+    replies = client.answer_until_done(
+        "我34岁，全日制本科，副高职称，在青浦上班，租房补贴能拿多少？", TIER_E_PROFILE
+    )
+    answer = texts(replies)
+    assert re.search(r"3[,，]?000", answer), answer
+    assert QINGPU_DOC in answer, answer
+    assert "E" in answer, answer
+
+
+def test_district_switch_re_answers_the_same_topic(client):
+    client.answer_until_done("青浦的租房补贴怎么领？我34岁 全日制本科 副高", TIER_E_PROFILE)
+    profile = dict(TIER_E_PROFILE, district="松江")
+    replies = client.answer_until_done("那松江呢？", profile)
+    assert "松江" in texts(replies), texts(replies)
+
+
+def test_english_question_gets_the_same_computed_answer(assistant_services):
+    client = AssistantClient(assistant_services["rasa_url"], assistant_services["rasa_token"], language="en")
+    replies = client.answer_until_done(
+        "I'm 34, full-time bachelor's, associate senior title, working in Qingpu - what housing support can I get?",
+        TIER_E_PROFILE,
+    )
+    answer = texts(replies)
+    assert re.search(r"3,?000", answer), answer
+    assert QINGPU_DOC in answer, answer
+    assert not re.search(r"[\u4e00-\u9fff]{12,}", answer.replace(QINGPU_DOC, "")), (
+        "a long Chinese-only passage"
+    )
+
+
+def test_request_for_a_human_hands_off_and_pauses(client):
+    replies = client.say("转人工")
+    handoffs = [
+        r["custom"]["handoff"]
+        for r in replies
+        if isinstance(r.get("custom"), dict) and "handoff" in r["custom"]
+    ]
+    assert handoffs, replies
+    assert handoffs[0]["reason"]
+    assert texts(replies), "the person is told a human will answer"
+    assert client.say("青浦租房补贴多少钱") == [], "a paused conversation gets no bot reply"
+    assert client.tracker()["paused"] is True
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["😀😀😀", "补贴" * 2500, "Qingpu 的 rent subsidy 多少钱?", "？？？", "asdfghjkl"],
+    ids=["emoji", "5000-chars", "mixed-scripts", "punctuation", "gibberish"],
+)
+def test_odd_input_gets_a_sensible_reply(client, message):
+    replies = client.say(message)
+    assert texts(replies).strip(), f"no reply to {message[:20]!r}"
