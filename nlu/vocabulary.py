@@ -1,0 +1,131 @@
+"""The vocabulary as the NLU components see it: phrases -> (entity, canonical value).
+
+Pure Python (no rasa, no spaCy) so the tokenizer, the extractor, the normaliser and the tests share
+one reading of policies/vocabulary.yml and nlu/domain_terms.yml.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_VOCABULARY_PATH = "policies/vocabulary.yml"
+DEFAULT_DOMAIN_TERMS_PATH = "nlu/domain_terms.yml"
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+# One-to-one character folding (full-width ASCII -> ASCII, curly quotes -> straight): the text keeps
+# its length, so character offsets found on the folded text are offsets in the original message.
+_FOLD_TABLE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FOLD_TABLE.update({0x3000: 0x20, 0x2019: 0x27, 0x2018: 0x27, 0x201C: 0x22, 0x201D: 0x22, 0x3002: 0x3002})
+
+
+def fold_text(text: str) -> str:
+    """Full-width ASCII to half-width and curly to straight quotes, lower-cased, same length."""
+    folded = text.translate(_FOLD_TABLE).lower()
+    # str.lower() can change the length of a few exotic characters (e.g. 'İ'); keep offsets exact.
+    if len(folded) != len(text):
+        folded = "".join(ch.translate(_FOLD_TABLE).lower()[:1] or ch for ch in text)
+    return folded
+
+
+def resolve_path(path: str | Path) -> Path:
+    """A configured path: as given if it exists (relative to cwd), else relative to the repo root."""
+    candidate = Path(path)
+    if candidate.is_absolute() or candidate.exists():
+        return candidate
+    return REPO_ROOT / candidate
+
+
+def files_fingerprint(paths: Iterable[str | Path]) -> str:
+    """A hash of the files' contents, so Rasa retrains a component when its word lists change."""
+    digest = hashlib.sha256()
+    for path in paths:
+        resolved = resolve_path(path)
+        digest.update(str(path).encode())
+        digest.update(resolved.read_bytes() if resolved.exists() else b"<missing>")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One surface form of a canonical value."""
+
+    text: str
+    entity: str
+    value: Any
+
+
+def _load_yaml(path: str | Path) -> dict[str, Any]:
+    with open(resolve_path(path), encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _section_phrases(section_name: str, section: dict[str, Any], skip: set[str]) -> list[Phrase]:
+    entity = section.get("entity")
+    values = section.get("values")
+    if not entity or not isinstance(values, dict):
+        raise ValueError(f"vocabulary section {section_name!r} needs 'entity' and 'values'")
+    phrases = []
+    for canonical, aliases in values.items():
+        surface_forms = [] if str(canonical) in skip or isinstance(canonical, bool) else [str(canonical)]
+        surface_forms += [str(alias) for alias in aliases or []]
+        phrases += [Phrase(form, entity, canonical) for form in surface_forms]
+    return phrases
+
+
+def load_phrases(
+    vocabulary_path: str | Path = DEFAULT_VOCABULARY_PATH,
+    domain_terms_path: str | Path = DEFAULT_DOMAIN_TERMS_PATH,
+) -> list[Phrase]:
+    """Every phrase the vocabulary extractor matches, with its entity and canonical value."""
+    vocabulary = _load_yaml(vocabulary_path)
+    terms = _load_yaml(domain_terms_path)
+    not_alone = terms.get("not_matched_alone") or {}
+    phrases: list[Phrase] = []
+    for name, section in vocabulary.items():
+        skip = set(not_alone.get(section.get("entity", name), []))
+        phrases += _section_phrases(name, section, skip)
+    for name, section in (terms.get("extra_sections") or {}).items():
+        phrases += _section_phrases(name, section, set())
+    return phrases
+
+
+def jieba_words(
+    vocabulary_path: str | Path = DEFAULT_VOCABULARY_PATH,
+    domain_terms_path: str | Path = DEFAULT_DOMAIN_TERMS_PATH,
+) -> list[str]:
+    """Words for jieba's user dictionary: every Chinese phrase of the vocabulary plus the topic words.
+
+    Phrases with spaces are left out: jieba splits on spaces whatever its dictionary says.
+    """
+    terms = _load_yaml(domain_terms_path)
+    words = {phrase.text for phrase in load_phrases(vocabulary_path, domain_terms_path)}
+    words |= {str(term) for term in terms.get("jieba_terms") or []}
+    return sorted(word for word in words if _CJK.search(word) and not re.search(r"\s", word))
+
+
+def numeral_words(domain_terms_path: str | Path = DEFAULT_DOMAIN_TERMS_PATH) -> list[str]:
+    """Words that look like numeral + unit but are ordinary words (十分, 千万)."""
+    return [str(word) for word in _load_yaml(domain_terms_path).get("numeral_words") or []]
+
+
+def canonical_lookup(phrases: Iterable[Phrase]) -> dict[str, dict[str, Any]]:
+    """entity -> {folded surface form -> canonical value}, canonical values included."""
+    lookup: dict[str, dict[str, Any]] = {}
+    for phrase in phrases:
+        table = lookup.setdefault(phrase.entity, {})
+        table.setdefault(fold_text(phrase.text), phrase.value)
+        if not isinstance(phrase.value, bool):
+            table.setdefault(fold_text(str(phrase.value)), phrase.value)
+    return lookup
