@@ -1,0 +1,119 @@
+"""Gateway configuration, read once from environment variables (secrets never live in files)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'gateway.db'}"
+
+
+def _split_urls(value: str) -> tuple[str, ...]:
+    return tuple(url.strip().rstrip("/") for url in value.split(",") if url.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the gateway can be told; ``from_env`` documents the variable behind each field."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str = DEFAULT_DATABASE_URL
+    rasa_urls: tuple[str, ...] = ("http://127.0.0.1:5005",)
+    rasa_token: str | None = None
+    rasa_timeout: float = 30.0
+    rasa_connect_retries: int = 3
+    public_base_url: str | None = None
+    default_language: str = "zh"
+    max_text_chars: int = 1000
+    max_body_bytes: int = 64 * 1024
+    # WeChat official account
+    wechat_app_id: str | None = None
+    wechat_app_secret: str | None = None
+    wechat_token: str | None = None
+    wechat_aes_key: str | None = None
+    wechat_api_base_url: str = "https://api.weixin.qq.com/cgi-bin/"
+    wechat_passive_deadline: float = 4.0
+    wechat_token_store: str = "db"
+    wechat_max_bytes: int = 2000
+    # Telegram
+    telegram_token: str | None = field(default=None, repr=False)
+    telegram_webhook_secret: str | None = field(default=None, repr=False)
+    telegram_mode: str = "webhook"
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        rasa_urls = _split_urls(get("RASA_URLS") or get("RASA_URL") or "http://127.0.0.1:5005")
+        return cls(
+            host=get("BOT_HOST") or "127.0.0.1",
+            port=int(get("BOT_PORT") or 8080),
+            database_url=get("BOT_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            rasa_urls=rasa_urls,
+            rasa_token=get("RASA_TOKEN"),
+            rasa_timeout=float(get("RASA_TIMEOUT") or 30.0),
+            rasa_connect_retries=int(get("RASA_CONNECT_RETRIES") or 3),
+            public_base_url=(get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            default_language=get("BOT_LANGUAGE") or "zh",
+            max_text_chars=int(get("BOT_MAX_TEXT_CHARS") or 1000),
+            wechat_app_id=get("WECHAT_APP_ID"),
+            wechat_app_secret=get("WECHAT_APP_SECRET"),
+            wechat_token=get("WECHAT_TOKEN"),
+            wechat_aes_key=get("WECHAT_ENCODING_AES_KEY"),
+            wechat_api_base_url=get("WECHAT_API_BASE_URL") or "https://api.weixin.qq.com/cgi-bin/",
+            wechat_passive_deadline=float(get("WECHAT_PASSIVE_DEADLINE") or 4.0),
+            wechat_token_store=get("WECHAT_TOKEN_STORE") or "db",
+            telegram_token=get("TELEGRAM_BOT_TOKEN"),
+            telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"),
+            telegram_mode=(get("TELEGRAM_MODE") or "webhook").lower(),
+            telegram_api_base_url=get("TELEGRAM_API_BASE_URL") or "https://api.telegram.org/bot",
+        )
+
+    @property
+    def wechat_enabled(self) -> bool:
+        return bool(self.wechat_token)
+
+    @property
+    def wechat_customer_service_enabled(self) -> bool:
+        return bool(self.wechat_app_id and self.wechat_app_secret)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_token)
+
+    @property
+    def telegram_secret(self) -> str:
+        """The webhook secret; derived from the bot token when not set, so every gateway process agrees."""
+        if self.telegram_webhook_secret:
+            return self.telegram_webhook_secret
+        token = (self.telegram_token or "").encode()
+        return hmac.new(token, b"telegram-webhook-secret", hashlib.sha256).hexdigest()[:48]
+
+    def disabled_channel_notes(self) -> list[str]:
+        """One line per channel that cannot run with the credentials given."""
+        notes = []
+        if not self.wechat_enabled:
+            notes.append(
+                "wechat: disabled (set WECHAT_TOKEN, and WECHAT_ENCODING_AES_KEY/WECHAT_APP_ID for safe mode)"
+            )
+        elif not self.wechat_customer_service_enabled:
+            notes.append(
+                "wechat: customer-service messages disabled (set WECHAT_APP_ID and WECHAT_APP_SECRET); "
+                "slow answers wait for the person's next message"
+            )
+        if not self.telegram_enabled:
+            notes.append("telegram: disabled (set TELEGRAM_BOT_TOKEN)")
+        elif self.telegram_mode == "webhook" and not self.public_base_url:
+            notes.append("telegram: webhook not registered (set PUBLIC_BASE_URL, or TELEGRAM_MODE=polling)")
+        return notes

@@ -1,0 +1,135 @@
+"""Async client for Rasa's REST channel and tracker API, with sticky routing over several Rasa servers.
+
+Rasa 3.6's Redis lock store is not atomic (RasaHQ/rasa#9213): one person's concurrent messages handled
+by two Rasa nodes can lose events. So each sender is routed to a fixed node by consistent hashing;
+adding a node moves only about 1/N of the conversations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import hashlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+
+class RasaUnavailable(Exception):
+    """Rasa could not be reached or did not answer in time; the message stays in the transcript."""
+
+
+class HashRing:
+    """Consistent hashing of sender ids over Rasa URLs (virtual nodes smooth the spread)."""
+
+    def __init__(self, nodes: Sequence[str], replicas: int = 64) -> None:
+        if not nodes:
+            raise ValueError("at least one Rasa URL is needed")
+        self.nodes = list(dict.fromkeys(nodes))
+        self._ring: list[tuple[int, str]] = sorted(
+            (self._hash(f"{node}#{i}"), node) for node in self.nodes for i in range(replicas)
+        )
+        self._keys = [h for h, _ in self._ring]
+
+    @staticmethod
+    def _hash(value: str) -> int:
+        return int.from_bytes(hashlib.sha1(value.encode("utf-8")).digest()[:8], "big")
+
+    def node_for(self, key: str) -> str:
+        return self.nodes_for(key)[0]
+
+    def nodes_for(self, key: str) -> list[str]:
+        """The node owning ``key`` first, then the others in ring order (fail-over order)."""
+        start = bisect.bisect(self._keys, self._hash(key)) % len(self._ring)
+        ordered: list[str] = []
+        for offset in range(len(self._ring)):
+            node = self._ring[(start + offset) % len(self._ring)][1]
+            if node not in ordered:
+                ordered.append(node)
+                if len(ordered) == len(self.nodes):
+                    break
+        return ordered
+
+
+class RasaClient:
+    """Talks to Rasa over HTTP only: ``POST /webhooks/rest/webhook`` and the tracker events API."""
+
+    def __init__(
+        self,
+        urls: Sequence[str],
+        *,
+        token: str | None = None,
+        timeout: float = 30.0,
+        connect_retries: int = 3,
+        retry_backoff: float = 0.2,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.ring = HashRing([u.rstrip("/") for u in urls])
+        self.token = token
+        self.connect_retries = connect_retries
+        self.retry_backoff = retry_backoff
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _post(
+        self, sender: str, path: str, body: Any, params: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """POST to the sender's node; retry on connection errors only (a read timeout may mean Rasa
+        already handled the message, and sending it twice would duplicate the turn)."""
+        last_error: Exception | None = None
+        nodes = self.ring.nodes_for(sender)
+        for node_index, node in enumerate(nodes):
+            for attempt in range(self.connect_retries):
+                try:
+                    return await self._http.post(f"{node}{path}", json=body, params=params)
+                except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+                    last_error = error
+                    log.warning("rasa %s unreachable (attempt %d): %s", node, attempt + 1, error)
+                    await asyncio.sleep(self.retry_backoff * (2**attempt))
+                except httpx.HTTPError as error:
+                    raise RasaUnavailable(f"{type(error).__name__} from {node}") from error
+            # The owner is down: no turn can be running there, so the next node is safe to use.
+            if node_index + 1 < len(nodes):
+                log.warning("rasa %s down; failing over for this message", node)
+        raise RasaUnavailable(f"no Rasa server reachable: {last_error}")
+
+    async def send(
+        self, sender: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Forward one message; returns Rasa's replies (REST channel output)."""
+        body = {"sender": sender, "message": text, "metadata": metadata or {}}
+        response = await self._post(sender, "/webhooks/rest/webhook", body)
+        if response.status_code != 200:
+            raise RasaUnavailable(f"rasa answered HTTP {response.status_code}")
+        try:
+            replies = response.json()
+        except ValueError as error:
+            raise RasaUnavailable("rasa answered with something that is not JSON") from error
+        if not isinstance(replies, list):
+            raise RasaUnavailable("rasa answered with an unexpected shape")
+        return replies
+
+    async def append_event(self, sender: str, event: dict[str, Any]) -> None:
+        """Append a tracker event (``{"event": "resume"}`` ends a pause) through Rasa's HTTP API."""
+        params = {"token": self.token} if self.token else None
+        path = f"/conversations/{quote(sender, safe='')}/tracker/events"
+        response = await self._post(sender, path, event, params=params)
+        if response.status_code >= 300:
+            raise RasaUnavailable(f"tracker event refused: HTTP {response.status_code}")
+
+    async def resume(self, sender: str) -> None:
+        await self.append_event(sender, {"event": "resume"})
+
+    async def pause(self, sender: str) -> None:
+        await self.append_event(sender, {"event": "pause"})

@@ -1,0 +1,291 @@
+"""The channel-independent middle: store, forward to Rasa, apply handoff, deliver, publish.
+
+Adapters turn a channel's protocol into an ``InboundMessage`` and call ``Router.handle``; replies go out
+through the ``SenderRegistry`` (one ``OutboundSender`` per channel), which the staff console (issue 5)
+also uses to send an officer's words to a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol
+
+from .events import EventBus
+from .models import Delivery, InboundMessage, Reply, Turn, split_conversation_id
+from .rasa_client import RasaClient, RasaUnavailable
+from .store import Store
+from .texts import text as say
+from .textutil import neutralise, parse_rasa_replies
+
+log = logging.getLogger(__name__)
+
+Deliver = Callable[[Turn], Awaitable[None]]
+
+
+class OutboundSender(Protocol):
+    """Sends replies to one person on one channel and records each message it sent (or kept)."""
+
+    channel: str
+
+    async def send(
+        self, user_id: str, replies: list[Reply], *, reply_to: int | None = None, author: str = "bot"
+    ) -> list[Delivery]: ...
+
+
+class SenderRegistry:
+    def __init__(self) -> None:
+        self._senders: dict[str, OutboundSender] = {}
+
+    def register(self, sender: OutboundSender) -> None:
+        self._senders[sender.channel] = sender
+
+    def get(self, channel: str) -> OutboundSender:
+        try:
+            return self._senders[channel]
+        except KeyError:
+            raise LookupError(f"no outbound sender for channel {channel!r}") from None
+
+    def channels(self) -> list[str]:
+        return sorted(self._senders)
+
+
+class HandoffHook(Protocol):
+    """Where staff handoff plugs in (issue 5 replaces ``HandoffDesk`` with its case manager)."""
+
+    async def is_open(self, conversation_id: str) -> bool: ...
+
+    async def on_handoff(
+        self, message: InboundMessage, payload: dict[str, Any], language: str
+    ) -> list[Reply]: ...
+
+
+class ConversationLocks:
+    """One asyncio.Lock per conversation: one person's messages are handled strictly in arrival order
+    (asyncio locks wake waiters first-in first-out)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class Router:
+    def __init__(
+        self,
+        store: Store,
+        rasa: RasaClient,
+        bus: EventBus,
+        senders: SenderRegistry,
+        *,
+        default_language: str = "zh",
+        max_text_chars: int = 1000,
+    ) -> None:
+        self.store = store
+        self.rasa = rasa
+        self.bus = bus
+        self.senders = senders
+        self.default_language = default_language
+        self.max_text_chars = max_text_chars
+        self.handoff: HandoffHook = HandoffDesk(self)
+        self.locks = ConversationLocks()
+
+    # -- inbound -----------------------------------------------------------------------------------
+    async def record(self, message: InboundMessage) -> int | None:
+        """Store the message first of all; None means the channel re-delivered one we already have."""
+        inbound_id = await self.store.call(self.store.record_inbound, message)
+        if inbound_id is not None:
+            self.bus.publish(
+                message.conversation_id,
+                {
+                    "type": "message",
+                    "direction": "in",
+                    "id": inbound_id,
+                    "kind": message.kind,
+                    "text": message.text,
+                },
+            )
+        return inbound_id
+
+    async def language_of(self, message: InboundMessage) -> str:
+        conversation = await self.store.call(self.store.conversation, message.conversation_id)
+        return (conversation or {}).get("language") or message.language or self.default_language
+
+    async def handle(
+        self,
+        message: InboundMessage,
+        deliver: Deliver | None = None,
+        *,
+        local_replies: list[Reply] | None = None,
+        inbound_id: int | None = None,
+    ) -> Turn:
+        """Record, answer (Rasa, or ``local_replies`` for what the gateway answers itself) and deliver.
+
+        ``deliver`` runs while the conversation is locked, so replies leave in the order messages came.
+        Without it, replies go through the channel's registered sender.
+        """
+        if inbound_id is None:
+            inbound_id = await self.record(message)
+            if inbound_id is None:
+                existing = await self.store.call(
+                    self.store.find_inbound, message.channel, message.external_id
+                )
+                return Turn(
+                    inbound_id=existing["id"] if existing else 0,
+                    conversation_id=message.conversation_id,
+                    duplicate=True,
+                )
+        async with self.locks.hold(message.conversation_id):
+            turn = await self._answer(message, inbound_id, local_replies)
+            await (deliver or self.deliver)(turn)
+        return turn
+
+    async def _answer(
+        self, message: InboundMessage, inbound_id: int, local_replies: list[Reply] | None
+    ) -> Turn:
+        language = await self.language_of(message)
+        turn = Turn(inbound_id=inbound_id, conversation_id=message.conversation_id)
+        if local_replies is not None:
+            turn.replies = local_replies
+            return turn
+        if message.kind == "unsupported":
+            turn.replies = [Reply(say("unsupported", language), author="gateway")]
+            return turn
+        if message.kind == "button":
+            forwarded = message.payload or ""
+        else:
+            forwarded = neutralise(message.text or "")
+            if len(forwarded) > self.max_text_chars:
+                turn.replies = [Reply(say("too_long", language, limit=self.max_text_chars), author="gateway")]
+                return turn
+        if not forwarded:
+            return turn
+        was_open = await self.handoff.is_open(message.conversation_id)
+        metadata = {"channel": message.channel, "language": language}
+        started = time.perf_counter()
+        try:
+            raw = await self.rasa.send(message.conversation_id, forwarded, metadata)
+        except RasaUnavailable as error:
+            log.warning("rasa unavailable for %s: %s", message.channel, error)
+            await self.store.call(self.store.set_status, inbound_id, "rasa_unavailable")
+            turn.rasa_ok = False
+            if not was_open:
+                turn.replies = [Reply(say("rasa_down", language), author="gateway")]
+            return turn
+        log.debug("rasa answered in %.3fs", time.perf_counter() - started)
+        await self.store.call(self.store.set_status, inbound_id, "forwarded")
+        replies = parse_rasa_replies(raw)
+        handoff_replies: list[Reply] = []
+        for reply in replies:
+            if reply.custom and isinstance(reply.custom.get("handoff"), dict):
+                handoff_replies += await self.handoff.on_handoff(message, reply.custom["handoff"], language)
+        bot_replies = [r for r in replies if not (r.custom and "handoff" in r.custom)]
+        if was_open or handoff_replies:
+            # Staff have the conversation: keep what the assistant said in the transcript, send nothing.
+            for reply in bot_replies:
+                await self.store.call(
+                    self.store.record_outbound,
+                    message.conversation_id,
+                    reply.text,
+                    status="suppressed",
+                    data=reply.as_dict(),
+                    reply_to=inbound_id,
+                )
+            turn.suppressed = True
+            turn.replies = handoff_replies
+        else:
+            turn.replies = bot_replies
+        return turn
+
+    # -- outbound ----------------------------------------------------------------------------------
+    async def deliver(self, turn: Turn) -> None:
+        if not turn.replies:
+            return
+        channel, user_id = split_conversation_id(turn.conversation_id)
+        await self.send(turn.conversation_id, turn.replies, reply_to=turn.inbound_id)
+
+    async def send(
+        self,
+        conversation_id: str,
+        replies: list[Reply],
+        *,
+        reply_to: int | None = None,
+        author: str | None = None,
+    ) -> list[Delivery]:
+        """Send replies to a person through their channel's sender; used for bot turns and by the console."""
+        channel, user_id = split_conversation_id(conversation_id)
+        if author:
+            for reply in replies:
+                reply.author = author
+        deliveries = await self.senders.get(channel).send(
+            user_id, replies, reply_to=reply_to, author=author or (replies[0].author if replies else "bot")
+        )
+        self.published_outbound(conversation_id, deliveries)
+        return deliveries
+
+    def published_outbound(self, conversation_id: str, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            self.bus.publish(
+                conversation_id,
+                {"type": "message", "direction": "out", "id": delivery.message_id, "status": delivery.status},
+            )
+
+
+class HandoffDesk:
+    """Default handoff hook: one row per handoff, a notice to the person, silence from the bot while open.
+
+    Issue 5 swaps this for its case manager (``router.handoff = CaseDesk(...)``) with the same methods.
+    """
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+
+    async def is_open(self, conversation_id: str) -> bool:
+        store = self.router.store
+        return await store.call(store.handoff_open, conversation_id)
+
+    async def on_handoff(
+        self, message: InboundMessage, payload: dict[str, Any], language: str
+    ) -> list[Reply]:
+        store = self.router.store
+        handoff_id, opened = await store.call(
+            store.open_handoff,
+            message.conversation_id,
+            str(payload.get("reason") or "")[:200] or None,
+            payload,
+        )
+        if not opened:
+            return []
+        self.router.bus.publish(message.conversation_id, {"type": "handoff_opened", "handoff_id": handoff_id})
+        return [Reply(say("handoff_notice", payload.get("language") or language), author="gateway")]
+
+    async def close(self, conversation_id: str, closed_by: str = "staff") -> bool:
+        """Close the open handoff, resume the assistant in Rasa and tell the person."""
+        store = self.router.store
+        closed = await store.call(store.close_handoff, conversation_id, closed_by)
+        if not closed:
+            return False
+        try:
+            await self.router.rasa.resume(conversation_id)
+        except RasaUnavailable as error:
+            log.error("could not resume %s in Rasa: %s", conversation_id.split(":")[0], error)
+        conversation = await store.call(store.conversation, conversation_id)
+        language = (conversation or {}).get("language") or self.router.default_language
+        self.router.bus.publish(conversation_id, {"type": "handoff_closed"})
+        await self.router.send(conversation_id, [Reply(say("handoff_closed", language), author="gateway")])
+        return True

@@ -1,0 +1,368 @@
+"""Telegram adapter (python-telegram-bot 22): webhook behind our own server, or long polling for a
+developer without a public URL.
+
+Handlers are small module-level functions wired up in ``build_application``; the ``TelegramChannel`` object
+they reach through ``context.bot_data`` holds what they share. Different chats run concurrently, one
+chat's updates strictly in order (``PerChatOrder``); a rate limiter keeps under Telegram's flood limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.ext import (
+    Application,
+    BaseRateLimiter,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from .config import Settings
+from .models import Delivery, InboundMessage, Reply
+from .router import ConversationLocks, Router
+from .store import Store
+from .texts import normalise_language
+from .texts import text as say
+from .textutil import split_text
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 4096
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+
+
+# -- concurrency and flood limits -----------------------------------------------------------------
+class PerChatOrder(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; one chat's updates one after another, in order."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self.locks = ConversationLocks()
+
+    async def do_process_update(self, update: object, coroutine: Any) -> None:
+        chat = getattr(update, "effective_chat", None)
+        if chat is None:
+            await coroutine
+            return
+        async with self.locks.hold(str(chat.id)):
+            await coroutine
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to free."""
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.capacity, self.tokens = rate, burst, burst
+        self.updated = time.monotonic()
+        self.lock = asyncio.Lock()
+
+    async def take(self) -> None:
+        async with self.lock:
+            while True:
+                now = time.monotonic()
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                await asyncio.sleep((1 - self.tokens) / self.rate)
+
+
+class FloodLimiter(BaseRateLimiter):
+    """Telegram's published limits: about 30 messages/s overall, 1/s per private chat (short bursts
+    allowed), 20/min per group; a RetryAfter answer is waited out and the request retried."""
+
+    def __init__(self, overall_per_second: float = 30, max_retries: int = 2) -> None:
+        self.overall = TokenBucket(overall_per_second, overall_per_second)
+        self.chats: dict[str, TokenBucket] = {}
+        self.max_retries = max_retries
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to free."""
+
+    def _chat_bucket(self, chat_id: Any) -> TokenBucket:
+        key = str(chat_id)
+        if key not in self.chats:
+            group = key.startswith("-")
+            self.chats[key] = TokenBucket(20 / 60, 3) if group else TokenBucket(1.0, 3)
+        return self.chats[key]
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: Any,
+    ) -> Any:
+        limited = endpoint.startswith("send") or endpoint.startswith("edit")
+        for attempt in range(self.max_retries + 1):
+            if limited:
+                await self.overall.take()
+                if data.get("chat_id") is not None:
+                    await self._chat_bucket(data["chat_id"]).take()
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                if attempt >= self.max_retries:
+                    raise
+                wait = error.retry_after
+                seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+                log.warning("telegram flood control: waiting %.1fs", seconds)
+                await asyncio.sleep(seconds)
+        raise AssertionError("unreachable")
+
+
+# -- outbound ---------------------------------------------------------------------------------------
+class TelegramSender:
+    """Sends each reply as its own message (split at 4096 characters), buttons as an inline keyboard whose
+    callback data names the stored message and the option's index, never the payload itself."""
+
+    channel = "telegram"
+
+    def __init__(self, store: Store, application: Application) -> None:
+        self.store = store
+        self.application = application
+
+    async def send(
+        self, user_id: str, replies: list[Reply], *, reply_to: int | None = None, author: str = "bot"
+    ) -> list[Delivery]:
+        deliveries = []
+        for reply in replies:
+            pieces = split_text(reply.text or reply.image or "", MAX_MESSAGE_CHARS) or (
+                [""] if reply.buttons else []
+            )
+            for index, piece in enumerate(pieces):
+                last = index == len(pieces) - 1
+                buttons = reply.buttons if last else []
+                data = {"buttons": [b.as_dict() for b in buttons]} if buttons else None
+                message_id = await self.store.call(
+                    self.store.record_outbound,
+                    f"telegram:{user_id}",
+                    piece,
+                    status="sending",
+                    author=reply.author or author,
+                    data=data,
+                    reply_to=reply_to,
+                )
+                markup = None
+                if buttons:
+                    markup = InlineKeyboardMarkup(
+                        [
+                            [InlineKeyboardButton(b.title[:64], callback_data=f"b:{message_id}:{i}")]
+                            for i, b in enumerate(buttons)
+                        ]
+                    )
+                status = await self._send(user_id, piece or "…", markup)
+                await self.store.call(self.store.set_status, message_id, status)
+                deliveries.append(Delivery(status, message_id))
+        return deliveries
+
+    async def _send(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None) -> str:
+        try:
+            await self.application.bot.send_message(chat_id=int(chat_id), text=text, reply_markup=markup)
+            return "sent"
+        except Forbidden:
+            log.info("telegram: a person blocked the bot; reply kept in the transcript")
+            return "failed"
+        except TelegramError as error:
+            log.error("telegram: send failed (%s)", type(error).__name__)
+            return "failed"
+
+
+# -- handlers ---------------------------------------------------------------------------------------
+def _channel(context: ContextTypes.DEFAULT_TYPE) -> TelegramChannel:
+    return context.application.bot_data["channel"]
+
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start: welcome and privacy note, in the person's language."""
+    await _channel(context).local_reply(update, ["welcome", "privacy"])
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: how to ask, and how to switch language."""
+    await _channel(context).local_reply(update, ["help"])
+
+
+async def on_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/lang zh|en: answer in that language from now on."""
+    await _channel(context).set_language(update, context.args or [])
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Free text (including unknown /commands, which are neutralised): through the router to Rasa."""
+    await _channel(context).text(update)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An inline-keyboard press: mapped back to the payload the gateway offered."""
+    await _channel(context).button(update)
+
+
+async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Photos, voice, stickers ...: recorded and answered politely."""
+    await _channel(context).unsupported(update)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log handler errors without the update's content (it may hold personal data)."""
+    log.error("telegram handler error: %s", type(context.error).__name__, exc_info=context.error)
+
+
+def build_application(settings: Settings, *, polling: bool) -> Application:
+    builder = (
+        Application.builder()
+        .token(settings.telegram_token)
+        .base_url(settings.telegram_api_base_url)
+        .concurrent_updates(PerChatOrder())
+        .rate_limiter(FloodLimiter())
+    )
+    if not polling:
+        builder = builder.updater(None)
+    application = builder.build()
+    application.add_handler(CommandHandler("start", on_start))
+    application.add_handler(CommandHandler("help", on_help))
+    application.add_handler(CommandHandler("lang", on_lang))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, on_text))
+    application.add_handler(
+        MessageHandler(~filters.TEXT & ~filters.UpdateType.EDITED & ~filters.StatusUpdate.ALL, on_other)
+    )
+    application.add_error_handler(on_error)
+    return application
+
+
+class TelegramChannel:
+    def __init__(self, settings: Settings, router: Router, application: Application) -> None:
+        self.settings = settings
+        self.router = router
+        self.store = router.store
+        self.application = application
+        self.polling = settings.telegram_mode == "polling"
+        self.secret = settings.telegram_secret
+        application.bot_data["channel"] = self
+
+    def routes(self) -> list[Route]:
+        return [Route("/telegram/webhook", self.webhook, methods=["POST"])]
+
+    async def start(self) -> None:
+        await self.application.initialize()
+        await self.application.start()
+        if self.polling:
+            await self.application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        elif self.settings.public_base_url:
+            await self.application.bot.set_webhook(
+                url=f"{self.settings.public_base_url}/telegram/webhook",
+                secret_token=self.secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+
+    async def stop(self) -> None:
+        if self.polling and self.application.updater and self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def webhook(self, request: Request) -> Response:
+        """Telegram's POST: the secret header is checked on every request, then the update is queued."""
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            log.warning("telegram webhook: wrong secret token")
+            return PlainTextResponse("forbidden", status_code=403)
+        body = await request.body()
+        if len(body) > self.settings.max_body_bytes:
+            return PlainTextResponse("too large", status_code=413)
+        try:
+            import json
+
+            update = Update.de_json(json.loads(body), self.application.bot)
+        except Exception:
+            return PlainTextResponse("malformed update", status_code=400)
+        await self.application.update_queue.put(update)
+        return Response(status_code=200)
+
+    # -- what handlers do ------------------------------------------------------------------------------
+    def _inbound(self, update: Update, **fields: Any) -> InboundMessage:
+        user = update.effective_user
+        return InboundMessage(
+            channel="telegram",
+            user_id=str(update.effective_chat.id),
+            language=normalise_language(user.language_code if user else None, self.router.default_language),
+            external_id=f"update:{update.update_id}",
+            **fields,
+        )
+
+    async def local_reply(self, update: Update, keys: list[str]) -> None:
+        inbound = self._inbound(update, kind="event", text=update.effective_message.text)
+        language = await self.router.language_of(inbound)
+        await self.router.handle(
+            inbound, local_replies=[Reply(say(k, language), author="gateway") for k in keys]
+        )
+
+    async def set_language(self, update: Update, args: list[str]) -> None:
+        inbound = self._inbound(update, kind="event", text=update.effective_message.text)
+        choice = args[0].lower() if args else ""
+        if choice not in ("zh", "en"):
+            language = await self.router.language_of(inbound)
+            await self.router.handle(
+                inbound, local_replies=[Reply(say("lang_usage", language), author="gateway")]
+            )
+            return
+        await self.store.call(self.store.set_language, "telegram", inbound.user_id, choice)
+        await self.router.handle(inbound, local_replies=[Reply(say("lang_set", choice), author="gateway")])
+
+    async def text(self, update: Update) -> None:
+        await self.router.handle(self._inbound(update, kind="text", text=update.effective_message.text or ""))
+
+    async def unsupported(self, update: Update) -> None:
+        await self.router.handle(self._inbound(update, kind="unsupported", text="[non-text message]"))
+
+    async def button(self, update: Update) -> None:
+        query = update.callback_query
+        inbound = self._inbound(update, kind="button")
+        chosen = None
+        try:
+            _, message_id, index = (query.data or "").split(":")
+            row = await self.store.call(self.store.message, int(message_id))
+            if row and row["conversation_id"] == inbound.conversation_id and row["direction"] == "out":
+                offered = Store.offered_buttons(row)
+                chosen = offered[int(index)] if 0 <= int(index) < len(offered) else None
+        except ValueError:
+            chosen = None
+        try:
+            await query.answer()
+        except TelegramError:
+            pass  # an expired query id; the press still counts
+        if chosen is None:
+            language = await self.router.language_of(inbound)
+            inbound.kind, inbound.text = "event", query.data
+            await self.router.handle(
+                inbound, local_replies=[Reply(say("stale_button", language), author="gateway")]
+            )
+            return
+        inbound.text, inbound.payload = chosen.title, chosen.payload
+        await self.router.handle(inbound)

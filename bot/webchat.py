@@ -1,0 +1,165 @@
+"""Web chat: a self-contained page at / and a small JSON API behind it.
+
+Buttons are shown as buttons, but the browser only ever sends back (message id, index): the payload is
+looked up server-side among the buttons this conversation was offered, never taken from the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from .models import Delivery, InboundMessage, Reply
+from .router import Router
+from .store import Store
+from .texts import normalise_language
+
+PAGE = Path(__file__).with_name("web") / "webchat.html"
+SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+POLL_SECONDS = 20.0
+
+
+class WebSender:
+    """The web chat's outbound sender: a message is delivered once it is stored; the page fetches it."""
+
+    channel = "web"
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def send(
+        self, user_id: str, replies: list[Reply], *, reply_to: int | None = None, author: str = "bot"
+    ) -> list[Delivery]:
+        deliveries = []
+        for reply in replies:
+            message_id = await self.store.call(
+                self.store.record_outbound,
+                f"web:{user_id}",
+                reply.text,
+                status="sent",
+                author=reply.author or author,
+                data={"buttons": [b.as_dict() for b in reply.buttons], "image": reply.image}
+                if (reply.buttons or reply.image)
+                else None,
+                reply_to=reply_to,
+            )
+            deliveries.append(Delivery("sent", message_id))
+        return deliveries
+
+
+def render_row(row: dict[str, Any]) -> dict[str, Any]:
+    data = row.get("data") or {}
+    return {
+        "id": row["id"],
+        "direction": row["direction"],
+        "author": row["author"],
+        "text": row["text"],
+        "buttons": [{"index": i, "title": b["title"]} for i, b in enumerate(data.get("buttons", []))]
+        if row["direction"] == "out"
+        else [],
+        "image": data.get("image") if row["direction"] == "out" else None,
+    }
+
+
+class WebChat:
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self.store = router.store
+        self._page = PAGE.read_text(encoding="utf-8")
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/", self.page, methods=["GET"]),
+            Route("/api/chat", self.chat, methods=["POST"]),
+            Route("/api/chat/poll", self.poll, methods=["GET"]),
+        ]
+
+    async def page(self, request: Request) -> Response:
+        return HTMLResponse(
+            self._page,
+            headers={
+                "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
+                "Cache-Control": "no-store",
+            },
+        )
+
+    async def chat(self, request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "body must be JSON"}, status_code=400)
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "body must be a JSON object"}, status_code=400)
+        session = body.get("session")
+        if not (isinstance(session, str) and SESSION_RE.match(session)):
+            session = secrets.token_urlsafe(18)
+        language = normalise_language(body.get("language"), self.router.default_language)
+        conversation_id = f"web:{session}"
+        message = InboundMessage(channel="web", user_id=session, language=language)
+        button = body.get("button")
+        if button is not None:
+            chosen = await self._chosen_button(conversation_id, button)
+            if chosen is None:
+                return JSONResponse(
+                    {"error": "that button was not offered in this conversation"}, status_code=400
+                )
+            message.kind, message.text, message.payload = "button", chosen.title, chosen.payload
+        else:
+            text = body.get("text")
+            if not isinstance(text, str) or not text.strip():
+                return JSONResponse({"error": "text is required"}, status_code=400)
+            message.text = text
+        if body.get("language"):
+            await self.store.call(self.store.set_language, "web", session, language)
+        turn = await self.router.handle(message)
+        rows = await self.store.call(
+            self.store.messages, conversation_id, after_id=turn.inbound_id, direction="out"
+        )
+        return JSONResponse(
+            {"session": session, "messages": [render_row(r) for r in rows if r["status"] == "sent"]}
+        )
+
+    async def _chosen_button(self, conversation_id: str, button: Any):
+        if not isinstance(button, dict):
+            return None
+        message_id, index = button.get("message_id"), button.get("index")
+        if not isinstance(message_id, int) or not isinstance(index, int):
+            return None
+        row = await self.store.call(self.store.message, message_id)
+        if not row or row["conversation_id"] != conversation_id or row["direction"] != "out":
+            return None
+        offered = Store.offered_buttons(row)
+        return offered[index] if 0 <= index < len(offered) else None
+
+    async def poll(self, request: Request) -> Response:
+        """Long poll for messages that arrive outside a turn (an officer's reply, a handoff notice)."""
+        session = request.query_params.get("session", "")
+        if not SESSION_RE.match(session):
+            return JSONResponse({"error": "unknown session"}, status_code=400)
+        try:
+            after = int(request.query_params.get("after", "0"))
+            wait = min(float(request.query_params.get("wait", POLL_SECONDS)), POLL_SECONDS)
+        except ValueError:
+            return JSONResponse({"error": "after and wait must be numbers"}, status_code=400)
+        conversation_id = f"web:{session}"
+        with self.router.bus.subscription(conversation_id) as queue:
+            rows = await self.store.call(
+                self.store.messages, conversation_id, after_id=after, direction="out"
+            )
+            if not rows and wait > 0:
+                try:
+                    # Another process may write too: wake on our own events, re-read the database anyway.
+                    await asyncio.wait_for(queue.get(), timeout=wait)
+                except asyncio.TimeoutError:
+                    pass
+                rows = await self.store.call(
+                    self.store.messages, conversation_id, after_id=after, direction="out"
+                )
+        return JSONResponse({"messages": [render_row(r) for r in rows if r["status"] == "sent"]})
