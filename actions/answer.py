@@ -1,0 +1,176 @@
+"""Answers: the engine computes, these actions only choose response names and fill their variables."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.config import settings
+from actions.forms import OVERVIEW_TOPIC
+from actions.handoff import hand_off
+from actions.profile import conversation_language, profile_from_tracker
+from actions.render import amount_text, missing_text, result_variables, tier_text, value_label
+
+logger = logging.getLogger(__name__)
+
+RESPONSE_BY_STATUS = {
+    "eligible": "utter_result_eligible",
+    "referral": "utter_result_referral",
+    "needs_info": "utter_result_needs_info",
+    "ineligible": "utter_result_ineligible",
+}
+# the order results are shown in: what the person can get first
+STATUS_RANK = {"eligible": 0, "referral": 1, "needs_info": 2, "ineligible": 3}
+# what "怎么申请"/"依据是什么" later needs of each shown result
+REMEMBERED_KEYS = ("policy_id", "benefit", "district", "status", "how_to_apply", "source", "topic")
+
+
+def results_to_show(results: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Current results, best first; ineligible ones only when nothing better exists."""
+    current = [r for r in results if r.get("status") in STATUS_RANK]
+    current.sort(key=lambda r: (STATUS_RANK[r["status"]], -(r.get("max_amount") or 0)))
+    hopeful = [r for r in current if r["status"] != "ineligible"]
+    return (hopeful or current)[: settings()["answer"]["max_results"]]
+
+
+def remember(results: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [{key: result.get(key) for key in REMEMBERED_KEYS} for result in results]
+
+
+def overview_items(results: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Eligible results (largest amount first), then those exactly one fact away."""
+    eligible = [r for r in results if r.get("status") == "eligible"]
+    eligible.sort(key=lambda r: -(r.get("max_amount") or 0))
+    one_fact = [
+        r for r in results if r.get("status") == "needs_info" and len(r.get("missing_facts") or []) == 1
+    ]
+    return (eligible + one_fact)[: settings()["answer"]["max_overview_items"]]
+
+
+class ActionAnswerPolicy(Action):
+    """Answers the current topic (or the overview) for the current district and profile."""
+
+    def name(self) -> str:
+        return "action_answer_policy"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        topic, district = tracker.get_slot("topic"), tracker.get_slot("district")
+        if not topic:
+            dispatcher.utter_message(response="utter_ask_topic")
+            return []
+        language = conversation_language(tracker)
+        from policies import evaluate
+
+        try:
+            outcome = evaluate(
+                profile_from_tracker(tracker),
+                topic=None if topic == OVERVIEW_TOPIC else topic,
+                district=district,
+                language=language,
+            )
+        except Exception:
+            logger.exception("policy engine failed for topic %s", topic)
+            dispatcher.utter_message(response="utter_engine_error")
+            return []
+        results = list(outcome.get("results", []))
+        events: list[EventType] = [SlotSet("questions_asked", 0)]
+        if topic == OVERVIEW_TOPIC:
+            shown = self.render_overview(dispatcher, results, district, language)
+        else:
+            shown = self.render_topic(dispatcher, results, district, language)
+        events.append(SlotSet("last_result", remember(shown) or None))
+        personalised = [r for r in shown if r.get("personalised")]
+        if personalised:
+            events.extend(hand_off(dispatcher, tracker, "personalised", personalised[0]))
+        return events
+
+    @staticmethod
+    def render_topic(
+        dispatcher: CollectingDispatcher,
+        results: list[Mapping[str, Any]],
+        district: str | None,
+        language: str,
+    ) -> list[Mapping[str, Any]]:
+        shown = results_to_show(results)
+        if not shown:
+            dispatcher.utter_message(
+                response="utter_no_policy_found", district_label=value_label(district, language)
+            )
+            return []
+        for result in shown:
+            dispatcher.utter_message(
+                response=RESPONSE_BY_STATUS[result["status"]], **result_variables(result, language)
+            )
+        dispatcher.utter_message(response="utter_estimate_disclaimer")
+        return shown
+
+    @staticmethod
+    def render_overview(
+        dispatcher: CollectingDispatcher,
+        results: list[Mapping[str, Any]],
+        district: str | None,
+        language: str,
+    ) -> list[Mapping[str, Any]]:
+        district_label = value_label(district, language)
+        items = overview_items(results)
+        if not items:
+            dispatcher.utter_message(response="utter_overview_empty", district_label=district_label)
+            return []
+        dispatcher.utter_message(response="utter_overview_header", district_label=district_label)
+        for result in items:
+            if result["status"] == "eligible":
+                dispatcher.utter_message(
+                    response="utter_overview_item_eligible",
+                    benefit=result.get("benefit") or result.get("policy_id"),
+                    tier_text=tier_text(result, language),
+                    amount_text=amount_text(result, language),
+                )
+            else:
+                dispatcher.utter_message(
+                    response="utter_overview_item_one_fact",
+                    benefit=result.get("benefit") or result.get("policy_id"),
+                    missing_text=missing_text(result.get("missing_facts") or [], language),
+                )
+        dispatcher.utter_message(response="utter_overview_more")
+        dispatcher.utter_message(response="utter_estimate_disclaimer")
+        return items
+
+
+class _AboutLastAnswer(Action):
+    """Shared by "怎么申请" and "依据是什么": one message per result of the last answer."""
+
+    response = ""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        remembered = tracker.get_slot("last_result") or []
+        if not remembered:
+            dispatcher.utter_message(response="utter_no_last_answer")
+            return []
+        language = conversation_language(tracker)
+        for result in remembered:
+            dispatcher.utter_message(response=self.response, **result_variables(result, language))
+        return []
+
+
+class ActionExplainApplication(_AboutLastAnswer):
+    response = "utter_how_to_apply"
+
+    def name(self) -> str:
+        return "action_explain_application"
+
+
+class ActionExplainBasis(_AboutLastAnswer):
+    response = "utter_policy_basis"
+
+    def name(self) -> str:
+        return "action_explain_basis"

@@ -1,0 +1,204 @@
+"""The dynamic policy form and the validation of every profile answer.
+
+`validate_policy_form` asks policies/ which facts are still missing for the current topic and requests
+only the next, most decisive one. The same validators also run outside the form
+(`action_validate_slot_mappings`), so "不对，我是博士" or "我35岁" is checked wherever it is said.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction, ValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.config import profile_fields, settings
+from actions.profile import conversation_language, normalise_field, profile_from_tracker
+
+logger = logging.getLogger(__name__)
+
+OVERVIEW_TOPIC = "eligibility"
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+# the from_intent "none of these" value of list and enum facts (domain.yml)
+NONE_ANSWERS = {"none", "无"}
+
+Validator = Callable[[Any, CollectingDispatcher, Tracker, DomainDict], dict[str, Any]]
+
+
+def previous_value(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before the latest user message (validators see the new candidate already)."""
+    latest_user = max((i for i, e in enumerate(tracker.events) if e.get("event") == "user"), default=-1)
+    value = None
+    for event in tracker.events[: max(latest_user, 0)]:
+        if event.get("event") == "slot" and event.get("name") == slot:
+            value = event.get("value")
+    return value
+
+
+def _flatten(values: Any) -> list[Any]:
+    if values is None:
+        return []
+    if not isinstance(values, list | tuple):
+        return [values]
+    flat: list[Any] = []
+    for value in values:
+        flat.extend(_flatten(value))
+    return flat
+
+
+def _parse_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    match = NUMBER.search(str(value))
+    return float(match.group()) if match else None
+
+
+def _enum_from_text(value: Any, allowed: list[str]) -> Any:
+    """A canonical value named inside a free-text answer ("我在教育系统" -> 教育); else the text itself."""
+    text = str(value).strip()
+    if text in allowed:
+        return text
+    found = [option for option in allowed if option and option in text]
+    return max(found, key=len) if len(found) >= 1 else text
+
+
+class ProfileValidators:
+    """validate_<field> for every field of policies/profile.yml, resolved on demand."""
+
+    def __getattr__(self, name: str) -> Validator:
+        field = name.removeprefix("validate_")
+        if name.startswith("validate_") and field in profile_fields():
+            return lambda value, dispatcher, tracker, domain: self.validate_profile_field(
+                field, value, dispatcher, tracker
+            )
+        raise AttributeError(name)
+
+    def validate_profile_field(
+        self, field: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        """Canonical value of one answer, or None plus a polite re-ask reason."""
+        from policies import ProfileError
+
+        if value is None:
+            return {field: None}
+        spec = profile_fields()[field]
+        kind = spec.get("type")
+        try:
+            if field == "honors":
+                return {field: self._merge_honors(value, tracker)}
+            if kind in ("int", "number"):
+                number = _parse_number(value)
+                if number is None:
+                    dispatcher.utter_message(response="utter_invalid_number")
+                    return {field: None}
+                if field == "age":
+                    low, high = settings()["form"]["age_range"]
+                    if not low <= number <= high:
+                        dispatcher.utter_message(response="utter_invalid_age")
+                        return {field: None}
+                value = int(number) if kind == "int" or number.is_integer() else number
+            elif kind == "bool" and isinstance(value, str):
+                value = value.strip().lower() in ("true", "yes", "1", "是")
+            elif kind == "enum" and field != "district":
+                allowed = list(spec.get("values") or []) + list(spec.get("extra_values") or [])
+                value = _enum_from_text(value, allowed)
+            return {field: normalise_field(field, value)}
+        except ProfileError as error:
+            logger.info("rejected %s=%r: %s", field, value, error)
+            if field == "district":
+                dispatcher.utter_message(response="utter_invalid_district")
+            elif kind in ("int", "number"):
+                dispatcher.utter_message(response="utter_invalid_number")
+            else:
+                dispatcher.utter_message(response="utter_invalid_choice")
+            return {field: None}
+
+    @staticmethod
+    def _merge_honors(value: Any, tracker: Tracker) -> list[str]:
+        """Honours accumulate across messages; "none of these" keeps the earlier ones (or records none)."""
+        new = [item for item in _flatten(value) if item not in NONE_ANSWERS]
+        earlier = _flatten(previous_value(tracker, "honors"))
+        merged = list(dict.fromkeys(earlier + new))
+        return normalise_field("honors", merged) if merged else []
+
+
+def facts_answered_now(tracker: Tracker) -> list[str]:
+    """Profile facts given in the latest message (the slot candidates at the end of the events)."""
+    return [name for name in tracker.slots_to_validate() if name in profile_fields()]
+
+
+def next_missing_fact(tracker: Tracker) -> str | None:
+    """The most decisive fact policies/ still needs for the topic, or None when it can answer."""
+    topic = tracker.get_slot("topic")
+    if not topic:
+        return None
+    if tracker.get_slot("district") is None:
+        return "district"
+    if topic == OVERVIEW_TOPIC:
+        return None  # the overview uses what is known; it asks nothing beyond the district
+    if (tracker.get_slot("questions_asked") or 0) >= settings()["form"]["max_questions_per_topic"]:
+        return None
+    from policies import evaluate
+
+    try:
+        outcome = evaluate(
+            profile_from_tracker(tracker),
+            topic=topic,
+            district=tracker.get_slot("district"),
+            language=conversation_language(tracker),
+        )
+    except Exception:  # the answer step reports engine failures; the form must not loop on them
+        logger.exception("policy engine failed while choosing the next question")
+        return None
+    for fact in outcome.get("missing_facts", []):
+        if fact in profile_fields() and tracker.get_slot(fact) is None:
+            return fact
+    return None
+
+
+class ValidatePolicyForm(ProfileValidators, FormValidationAction):
+    def name(self) -> str:
+        return "validate_policy_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        # facts just answered stay listed so they get validated; the next missing fact follows
+        required = facts_answered_now(tracker)
+        fact = next_missing_fact(tracker)
+        if fact and fact not in required:
+            required.append(fact)
+        return required
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events = await super().run(dispatcher, tracker, domain)
+        asks = [e for e in events if e.get("name") == "requested_slot" and e.get("value")]
+        if asks:
+            events.append(SlotSet("questions_asked", (tracker.get_slot("questions_asked") or 0) + 1))
+        return events
+
+
+class ValidateSlotMappings(ProfileValidators, ValidationAction):
+    """Validates profile facts extracted outside the form (corrections, volunteered facts)."""
+
+    def name(self) -> str:
+        return "action_validate_slot_mappings"
+
+    def domain_slots(self, domain: DomainDict) -> list[str]:
+        # rasa_sdk leaves out slots with a form-conditioned mapping (yes/no answers); a correction
+        # like "不对，我是全日制" outside the form must be validated all the same
+        return list(profile_fields())
