@@ -1,0 +1,324 @@
+"""Loads and checks the knowledge base: conditions, district files and policy files, all validated at load time.
+
+Layout (see policies/README.md):
+    policies/conditions.yml                  named conditions shared by every district
+    policies/data/<district>/district.yml    the district: documents cited, offices, application routes, notes
+    policies/data/<district>/conditions.yml  optional conditions only this district uses
+    policies/data/<district>/*.yml           policy files, one per document or annex
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from .errors import PolicyDataError
+from .logic import Check, all_of, compile_condition
+from .profile import PACKAGE_DIR, profile_fields
+from .strict_yaml import load_yaml
+
+DATA_DIR = PACKAGE_DIR / "data"
+CONDITIONS_FILE = PACKAGE_DIR / "conditions.yml"
+SCHEMA_FILE = PACKAGE_DIR / "schema.yml"
+DISTRICT_FILE = "district.yml"
+DISTRICT_CONDITIONS_FILE = "conditions.yml"
+
+Text = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Condition:
+    name: str
+    label: Text
+    document: str
+    article: Text
+    check: Check
+
+
+@dataclass(frozen=True)
+class Tier:
+    tier: str
+    label: Text | None
+    condition: Condition | None
+    check: Check
+    max_amount: float | None
+    min_amount: float | None
+    unit: str | None
+    benefit: Text | None
+    article: Text | None
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    district: str
+    topic: str
+    kind: str
+    title: Text
+    document: Mapping[str, Any]
+    part: Text
+    article: Text
+    requires: tuple[Condition, ...]
+    tiers: tuple[Tier, ...]
+    max_amount: float | None
+    min_amount: float | None
+    unit: str | None
+    bands: tuple[Mapping[str, Any], ...]
+    benefit: Text
+    payout: Text | None
+    duration: Text | None
+    duration_months: int | None
+    how_to_apply: Text
+    contact: Text
+    exclusive_group: str | None
+    precedence: int
+    alongside: tuple[Mapping[str, Any], ...]
+    notes: tuple[Text, ...]
+    file: str
+
+
+@dataclass
+class KnowledgeBase:
+    conditions: dict[str, Condition] = field(default_factory=dict)
+    policies: list[Policy] = field(default_factory=list)
+    districts: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def by_id(self, policy_id: str) -> Policy:
+        for policy in self.policies:
+            if policy.id == policy_id:
+                return policy
+        raise KeyError(policy_id)
+
+
+@lru_cache(maxsize=1)
+def _schema() -> dict:
+    return load_yaml(SCHEMA_FILE)
+
+
+def validate_against(kind: str, data: Any, location: str) -> None:
+    """Validate one parsed file against `$defs/<kind>` of schema.yml; the first error names its key path."""
+    schema = {"$ref": f"#/$defs/{kind}", "$defs": _schema()["$defs"]}
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(
+        validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path)))
+    )
+    if errors:
+        error = jsonschema.exceptions.best_match(errors)
+        path = "/".join(str(part) for part in error.absolute_path) or "(top)"
+        raise PolicyDataError(f"{location} at {path}", _short(error))
+
+
+def _short(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        return error.message.replace("Additional properties are not allowed", "unknown key")
+    return error.message if len(error.message) < 300 else error.message[:300] + "…"
+
+
+def _load_conditions(path: Path, raw_by_name: dict[str, tuple[dict, str]]) -> None:
+    data = load_yaml(path)
+    validate_against("conditions_file", data, str(path))
+    for name, entry in data["conditions"].items():
+        if name in raw_by_name:
+            raise PolicyDataError(
+                str(path), f"condition {name!r} is already declared in {raw_by_name[name][1]}"
+            )
+        raw_by_name[name] = (entry, str(path))
+
+
+def _compile_conditions(
+    raw_by_name: dict[str, tuple[dict, str]], documents: Mapping[str, Any]
+) -> dict[str, Condition]:
+    compiled: dict[str, Condition] = {}
+    in_progress: list[str] = []
+
+    def resolve(name: str) -> Check:
+        if name in compiled:
+            return compiled[name].check
+        if name not in raw_by_name:
+            raise PolicyDataError(
+                f"condition {in_progress[-1] if in_progress else '?'}", f"unknown condition {name!r}"
+            )
+        if name in in_progress:
+            raise PolicyDataError(
+                raw_by_name[name][1], f"condition {name!r} refers to itself ({' -> '.join(in_progress)})"
+            )
+        entry, where = raw_by_name[name]
+        if entry["source"]["document"] not in documents:
+            raise PolicyDataError(
+                f"{where} at conditions/{name}", f"unknown document {entry['source']['document']!r}"
+            )
+        in_progress.append(name)
+        check = compile_condition(entry["when"], f"{where} at conditions/{name}", resolve)
+        in_progress.pop()
+        compiled[name] = Condition(
+            name, entry["label"], entry["source"]["document"], entry["source"]["article"], check
+        )
+        return check
+
+    for name in raw_by_name:
+        resolve(name)
+    return compiled
+
+
+def _load_district(folder: Path, known_districts: tuple[str, ...]) -> dict:
+    path = folder / DISTRICT_FILE
+    if not path.exists():
+        raise PolicyDataError(str(folder), f"missing {DISTRICT_FILE}")
+    data = load_yaml(path)
+    validate_against("district_file", data, str(path))
+    if data["district"] not in known_districts:
+        raise PolicyDataError(
+            f"{path} at district",
+            f"{data['district']!r} is not a district of profile.yml/vocabulary.yml ({', '.join(known_districts)})",
+        )
+    return data
+
+
+def _text_ref(value: Any, table: Mapping[str, Text], what: str, where: str) -> Text:
+    if isinstance(value, str):
+        if value not in table:
+            raise PolicyDataError(where, f"unknown {what} {value!r}")
+        return table[value]
+    return value
+
+
+def _build_policy(
+    entry: dict, district: dict, file_data: dict, conditions: dict[str, Condition], where: str
+) -> Policy:
+    def condition(name: str, at: str) -> Condition:
+        if name not in conditions:
+            raise PolicyDataError(at, f"unknown condition {name!r}")
+        return conditions[name]
+
+    requires = tuple(condition(name, f"{where}/requires") for name in entry.get("requires", []))
+    tiers = []
+    for index, tier in enumerate(entry.get("tiers", [])):
+        at = f"{where}/tiers/{index}"
+        named = conditions.get(tier["when"]) if isinstance(tier["when"], str) else None
+        if isinstance(tier["when"], str) and named is None:
+            raise PolicyDataError(at, f"unknown condition {tier['when']!r}")
+        check = (
+            named.check
+            if named
+            else compile_condition(tier["when"], at, lambda n, at=at: condition(n, at).check)
+        )
+        if named is None and "label" not in tier:
+            raise PolicyDataError(at, "a tier with an inline condition needs a label")
+        tiers.append(
+            Tier(
+                tier=tier["tier"],
+                label=tier.get("label") or named.label,
+                condition=named,
+                check=check,
+                max_amount=tier["max_amount"],
+                min_amount=tier.get("min_amount"),
+                unit=tier["unit"],
+                benefit=tier.get("benefit"),
+                article=tier.get("article"),
+            )
+        )
+    document = district["documents"].get(file_data["document"])
+    if document is None:
+        raise PolicyDataError(
+            where, f"unknown document {file_data['document']!r} (declare it in {DISTRICT_FILE})"
+        )
+    notes = tuple(
+        _text_ref(note, district.get("notes", {}), "note", f"{where}/notes")
+        for note in entry.get("notes", [])
+    )
+    return Policy(
+        id=entry["id"],
+        district=district["district"],
+        topic=entry["topic"],
+        kind=entry["kind"],
+        title=entry["title"],
+        document=document,
+        part=file_data["part"],
+        article=entry["article"],
+        requires=requires,
+        tiers=tuple(tiers),
+        max_amount=entry.get("max_amount"),
+        min_amount=entry.get("min_amount"),
+        unit=entry.get("unit"),
+        bands=tuple(entry.get("bands", [])),
+        benefit=entry["benefit"],
+        payout=entry.get("payout"),
+        duration=entry.get("duration"),
+        duration_months=entry.get("duration_months"),
+        how_to_apply=_text_ref(entry["how_to_apply"], district["routes"], "route", f"{where}/how_to_apply"),
+        contact=_text_ref(entry["contact"], district["contacts"], "contact", f"{where}/contact"),
+        exclusive_group=entry.get("exclusive_group"),
+        precedence=entry.get("precedence", 0),
+        alongside=tuple(entry.get("alongside", [])),
+        notes=notes,
+        file=where.split(" at ")[0],
+    )
+
+
+def load_knowledge_base(
+    data_dir: Path | str = DATA_DIR, conditions_file: Path | str = CONDITIONS_FILE
+) -> KnowledgeBase:
+    """Load every file, validate it strictly and compile the conditions. Raises PolicyDataError naming the file."""
+    data_dir, conditions_file = Path(data_dir), Path(conditions_file)
+    known_districts = profile_fields()["district"].values
+    raw_conditions: dict[str, tuple[dict, str]] = {}
+    _load_conditions(conditions_file, raw_conditions)
+    districts: dict[str, dict] = {}
+    policy_files: list[tuple[Path, dict]] = []  # (file, {district, data})
+    for folder in sorted(p for p in data_dir.iterdir() if p.is_dir()):
+        district = _load_district(folder, known_districts)
+        if district["district"] in districts:
+            raise PolicyDataError(str(folder), f"district {district['district']!r} is declared twice")
+        districts[district["district"]] = district
+        if (folder / DISTRICT_CONDITIONS_FILE).exists():
+            _load_conditions(folder / DISTRICT_CONDITIONS_FILE, raw_conditions)
+        for path in sorted(folder.glob("*.yml")):
+            if path.name in (DISTRICT_FILE, DISTRICT_CONDITIONS_FILE):
+                continue
+            data = load_yaml(path)
+            validate_against("policy_file", data, str(path))
+            policy_files.append((path, {"district": district, "data": data}))
+    documents: dict[str, Any] = {}
+    for district in districts.values():
+        for doc_id, document in district["documents"].items():
+            if doc_id in documents:
+                raise PolicyDataError(f"document {doc_id}", "declared by two districts")
+            documents[doc_id] = document
+    conditions = _compile_conditions(raw_conditions, documents)
+    base = KnowledgeBase(conditions=conditions, districts=districts)
+    seen: dict[str, str] = {}
+    for path, bundle in policy_files:
+        for index, entry in enumerate(bundle["data"]["policies"]):
+            where = f"{path} at policies/{index}"
+            if entry["id"] in seen:
+                raise PolicyDataError(where, f"policy id {entry['id']!r} already used in {seen[entry['id']]}")
+            seen[entry["id"]] = str(path)
+            base.policies.append(_build_policy(entry, bundle["district"], bundle["data"], conditions, where))
+    _check_groups(base)
+    return base
+
+
+def _check_groups(base: KnowledgeBase) -> None:
+    groups = {policy.exclusive_group for policy in base.policies if policy.exclusive_group}
+    for policy in base.policies:
+        for rule in policy.alongside:
+            if rule["group"] not in groups:
+                raise PolicyDataError(
+                    policy.file, f"{policy.id}: alongside names unknown group {rule['group']!r}"
+                )
+
+
+def requirement_check(policy: Policy) -> Check:
+    """All of a policy's named requirements as one check."""
+    return all_of([condition.check for condition in policy.requires])
+
+
+@lru_cache(maxsize=1)
+def default_knowledge_base() -> KnowledgeBase:
+    """The shipped knowledge base, loaded once per process."""
+    return load_knowledge_base()
