@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
@@ -144,10 +145,14 @@ class ActionAnswerPolicy(Action):
         return items
 
 
-class _AboutLastAnswer(Action):
-    """Shared by "怎么申请" and "依据是什么": one message per result of the last answer."""
+class _AboutLastAnswer(Action, ABC):
+    """Shared by "怎么申请" and "依据是什么": one message per result of the last answer.
+    Abstract, so the action server does not register it as an action of its own."""
 
     response = ""
+
+    @abstractmethod
+    def name(self) -> str: ...
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -25,8 +25,6 @@ logger = logging.getLogger(__name__)
 
 OVERVIEW_TOPIC = "eligibility"
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-# the from_intent "none of these" value of list and enum facts (domain.yml)
-NONE_ANSWERS = {"none", "无"}
 
 Validator = Callable[[Any, CollectingDispatcher, Tracker, DomainDict], dict[str, Any]]
 
@@ -122,12 +120,12 @@ class ProfileValidators:
             return {field: None}
 
     @staticmethod
-    def _merge_honors(value: Any, tracker: Tracker) -> list[str]:
-        """Honours accumulate across messages; "none of these" keeps the earlier ones (or records none)."""
-        new = [item for item in _flatten(value) if item not in NONE_ANSWERS]
+    def _merge_honors(value: Any, tracker: Tracker) -> list[str] | None:
+        """Honours accumulate across messages (one per message is common). "None of these" (无) stays
+        only when nothing real is known; policies/ drops it beside a real honour."""
         earlier = _flatten(previous_value(tracker, "honors"))
-        merged = list(dict.fromkeys(earlier + new))
-        return normalise_field("honors", merged) if merged else []
+        merged = list(dict.fromkeys(earlier + _flatten(value)))
+        return normalise_field("honors", merged) or None
 
 
 def facts_answered_now(tracker: Tracker) -> list[str]:

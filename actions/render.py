@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from actions.config import label, labels
+from actions.config import label, labels, profile_fields
 
 
 def fragment(language: str, name: str, **values: Any) -> str:
@@ -29,17 +29,32 @@ def format_number(number: Any, language: str) -> str:
     return str(number)
 
 
+def format_money(amount: float, language: str) -> str:
+    """4000 -> 4000元 / CNY 4,000; whole ten-thousands in Chinese as 万元 (500万元)."""
+    if language == "zh" and amount >= 10000 and amount % 10000 == 0:
+        return fragment(language, "wan_yuan", amount=format_number(amount / 10000, language))
+    return fragment(language, "yuan", amount=format_number(amount, language))
+
+
 def amount_text(result: Mapping[str, Any], language: str) -> str:
-    """ "金额：最高4000元/月" / "Amount: up to 4,000 CNY per month", or "" when there is no amount."""
-    amount, unit = result.get("max_amount"), result.get("unit")
-    unit_text = label("units", language, str(unit)) if unit else ""
-    if amount is None:
-        return fragment(language, "amount_no_number", unit=unit_text) if unit_text else ""
-    return fragment(language, "amount", amount=format_number(amount, language), unit=unit_text).strip()
+    """ "金额：每月最高4000元" / "Amount: up to CNY 4,000 per month"; the benefit text when no amount."""
+    high, low, unit = result.get("max_amount"), result.get("min_amount"), result.get("unit")
+    templates = labels()["amounts"][language]
+    if high is None or unit not in templates:
+        benefit = result.get("benefit")
+        return templates["benefit_only"].format(benefit=benefit) if benefit else ""
+    if unit.startswith("percent"):
+        high_text, low_text = format_number(high, language), format_number(low, language)
+    else:
+        high_text = format_money(high, language)
+        low_text = format_money(low, language) if low is not None else ""
+    if low is not None and low != high and f"{unit}_range" in templates:
+        return templates[f"{unit}_range"].format(min=low_text, max=high_text)
+    return templates[unit].format(max=high_text)
 
 
 def duration_text(result: Mapping[str, Any], language: str) -> str:
-    """Payout and duration as one tail of the amount line ("，按月发放，期限最长3年")."""
+    """Payout and duration as one tail of the amount line ("，按月发放，最长3年")."""
     text = ""
     if result.get("payout"):
         text += fragment(language, "payout", payout=result["payout"])
@@ -69,7 +84,10 @@ def join_list(items: Iterable[Any], language: str) -> str:
 
 
 def missing_text(facts: Iterable[str], language: str) -> str:
-    return join_list((label("fact_labels", language, fact) for fact in facts), language)
+    """Short names of facts (policies/profile.yml labels): "学历、职称" / "degree, title"."""
+    fields = profile_fields()
+    names = [fields.get(fact, {}).get("label", {}).get(language, fact) for fact in facts]
+    return label("fragments", language, "fact_separator").join(names) or fragment(language, "none")
 
 
 def how_to_apply_text(result: Mapping[str, Any], language: str) -> str:
@@ -80,12 +98,9 @@ def how_to_apply_text(result: Mapping[str, Any], language: str) -> str:
 
 
 def citation(source: Mapping[str, Any] | None, language: str) -> str:
-    """《title》（doc number, date）article — in English with the Chinese title kept beside the gloss."""
+    """《title》（doc number, date）article; in English the official Chinese title, then its gloss."""
     source = dict(source or {})
-    values = {key: source.get(key) or "" for key in ("title", "doc_number", "date", "article")}
-    values["title_zh"] = source.get("title_zh") or ""
-    if language == "en" and values["title_zh"] == values["title"]:
-        values["title_zh"] = ""
+    values = {key: source.get(key) or "" for key in ("title", "title_en", "doc_number", "date", "article")}
     name = "citation" if values["article"] else "citation_no_article"
     return fragment(language, name, **values).strip()
 
@@ -106,5 +121,5 @@ def result_variables(result: Mapping[str, Any], language: str) -> dict[str, str]
 
 
 def known_units() -> set[str]:
-    """Units labels.yml can name (tests check the engine uses no other)."""
-    return set(labels().get("units", {}).get("zh", {}))
+    """Units labels.yml has an amount line for (a test checks the engine uses no other)."""
+    return {unit for unit in labels()["amounts"]["zh"] if not unit.endswith("_range")} - {"benefit_only"}

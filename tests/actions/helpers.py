@@ -1,0 +1,74 @@
+"""Real rasa_sdk Trackers for action tests, built the way the Rasa server sends them."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rasa_sdk import Tracker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@lru_cache(maxsize=1)
+def domain() -> dict[str, Any]:
+    """domain.yml as the action server receives it (a plain dict)."""
+    with (ROOT / "domain.yml").open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def user_event(text: str, intent: str, entities: list[dict] | None = None, **extra: Any) -> dict[str, Any]:
+    parse_data = {
+        "text": text,
+        "intent": {"name": intent, "confidence": extra.pop("confidence", 0.95)},
+        "entities": entities or [],
+        "intent_ranking": extra.pop("intent_ranking", [{"name": intent, "confidence": 0.95}]),
+    }
+    return {"event": "user", "text": text, "parse_data": parse_data, "metadata": extra.pop("metadata", {})}
+
+
+def slot_event(name: str, value: Any) -> dict[str, Any]:
+    return {"event": "slot", "name": name, "value": value}
+
+
+def make_tracker(
+    slots: dict[str, Any] | None = None,
+    *,
+    text: str = "",
+    intent: str = "inform",
+    entities: list[dict] | None = None,
+    events: list[dict] | None = None,
+    trailing_slots: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    intent_ranking: list[dict] | None = None,
+    active_loop: str | None = None,
+) -> Tracker:
+    """A tracker whose latest event is the given user message, followed by `trailing_slots` as the
+    slot candidates Rasa appends before it calls a validation action."""
+    all_slots = {name: None for name in domain()["slots"]}
+    all_slots.update(slots or {})
+    all_slots.update(trailing_slots or {})
+    message = user_event(
+        text, intent, entities, metadata=metadata or {}, intent_ranking=intent_ranking or [{"name": intent}]
+    )
+    history = list(events or [])
+    history.append(message)
+    history.extend(slot_event(name, value) for name, value in (trailing_slots or {}).items())
+    latest = dict(message["parse_data"], metadata=metadata or {})
+    return Tracker(
+        sender_id="test-user",
+        slots=all_slots,
+        latest_message=latest,
+        events=history,
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name="action_listen",
+    )
+
+
+def responses(dispatcher: Any) -> list[str | None]:
+    """Names of the responses the action asked for, in order (None for custom json)."""
+    return [message.get("response") for message in dispatcher.messages]

@@ -1,0 +1,63 @@
+"""The domain, the profile vocabulary and the actions agree: no slot, question or response missing."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from actions.config import ACTIONS_DIR, profile_fields
+from tests.actions.helpers import domain
+
+RESPONSE_NAME = re.compile(r'response="(utter_\w+)"|response = "(utter_\w+)"|"(utter_\w+)"')
+
+
+def _variations(name: str) -> list[dict]:
+    return domain()["responses"][name]
+
+
+def _response_names_in_actions() -> set[str]:
+    names: set[str] = set()
+    for path in ACTIONS_DIR.glob("*.py"):
+        for match in RESPONSE_NAME.finditer(path.read_text(encoding="utf-8")):
+            names.update(group for group in match.groups() if group)
+    return names
+
+
+@pytest.mark.parametrize("field", sorted(profile_fields()))
+def test_every_profile_field_is_a_slot_the_form_may_ask(field: str) -> None:
+    assert field in domain()["slots"]
+    assert field in domain()["forms"]["policy_form"]["required_slots"]
+    assert f"utter_ask_{field}" in domain()["responses"]
+
+
+def test_every_response_the_actions_use_exists() -> None:
+    used = _response_names_in_actions()
+    assert {"utter_result_eligible", "utter_handoff", "utter_clarify"} <= used
+    missing = used - set(domain()["responses"])
+    assert not missing
+
+
+@pytest.mark.parametrize("name", sorted(domain()["responses"]))
+def test_every_response_has_chinese_default_and_english_variation(name: str) -> None:
+    variations = _variations(name)
+    english = [
+        v for v in variations if v.get("condition") == [{"type": "slot", "name": "language", "value": "en"}]
+    ]
+    default = [v for v in variations if "condition" not in v]
+    assert len(english) == 1 and len(default) == 1
+    assert re.search(
+        r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", default[0]["text"]
+    )  # Chinese words or punctuation
+    # the same placeholders in both languages, so a value never goes missing in one of them
+    assert set(re.findall(r"{(\w+)}", english[0]["text"])) == set(re.findall(r"{(\w+)}", default[0]["text"]))
+    assert len(english[0].get("buttons", [])) == len(default[0].get("buttons", []))
+
+
+def test_every_domain_action_is_implemented() -> None:
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    custom = {name for name in domain()["actions"]}
+    assert custom <= set(executor.actions)
