@@ -24,12 +24,13 @@ RESPONSE_BY_STATUS = {
     "eligible": "utter_result_eligible",
     "referral": "utter_result_referral",
     "needs_info": "utter_result_needs_info",
+    "superseded": "utter_result_superseded",
     "ineligible": "utter_result_ineligible",
 }
 # the order results are shown in: what the person can get first
-STATUS_RANK = {"eligible": 0, "referral": 1, "needs_info": 2, "ineligible": 3}
+STATUS_RANK = {"eligible": 0, "referral": 1, "needs_info": 2, "superseded": 3, "ineligible": 4}
 # what "怎么申请"/"依据是什么" later needs of each shown result
-REMEMBERED_KEYS = ("policy_id", "benefit", "district", "status", "how_to_apply", "source", "topic")
+REMEMBERED_KEYS = ("policy_id", "title", "district", "status", "how_to_apply", "contact", "source", "topic")
 
 
 def results_to_show(results: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -130,14 +131,14 @@ class ActionAnswerPolicy(Action):
             if result["status"] == "eligible":
                 dispatcher.utter_message(
                     response="utter_overview_item_eligible",
-                    benefit=result.get("benefit") or result.get("policy_id"),
+                    title=result.get("title") or result.get("policy_id"),
                     tier_text=tier_text(result, language),
                     amount_text=amount_text(result, language),
                 )
             else:
                 dispatcher.utter_message(
                     response="utter_overview_item_one_fact",
-                    benefit=result.get("benefit") or result.get("policy_id"),
+                    title=result.get("title") or result.get("policy_id"),
                     missing_text=missing_text(result.get("missing_facts") or [], language),
                 )
         dispatcher.utter_message(response="utter_overview_more")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from actions.config import label, labels, profile_fields
+from actions.config import label, labels, profile_fields, settings
 
 
 def fragment(language: str, name: str, **values: Any) -> str:
@@ -107,13 +107,17 @@ def citation(source: Mapping[str, Any] | None, language: str) -> str:
 
 def result_variables(result: Mapping[str, Any], language: str) -> dict[str, str]:
     """All variables the utter_result_* responses use."""
+    max_reasons = settings()["answer"]["max_reasons"]
     return {
-        "benefit": str(result.get("benefit") or result.get("policy_id") or ""),
+        "title": str(result.get("title") or result.get("policy_id") or ""),
+        "benefit": str(result.get("benefit") or ""),
+        "summary": str(result.get("summary") or ""),
+        "contact": str(result.get("contact") or fragment(language, "none")),
         "district_label": value_label(result.get("district"), language),
         "tier_text": tier_text(result, language),
         "amount_text": amount_text(result, language),
         "duration_text": duration_text(result, language),
-        "conditions_text": join_list(result.get("reasons") or [], language),
+        "conditions_text": join_list((result.get("reasons") or [])[:max_reasons], language),
         "missing_text": missing_text(result.get("missing_facts") or [], language),
         "how_to_apply": how_to_apply_text(result, language),
         "citation": citation(result.get("source"), language),

@@ -1,0 +1,162 @@
+"""Answers computed by the real policy engine and rendered through domain responses."""
+
+from __future__ import annotations
+
+import pytest
+from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answer import ActionAnswerPolicy, ActionExplainApplication, ActionExplainBasis
+from actions.render import amount_text, citation, format_money
+from tests.actions.helpers import domain, make_tracker, responses
+
+QINGPU_MASTER = {
+    "district": "青浦",
+    "education": "硕士",
+    "full_time": True,
+    "age": 30,
+    "title": "副高级",
+    "employer_registered_in_district": True,
+    "tax_and_social_insurance_in_district": True,
+    "owns_home_in_district": False,
+    "rents_in_district": True,
+    "spouse_receives_rent_subsidy": False,
+}
+
+
+async def _answer(slots: dict) -> tuple[list[dict], CollectingDispatcher]:
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerPolicy().run(dispatcher, make_tracker(slots), domain())
+    return events, dispatcher
+
+
+def _remembered(events: list[dict]) -> list[dict]:
+    return next(e["value"] for e in events if e.get("name") == "last_result") or []
+
+
+async def test_without_a_topic_the_person_is_asked_for_one() -> None:
+    events, dispatcher = await _answer({"district": "青浦"})
+    assert events == []
+    assert responses(dispatcher) == ["utter_ask_topic"]
+
+
+async def test_a_topic_answer_renders_every_result_and_the_estimate_sentence() -> None:
+    from policies import evaluate
+
+    events, dispatcher = await _answer({**QINGPU_MASTER, "topic": "rent_subsidy"})
+    engine = evaluate(QINGPU_MASTER, topic="rent_subsidy", district="青浦")["results"]
+    names = responses(dispatcher)
+    assert names[-1] == "utter_estimate_disclaimer"
+    assert len(names) - 1 == len(_remembered(events)) >= 1
+    assert all(name.startswith("utter_result_") for name in names[:-1])
+    assert {r["policy_id"] for r in _remembered(events)} <= {r["policy_id"] for r in engine}
+    assert events[0] == SlotSet("questions_asked", 0)
+    first = dispatcher.messages[0]
+    assert first["citation"].startswith("《") and "青委" in first["citation"]
+
+
+async def test_english_gets_the_same_results_with_english_wording() -> None:
+    zh_events, zh = await _answer({**QINGPU_MASTER, "topic": "rent_subsidy"})
+    en_events, en = await _answer({**QINGPU_MASTER, "topic": "rent_subsidy", "language": "en"})
+    assert responses(zh) == responses(en)
+    assert [(r["policy_id"], r["status"]) for r in _remembered(zh_events)] == [
+        (r["policy_id"], r["status"]) for r in _remembered(en_events)
+    ]
+    for zh_message, en_message in zip(zh.messages, en.messages, strict=True):
+        assert zh_message.get("tier_text", "").replace("（", "").replace("档）", "") == en_message.get(
+            "tier_text", ""
+        ).replace(" (class ", "").replace(")", "")
+    amounts = [m["amount_text"] for m in en.messages if m.get("amount_text")]
+    assert amounts and all("CNY" in text for text in amounts if text.startswith("Amount"))
+
+
+async def test_overview_lists_what_the_person_can_get_first() -> None:
+    _, dispatcher = await _answer({**QINGPU_MASTER, "topic": "eligibility"})
+    names = responses(dispatcher)
+    assert names[0] == "utter_overview_header"
+    assert names[-2:] == ["utter_overview_more", "utter_estimate_disclaimer"]
+    items = names[1:-2]
+    assert items and items == sorted(items, key=lambda n: n != "utter_overview_item_eligible")
+
+
+async def test_a_personalised_result_hands_the_case_to_staff() -> None:
+    slots = {
+        **QINGPU_MASTER,
+        "topic": "talent_award",
+        "qingfeng_candidate": True,
+        "years_worked_in_district": 0,
+    }
+    events, dispatcher = await _answer(slots)
+    if not any(r.get("status") == "referral" for r in _remembered(events)):
+        pytest.skip("the knowledge base has no personalised result for this profile")
+    assert events[-1] == ConversationPaused()
+    handoff = [m["custom"]["handoff"] for m in dispatcher.messages if m.get("custom")]
+    assert handoff[0]["reason"] == "personalised" and handoff[0]["result"]["personalised"] is True
+    assert "utter_handoff_personalised" in responses(dispatcher)
+
+
+async def test_an_engine_failure_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    import policies
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("knowledge base unavailable")
+
+    monkeypatch.setattr(policies, "evaluate", broken)
+    events, dispatcher = await _answer({**QINGPU_MASTER, "topic": "rent_subsidy"})
+    assert events == []
+    assert responses(dispatcher) == ["utter_engine_error"]
+
+
+REMEMBERED = [
+    {
+        "policy_id": "qingpu.housing.rent_subsidy",
+        "title": "青浦高层次人才租房补贴",
+        "district": "青浦",
+        "status": "eligible",
+        "how_to_apply": "由用人单位申请",
+        "contact": "青浦区人才服务中心",
+        "source": {
+            "title": "若干意见",
+            "title_en": "Opinions",
+            "doc_number": "青委〔2020〕88号",
+            "date": "2020-06-01",
+            "article": "附件4第一条",
+        },
+    }
+]
+
+
+async def test_how_to_apply_and_basis_are_about_the_last_answer() -> None:
+    for action, response in (
+        (ActionExplainApplication(), "utter_how_to_apply"),
+        (ActionExplainBasis(), "utter_policy_basis"),
+    ):
+        dispatcher = CollectingDispatcher()
+        events = await action.run(dispatcher, make_tracker({"last_result": REMEMBERED}), domain())
+        assert events == []
+        assert responses(dispatcher) == [response]
+        assert dispatcher.messages[0]["citation"] == "《若干意见》（青委〔2020〕88号，2020-06-01）附件4第一条"
+        assert dispatcher.messages[0]["how_to_apply"] == "由用人单位申请"
+
+
+async def test_follow_up_without_an_answer_asks_which_policy() -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionExplainBasis().run(dispatcher, make_tracker({}), domain())
+    assert responses(dispatcher) == ["utter_no_last_answer"]
+
+
+def test_amounts_carry_their_unit_in_each_language() -> None:
+    monthly = {"max_amount": 4000, "min_amount": None, "unit": "yuan_per_month"}
+    assert amount_text(monthly, "zh") == "金额：每月最高4000元"
+    assert amount_text(monthly, "en") == "Amount: up to CNY 4,000 per month"
+    band = {"max_amount": 2000, "min_amount": 1000, "unit": "yuan_per_month"}
+    assert amount_text(band, "en") == "Amount: CNY 1,000 to CNY 2,000 per month"
+    share = {"max_amount": 48, "min_amount": 6, "unit": "percent_of_average_salary"}
+    assert amount_text(share, "zh") == "金额：每年为上年度全市职工平均工资的6%至48%"
+    assert format_money(1000000, "zh") == "100万元" and format_money(1000000, "en") == "CNY 1,000,000"
+    assert amount_text({"max_amount": None, "unit": None, "benefit": "优先入学"}, "zh") == "待遇：优先入学"
+
+
+def test_english_citation_keeps_the_official_chinese_title() -> None:
+    source = REMEMBERED[0]["source"]
+    assert citation(source, "en") == "若干意见 (Opinions), 青委〔2020〕88号, 2020-06-01, 附件4第一条"

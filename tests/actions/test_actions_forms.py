@@ -1,0 +1,172 @@
+"""The dynamic policy form: which fact it asks next, and how answers are checked."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.forms import ValidatePolicyForm, ValidateSlotMappings
+from tests.actions.helpers import domain, make_tracker, responses, slot_event, user_event
+
+
+async def _run_form(tracker) -> tuple[list[dict], CollectingDispatcher]:
+    dispatcher = CollectingDispatcher()
+    events = await ValidatePolicyForm().run(dispatcher, tracker, domain())
+    return events, dispatcher
+
+
+def _requested(events: list[dict]) -> object:
+    asks = [e["value"] for e in events if e.get("name") == "requested_slot"]
+    assert len(asks) == 1
+    return asks[0]
+
+
+async def test_district_is_asked_first_when_unknown() -> None:
+    tracker = make_tracker(
+        {"topic": "rent_subsidy"},
+        text="租房补贴怎么领",
+        intent="ask_rent_subsidy",
+        trailing_slots={"topic": "rent_subsidy"},
+    )
+    events, dispatcher = await _run_form(tracker)
+    assert events == [SlotSet("requested_slot", "district"), SlotSet("questions_asked", 1)]
+    assert dispatcher.messages == []
+
+
+async def test_after_the_district_the_engine_chooses_the_next_fact() -> None:
+    from policies import evaluate
+
+    tracker = make_tracker(
+        {"topic": "rent_subsidy", "questions_asked": 1},
+        text="青浦",
+        trailing_slots={"district": "青浦"},
+    )
+    events, _ = await _run_form(tracker)
+    expected = evaluate({"district": "青浦"}, topic="rent_subsidy", district="青浦")["missing_facts"][0]
+    assert events[0] == SlotSet("district", "青浦")
+    assert _requested(events) == expected
+    assert events[-1] == SlotSet("questions_asked", 2)
+
+
+async def test_the_form_ends_when_the_engine_needs_nothing_more() -> None:
+    known = {
+        "topic": "rent_subsidy",
+        "district": "青浦",
+        "education": "博士",
+        "full_time": True,
+        "age": 33,
+        "title": "副高级",
+        "employer_registered_in_district": True,
+        "tax_and_social_insurance_in_district": True,
+        "owns_home_in_district": False,
+        "rents_in_district": True,
+    }
+    tracker = make_tracker(
+        known, text="没有", intent="deny", trailing_slots={"spouse_receives_rent_subsidy": False}
+    )
+    events, _ = await _run_form(tracker)
+    assert SlotSet("spouse_receives_rent_subsidy", False) in events
+    assert events[-1] == SlotSet("requested_slot", None)
+
+
+async def test_the_question_cap_ends_the_form() -> None:
+    tracker = make_tracker(
+        {"topic": "rent_subsidy", "district": "青浦", "questions_asked": 8},
+        text="是的",
+        intent="affirm",
+        trailing_slots={"employer_registered_in_district": True},
+    )
+    events, _ = await _run_form(tracker)
+    assert events == [SlotSet("employer_registered_in_district", True), SlotSet("requested_slot", None)]
+
+
+async def test_an_age_out_of_range_is_refused_and_asked_again() -> None:
+    tracker = make_tracker(
+        {"topic": "rent_subsidy", "district": "青浦"}, text="我200岁", trailing_slots={"age": 200}
+    )
+    events, dispatcher = await _run_form(tracker)
+    assert events[0] == SlotSet("age", None)
+    assert responses(dispatcher) == ["utter_invalid_age"]
+    assert _requested(events) is not None
+
+
+async def test_a_district_without_policies_is_refused() -> None:
+    tracker = make_tracker({"topic": "hukou"}, text="浦东", trailing_slots={"district": "浦东"})
+    events, dispatcher = await _run_form(tracker)
+    assert events[0] == SlotSet("district", None)
+    assert responses(dispatcher) == ["utter_invalid_district"]
+    assert _requested(events) == "district"
+
+
+async def test_aliases_become_canonical_values() -> None:
+    tracker = make_tracker(
+        {"topic": "hukou", "district": "长宁"}, text="PhD", trailing_slots={"education": "phd"}
+    )
+    events, _ = await _run_form(tracker)
+    assert events[0] == SlotSet("education", "博士")
+
+
+async def test_free_text_answers_to_choice_questions_are_understood() -> None:
+    tracker = make_tracker(
+        {"topic": "medical_service", "district": "青浦"},
+        text="我在医院，做卫生工作",
+        trailing_slots={"sector": "我在医院，做卫生工作"},
+    )
+    events, dispatcher = await _run_form(tracker)
+    assert events[0] == SlotSet("sector", "卫生")
+    tracker = make_tracker(
+        {"topic": "medical_service", "district": "青浦"},
+        text="3年",
+        trailing_slots={"relevant_work_years": "3年"},
+    )
+    events, _ = await _run_form(tracker)
+    assert events[0] == SlotSet("relevant_work_years", 3)
+
+
+async def test_a_non_number_for_a_number_question_is_refused() -> None:
+    tracker = make_tracker(
+        {"topic": "talent_award", "district": "青浦"},
+        text="很多",
+        trailing_slots={"senior_post_years": "很多"},
+    )
+    events, dispatcher = await _run_form(tracker)
+    assert events[0] == SlotSet("senior_post_years", None)
+    assert responses(dispatcher) == ["utter_invalid_number"]
+
+
+async def test_honours_accumulate_across_messages() -> None:
+    earlier = [user_event("我是院士", "inform"), slot_event("honors", ["两院院士"])]
+    tracker = make_tracker(
+        {"topic": "talent_award", "district": "青浦"},
+        text="也入选了国家杰青",
+        events=earlier,
+        trailing_slots={"honors": ["国家杰青"]},
+    )
+    events, _ = await _run_form(tracker)
+    assert events[0] == SlotSet("honors", ["两院院士", "国家杰青"])
+
+
+async def test_none_of_these_honours() -> None:
+    tracker = make_tracker(
+        {"topic": "talent_award", "district": "青浦"},
+        text="都没有",
+        intent="deny",
+        trailing_slots={"honors": "无"},
+    )
+    events, _ = await _run_form(tracker)
+    assert events[0] == SlotSet("honors", ["无"])
+
+
+async def test_corrections_outside_the_form_are_validated_too() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        {"topic": "rent_subsidy", "district": "青浦", "education": "硕士"},
+        text="不对，我是博士，非全日制",
+        intent="deny",
+        trailing_slots={"education": "博士研究生", "full_time": "false", "age": 5},
+    )
+    events = await ValidateSlotMappings().run(dispatcher, tracker, domain())
+    assert SlotSet("education", "博士") in events
+    assert SlotSet("full_time", False) in events
+    assert SlotSet("age", None) in events
+    assert responses(dispatcher) == ["utter_invalid_age"]
