@@ -179,7 +179,6 @@ def apply_combination_rules(judgements: list[Judgement]) -> None:
     for judgement in judgements:
         for rule in judgement.policy.alongside:
             if rule["group"] in best_of_group and judgement.status in ("eligible", "needs_info", "referral"):
-                judgement.reasons.append(("note", rule["note"]))
                 judgement.notes.insert(0, rule["note"])
 
 
