@@ -132,14 +132,19 @@ class Router:
         deliver: Deliver | None = None,
         *,
         local_replies: list[Reply] | None = None,
-        inbound_id: int | None = None,
+        prepare: Callable[[InboundMessage], Awaitable[None]] | None = None,
+        recorded: Callable[[InboundMessage, int], Awaitable[None]] | None = None,
     ) -> Turn:
         """Record, answer (Rasa, or ``local_replies`` for what the gateway answers itself) and deliver.
 
-        ``deliver`` runs while the conversation is locked, so replies leave in the order messages came.
-        Without it, replies go through the channel's registered sender.
+        The conversation lock is taken first, before anything awaits, so one person's messages are
+        recorded, answered and delivered in the order they arrived. ``prepare`` may rewrite the message
+        under the lock (WeChat's numbered options), ``recorded`` runs once it is stored. Without
+        ``deliver``, replies go through the channel's registered sender.
         """
-        if inbound_id is None:
+        async with self.locks.hold(message.conversation_id):
+            if prepare is not None:
+                await prepare(message)
             inbound_id = await self.record(message)
             if inbound_id is None:
                 existing = await self.store.call(
@@ -150,7 +155,8 @@ class Router:
                     conversation_id=message.conversation_id,
                     duplicate=True,
                 )
-        async with self.locks.hold(message.conversation_id):
+            if recorded is not None:
+                await recorded(message, inbound_id)
             turn = await self._answer(message, inbound_id, local_replies)
             await (deliver or self.deliver)(turn)
         return turn
@@ -216,7 +222,6 @@ class Router:
     async def deliver(self, turn: Turn) -> None:
         if not turn.replies:
             return
-        channel, user_id = split_conversation_id(turn.conversation_id)
         await self.send(turn.conversation_id, turn.replies, reply_to=turn.inbound_id)
 
     async def send(

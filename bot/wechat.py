@@ -258,6 +258,7 @@ class PassiveSlot:
         self.claimed = False
         self.expired = False
         self.text: str | None = None
+        self.inbound_id: int | None = None
 
     def claim(self) -> bool:
         if self.expired:
@@ -420,39 +421,47 @@ class WeChatChannel:
         """Run the turn; return the passive reply text (None = 'success'). Slow turns continue in the
         background and deliver through the customer-service API."""
         inbound, local_replies = self.normalise(message)
-        await self._numbered_choice(inbound)
-        inbound_id = await self.router.record(inbound)
         key = inbound.external_id or ""
-        if inbound_id is None:
-            return await self._answer_retry(inbound, key, started)
-        quota = self._open_quota(inbound)
-        if quota:
-            await self.store.call(self.store.open_quota, inbound.user_id, *quota)
-        slot = PassiveSlot()
-        self.slots[key] = slot
+        if key in self.slots:
+            return await self._answer_retry(key, started)  # WeChat re-sent a message we are handling
+        slot = self.slots[key] = PassiveSlot()
+        # The task takes the conversation lock as soon as it runs: tasks run in creation order, so one
+        # person's messages keep their arrival order.
+        task = asyncio.create_task(self._run_turn(inbound, local_replies, slot, key))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return await self._await_slot(slot, inbound, started)
 
+    async def _run_turn(self, inbound: InboundMessage, local_replies, slot: PassiveSlot, key: str) -> None:
         async def deliver(turn: Turn) -> None:
             await self._deliver(turn, slot)
 
-        task = asyncio.create_task(self._run_turn(inbound, inbound_id, local_replies, deliver, key))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        return await self._await_slot(slot, inbound, inbound_id, started)
+        async def recorded(message: InboundMessage, inbound_id: int) -> None:
+            slot.inbound_id = inbound_id
+            quota = self._open_quota(message)
+            if quota:
+                await self.store.call(self.store.open_quota, message.user_id, *quota)
 
-    async def _run_turn(
-        self, inbound: InboundMessage, inbound_id: int, local_replies, deliver, key: str
-    ) -> None:
         try:
-            await self.router.handle(inbound, deliver, local_replies=local_replies, inbound_id=inbound_id)
+            turn = await self.router.handle(
+                inbound,
+                deliver,
+                local_replies=local_replies,
+                prepare=self._numbered_choice,
+                recorded=recorded,
+            )
+            if turn.duplicate and slot.claim():
+                # Another gateway process (or this one before a restart) had it: repeat its passive reply.
+                slot.fill(await self._earlier_passive_reply(turn.inbound_id))
         except Exception:
             log.exception("wechat turn failed")
+            if slot.claim():
+                slot.fill(None)
         finally:
             # Keep the slot a little for WeChat's retries (sent at ~5 s intervals), then forget it.
             asyncio.get_running_loop().call_later(20, self.slots.pop, key, None)
 
-    async def _await_slot(
-        self, slot: PassiveSlot, inbound: InboundMessage, inbound_id: int, started: float
-    ) -> str | None:
+    async def _await_slot(self, slot: PassiveSlot, inbound: InboundMessage, started: float) -> str | None:
         remaining = self.deadline - (time.monotonic() - started)
         try:
             await asyncio.wait_for(asyncio.shield(slot.filled.wait()), timeout=max(0.0, remaining))
@@ -462,9 +471,9 @@ class WeChatChannel:
         if not slot.expire():
             await slot.filled.wait()  # the turn is writing its passive reply right now
             return slot.text
-        return await self._acknowledge(inbound, inbound_id)
+        return await self._acknowledge(inbound, slot.inbound_id)
 
-    async def _acknowledge(self, inbound: InboundMessage, inbound_id: int) -> str:
+    async def _acknowledge(self, inbound: InboundMessage, inbound_id: int | None) -> str:
         language = await self.router.language_of(inbound)
         can_follow = (
             self.sender.client is not None
@@ -482,25 +491,28 @@ class WeChatChannel:
         )
         return ack
 
-    async def _answer_retry(self, inbound: InboundMessage, key: str, started: float) -> str | None:
-        """WeChat re-sent a message (no answer seen within 5 s): never answer it twice."""
-        slot = self.slots.get(key)
-        if slot is not None and not slot.expired:
-            remaining = self.deadline - (time.monotonic() - started)
-            try:
-                await asyncio.wait_for(asyncio.shield(slot.filled.wait()), timeout=max(0.0, remaining))
-                return slot.text
-            except asyncio.TimeoutError:
-                return None
-        original = await self.store.call(self.store.find_inbound, "wechat", key)
-        if original:
-            # The first response may have been lost on its way: repeat the same passive reply (WeChat shows
-            # a message's passive reply at most once), never one that went by customer-service API.
-            replies = await self.store.call(self.store.replies_to, original["id"])
-            passive = [r["text"] for r in replies if r["status"] == "sent_passive" and r["text"]]
-            if passive:
-                return passive[-1]
-        return None
+    async def _answer_retry(self, key: str, started: float) -> str | None:
+        """WeChat re-sent a message (no answer seen within 5 s): never answer it twice. While the first
+        attempt may still answer passively, wait for it; otherwise say nothing ('success')."""
+        slot = self.slots[key]
+        if slot.expired:
+            return None
+        remaining = self.deadline - (time.monotonic() - started)
+        try:
+            await asyncio.wait_for(asyncio.shield(slot.filled.wait()), timeout=max(0.0, remaining))
+        except asyncio.TimeoutError:
+            return None
+        return slot.text
+
+    async def _earlier_passive_reply(self, inbound_id: int) -> str | None:
+        """The passive reply already given to this message, if any. The first response may have been lost
+        on its way, and WeChat shows a message's passive reply at most once; a reply that went by the
+        customer-service API is never repeated."""
+        if not inbound_id:
+            return None
+        replies = await self.store.call(self.store.replies_to, inbound_id)
+        passive = [r["text"] for r in replies if r["status"] == "sent_passive" and r["text"]]
+        return passive[-1] if passive else None
 
     async def _deliver(self, turn: Turn, slot: PassiveSlot) -> None:
         openid = turn.conversation_id.split(":", 1)[1]

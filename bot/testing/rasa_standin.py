@@ -1,0 +1,109 @@
+"""A small stand-in for Rasa's REST channel and tracker API, scripted by the message text.
+
+    "slow 2.5 ..."   answers after 2.5 s          "buttons"   a text with two buttons
+    "handoff"        a handoff custom payload (and the conversation pauses, as action_handoff does)
+    "long 5000"      a 5000-character answer      "two"       two separate texts
+    "crash"          HTTP 500                     "/intent"   echoes the payload it got
+    anything else    "收到：<text>"
+While paused, messages are recorded and the answer is [] (Rasa 3.6 behaviour); {"event": "resume"} on the
+tracker API ends the pause. Every request is kept in ``received``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+class RasaStandIn:
+    def __init__(self, name: str = "rasa", token: str | None = None, base_delay: float = 0.0) -> None:
+        self.name = name
+        self.token = token
+        self.base_delay = base_delay
+        self.received: list[dict[str, Any]] = []
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.paused: set[str] = set()
+        self.app = Starlette(
+            routes=[
+                Route("/webhooks/rest/webhook", self.webhook, methods=["POST"]),
+                Route("/conversations/{sender:path}/tracker/events", self.tracker_events, methods=["POST"]),
+                Route("/", self.root, methods=["GET"]),
+            ]
+        )
+
+    async def root(self, request: Request) -> JSONResponse:
+        return JSONResponse({"version": "stand-in"})
+
+    def messages_of(self, sender: str) -> list[str]:
+        return [r["message"] for r in self.received if r["sender"] == sender]
+
+    async def webhook(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        sender, text = body["sender"], body.get("message") or ""
+        self.received.append({**body, "node": self.name})
+        if self.base_delay:
+            await asyncio.sleep(self.base_delay)
+        slow = re.match(r"slow (\d+(?:\.\d+)?)", text)
+        if slow:
+            await asyncio.sleep(float(slow.group(1)))
+        if text.startswith("crash"):
+            return JSONResponse({"error": "boom"}, status_code=500)
+        if sender in self.paused:
+            return JSONResponse([])
+        return JSONResponse(self.answer(sender, text))
+
+    def answer(self, sender: str, text: str) -> list[dict[str, Any]]:
+        out = lambda **kw: {"recipient_id": sender, **kw}  # noqa: E731
+        if text.startswith("/"):
+            return [out(text=f"payload {text}")]
+        if "handoff" in text or "转人工" in text:
+            self.paused.add(sender)
+            return [
+                out(
+                    custom={
+                        "handoff": {
+                            "reason": "request_human",
+                            "summary": "wants a person",
+                            "profile": {"district": "songjiang"},
+                            "result": None,
+                            "language": "zh",
+                        }
+                    }
+                )
+            ]
+        if text.startswith("buttons"):
+            return [
+                out(
+                    text="您想了解哪一项？",
+                    buttons=[
+                        {"title": "租房补贴", "payload": "/ask_rent_subsidy"},
+                        {"title": "购房补贴", "payload": "/ask_purchase_subsidy"},
+                    ],
+                )
+            ]
+        long = re.match(r"long (\d+)", text)
+        if long:
+            size = int(long.group(1))
+            sentence = "这是一段很长的政策说明。"
+            return [out(text=(sentence * (size // len(sentence) + 1))[:size])]
+        if text.startswith("two"):
+            return [out(text="第一段"), out(text="第二段")]
+        return [out(text=f"收到：{text}")]
+
+    async def tracker_events(self, request: Request) -> JSONResponse:
+        if self.token and request.query_params.get("token") != self.token:
+            return JSONResponse({"reason": "NotAuthenticated"}, status_code=401)
+        sender = request.path_params["sender"]
+        event = await request.json()
+        self.events.append((sender, event))
+        if event.get("event") == "resume":
+            self.paused.discard(sender)
+        elif event.get("event") == "pause":
+            self.paused.add(sender)
+        return JSONResponse({"sender_id": sender, "events": []})
