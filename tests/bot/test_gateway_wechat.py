@@ -263,7 +263,6 @@ async def test_concurrent_messages_from_one_person_answered_in_order(
         return await send(wechat_gateway, wechat_server, wechat_server.text_xml(OPENID, texts[i]))
 
     results = await asyncio.gather(*(one(i) for i in range(5)))
-    assert rasa.messages_of(f"wechat:{OPENID}") == texts
     # Late ones may be acknowledged and answered by customer-service message; either way, in order.
     answered = [r[1] for r in results if r[1].startswith("收到")]
     assert answered == [f"收到：{t}" for t in texts][: len(answered)]
@@ -271,6 +270,7 @@ async def test_concurrent_messages_from_one_person_answered_in_order(
     rows = await transcript(wechat_gateway)
     replies = [r["text"] for r in rows if r["direction"] == "out" and r["kind"] == "reply"]
     assert replies == [f"收到：{t}" for t in texts]
+    assert rasa.messages_of(f"wechat:{OPENID}") == texts
 
 
 async def test_handoff_silences_bot_until_closed(wechat_gateway, wechat_server, rasa) -> None:
