@@ -29,6 +29,7 @@ RESPONSE_BY_STATUS = {
 }
 # the order results are shown in: what the person can get first
 STATUS_RANK = {"eligible": 0, "referral": 1, "needs_info": 2, "superseded": 3, "ineligible": 4}
+PERSONAL_STATUSES = {"eligible", "referral"}
 # what "怎么申请"/"依据是什么" later needs of each shown result
 REMEMBERED_KEYS = ("policy_id", "title", "district", "status", "how_to_apply", "contact", "source", "topic")
 
@@ -89,7 +90,9 @@ class ActionAnswerPolicy(Action):
         else:
             shown = self.render_topic(dispatcher, results, district, language)
         events.append(SlotSet("last_result", remember(shown) or None))
-        personalised = [r for r in shown if r.get("personalised")]
+        # a case-by-case policy the person may really get goes to staff; one still "one fact away"
+        # in the overview does not
+        personalised = [r for r in shown if r.get("personalised") and r.get("status") in PERSONAL_STATUSES]
         if personalised:
             events.extend(hand_off(dispatcher, tracker, "personalised", personalised[0]))
         return events
