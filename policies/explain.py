@@ -35,7 +35,8 @@ def explain(evaluation: dict[str, Any], language: str = "zh") -> str:
         lines.append(words["none"])
     for index, result in enumerate(evaluation["results"], start=1):
         status = words["status"][result["status"]]
-        lines.append(f"{index}. 【{status}】{result['summary']}")
+        status = f"【{status}】" if language == "zh" else f"[{status}] "
+        lines.append(f"{index}. {status}{result['summary']}")
         lines.append(f"   {words['benefit']}{colon}{result['benefit']}")
         if result["status"] in ("eligible", "referral") and result["max_amount"] is not None:
             amount = format_amount(result["max_amount"], result["min_amount"], result["unit"], language)
@@ -54,7 +55,10 @@ def explain(evaluation: dict[str, Any], language: str = "zh") -> str:
         source = result["source"]
         title = source["title"] if language == "zh" else f"{source['title']} ({source['title_en']})"
         number = f" {source['doc_number']}" if source["doc_number"] else ""
-        lines.append(f"   {words['source']}{colon}《{title}》{number}，{source['date']}，{source['article']}")
+        comma = "，" if language == "zh" else ", "
+        lines.append(
+            f"   {words['source']}{colon}《{title}》{number}{comma}{source['date']}{comma}{source['article']}"
+        )
         lines.append("")
     if evaluation["missing_facts"]:
         question = profile_fields()[evaluation["missing_facts"][0]].question[language]

@@ -17,7 +17,17 @@ from .profile import FieldSpec, profile_fields
 Outcome = tuple[bool | None, tuple[str, ...]]
 Check = Callable[[Mapping[str, Any]], Outcome]
 
-COMPARISONS = ("equals", "in", "at_least", "at_most", "more_than", "less_than", "includes", "includes_any")
+COMPARISONS = (
+    "equals",
+    "in",
+    "at_least",
+    "at_most",
+    "more_than",
+    "less_than",
+    "includes",
+    "includes_any",
+    "known",
+)
 COMBINATORS = ("all", "any", "not", "condition")
 _KNOWN_TRUE: Outcome = (True, ())
 _KNOWN_FALSE: Outcome = (False, ())
@@ -130,6 +140,8 @@ def fact_check(expression: Mapping[str, Any], where: str) -> Check:
             where, f"fact {name!r} needs exactly one of {', '.join(COMPARISONS)} (got {sorted(expression)})"
         )
     op = ops[0]
+    if op == "known":
+        return _known_check(name, expression[op], where)
     times = expression.get("times", 1)
     if op in ("includes", "includes_any") and spec.type != "list":
         raise PolicyDataError(where, f"{name}: {op!r} needs a list field")
@@ -143,6 +155,17 @@ def fact_check(expression: Mapping[str, Any], where: str) -> Check:
         if value is None:
             return unknown
         return _KNOWN_TRUE if test(value) else _KNOWN_FALSE
+
+    return check
+
+
+def _known_check(name: str, wanted: Any, where: str) -> Check:
+    """Whether a fact was given at all; never unknown itself, so it can choose between two ways of deciding."""
+    if not isinstance(wanted, bool):
+        raise PolicyDataError(where, f"{name} known: expected true or false")
+
+    def check(facts: Mapping[str, Any]) -> Outcome:
+        return _KNOWN_TRUE if (facts.get(name) is not None) == wanted else _KNOWN_FALSE
 
     return check
 

@@ -84,12 +84,9 @@ def summarise(judgement: Judgement, language: str) -> str:
             words["duration_part"].format(duration=policy.duration[language]) if policy.duration else ""
         )
         amount = format_amount(max_amount, min_amount, unit, language)
-        if max_amount is None:
-            amount = (
-                (judgement.tier.benefit or policy.benefit)[language]
-                if judgement.tier
-                else policy.benefit[language]
-            )
+        if max_amount is None:  # no amount in the document: say what the benefit is instead of inventing one
+            benefit = judgement.tier.benefit if judgement.tier and judgement.tier.benefit else policy.benefit
+            amount = benefit[language].rstrip("。.")
         return templates["eligible"].format(
             title=title, tier_part=tier_part, amount=amount, duration_part=duration_part
         )

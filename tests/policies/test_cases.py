@@ -23,7 +23,16 @@ import yaml
 from policies import evaluate
 
 CASES_DIR = Path(__file__).parent / "cases"
-RESULT_KEYS = ("status", "tier", "max_amount", "min_amount", "unit", "superseded_by", "personalised", "duration_months")
+RESULT_KEYS = (
+    "status",
+    "tier",
+    "max_amount",
+    "min_amount",
+    "unit",
+    "superseded_by",
+    "personalised",
+    "duration_months",
+)
 
 
 def _load_cases() -> list:
@@ -56,7 +65,9 @@ def test_case(case: dict) -> None:
         result = by_id[expected["policy"]]
         for key in RESULT_KEYS:
             if key in expected:
-                assert result[key] == expected[key], f"{expected['policy']}.{key}: {result[key]!r} (reasons: {result['reasons']})"
+                assert result[key] == expected[key], (
+                    f"{expected['policy']}.{key}: {result[key]!r} (reasons: {result['reasons']})"
+                )
         if "missing_facts" in expected:
             assert result["missing_facts"] == expected["missing_facts"]
         for fact in expected.get("missing_includes", []):
