@@ -34,6 +34,13 @@ PERSONAL_STATUSES = {"eligible", "referral"}
 REMEMBERED_KEYS = ("policy_id", "title", "district", "status", "how_to_apply", "contact", "source", "topic")
 
 
+def is_plain_no(tracker: Tracker) -> bool:
+    """A "no" without any new fact, after an answer was already given."""
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name")
+    return intent == "deny" and not message.get("entities") and bool(tracker.get_slot("last_result"))
+
+
 def results_to_show(results: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Current results, best first; ineligible ones only when nothing better exists."""
     current = [r for r in results if r.get("status") in STATUS_RANK]
@@ -66,6 +73,10 @@ class ActionAnswerPolicy(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         topic, district = tracker.get_slot("topic"), tracker.get_slot("district")
+        if is_plain_no(tracker):
+            # "不用了" after an answer changes nothing: no need to repeat the answer
+            dispatcher.utter_message(response="utter_anything_else")
+            return []
         if not topic:
             dispatcher.utter_message(response="utter_ask_topic")
             return []

@@ -47,6 +47,14 @@ def metadata_language(metadata: Any) -> str | None:
     return language if language in LANGUAGES else None
 
 
+def latest_user_metadata(tracker: Tracker) -> dict[str, Any]:
+    """Metadata of the latest user message: Rasa keeps it on the event, not in latest_message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event.get("metadata") or {}
+    return {}
+
+
 class ActionDetectLanguage(Action):
     """Custom slot mapping of `language`, run by action_extract_slots on every user turn."""
 
@@ -65,7 +73,11 @@ class ActionDetectLanguage(Action):
             return [SlotSet("language", language)] if language else []
         if tracker.get_slot("language") in LANGUAGES:
             return []
-        language = metadata_language(message.get("metadata")) or language_of_text(message.get("text"))
+        language = (
+            metadata_language(latest_user_metadata(tracker))
+            or metadata_language(tracker.get_slot("session_started_metadata"))
+            or language_of_text(message.get("text"))
+        )
         return [SlotSet("language", language)] if language else []
 
 

@@ -56,7 +56,7 @@ def make_tracker(
     history = list(events or [])
     history.append(message)
     history.extend(slot_event(name, value) for name, value in (trailing_slots or {}).items())
-    latest = dict(message["parse_data"], metadata=metadata or {})
+    latest = dict(message["parse_data"])  # as in Rasa: the message's metadata stays on its event
     return Tracker(
         sender_id="test-user",
         slots=all_slots,

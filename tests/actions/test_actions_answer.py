@@ -160,3 +160,25 @@ def test_amounts_carry_their_unit_in_each_language() -> None:
 def test_english_citation_keeps_the_official_chinese_title() -> None:
     source = REMEMBERED[0]["source"]
     assert citation(source, "en") == "若干意见 (Opinions), 青委〔2020〕88号, 2020-06-01, 附件4第一条"
+
+
+async def test_a_plain_no_after_an_answer_does_not_repeat_it() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        {**QINGPU_MASTER, "topic": "rent_subsidy", "last_result": REMEMBERED}, text="不用了", intent="deny"
+    )
+    assert await ActionAnswerPolicy().run(dispatcher, tracker, domain()) == []
+    assert responses(dispatcher) == ["utter_anything_else"]
+
+
+async def test_a_correction_recomputes() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        {**QINGPU_MASTER, "education": "博士", "topic": "rent_subsidy", "last_result": REMEMBERED},
+        text="不对，我是博士",
+        intent="deny",
+        entities=[{"entity": "education", "value": "博士"}],
+    )
+    events = await ActionAnswerPolicy().run(dispatcher, tracker, domain())
+    assert responses(dispatcher)[-1] == "utter_estimate_disclaimer"
+    assert _remembered(events)
