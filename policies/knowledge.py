@@ -116,7 +116,11 @@ def validate_against(kind: str, data: Any, location: str) -> None:
 def _short(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties":
         return error.message.replace("Additional properties are not allowed", "unknown key")
-    return error.message if len(error.message) < 300 else error.message[:300] + "…"
+    if error.validator == "enum":
+        return f"{error.instance!r} is not one of: {', '.join(str(v) for v in error.validator_value)}"
+    if len(error.message) > 200:  # e.g. "{...whole entry...} is not valid under any of the given schemas"
+        return f"does not match the schema ({error.validator}: {error.message[-80:]})"
+    return error.message
 
 
 def _load_conditions(path: Path, raw_by_name: dict[str, tuple[dict, str]]) -> None:
@@ -195,6 +199,12 @@ def _build_policy(
             raise PolicyDataError(at, f"unknown condition {name!r}")
         return conditions[name]
 
+    if "tiers" in entry and {"max_amount", "min_amount", "unit"} & set(entry):
+        raise PolicyDataError(where, "give amounts either in tiers or at the policy level, not both")
+    if entry["kind"] == "computable" and "tiers" not in entry and "unit" not in entry:
+        raise PolicyDataError(
+            where, "a computable policy needs tiers or max_amount + unit (unit: null when no amount)"
+        )
     requires = tuple(condition(name, f"{where}/requires") for name in entry.get("requires", []))
     tiers = []
     for index, tier in enumerate(entry.get("tiers", [])):
