@@ -10,30 +10,13 @@ import uvicorn
 
 from .app import create_app
 from .config import Settings
-
-
-class RedactSecrets(logging.Filter):
-    """Belt and braces: no log line ever carries a bot token or app secret, whoever logs it."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            for secret in self.secrets:
-                message = message.replace(secret, "***")
-            record.msg, record.args = message, None
-        return True
+from .logsafe import install_redaction
 
 
 def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    redact = RedactSecrets([settings.telegram_token, settings.wechat_app_secret, settings.rasa_token])
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
-    # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
+    install_redaction([settings.telegram_token, settings.wechat_app_secret, settings.rasa_token])
+    # httpx logs every request URL at INFO (Telegram's contain the bot token): keep only its warnings.
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 

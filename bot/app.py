@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from .config import Settings
 from .events import EventBus
+from .logsafe import install_redaction
 from .rasa_client import RasaClient
 from .router import Router, SenderRegistry
 from .store import Store
@@ -28,6 +29,14 @@ class Gateway:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        install_redaction(
+            [
+                settings.telegram_token,
+                settings.telegram_webhook_secret,
+                settings.wechat_app_secret,
+                settings.rasa_token,
+            ]
+        )
         self.store = Store(settings.database_url)
         self.rasa = RasaClient(
             settings.rasa_urls,

@@ -11,6 +11,7 @@ import itertools
 import json
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -55,9 +56,10 @@ class TelegramStandIn:
     async def _params(request: Request) -> dict[str, Any]:
         if request.headers.get("content-type", "").startswith("application/json"):
             return await request.json()
-        form = await request.form()
+        # python-telegram-bot posts url-encoded forms, each value JSON-encoded (no multipart without files).
+        form = parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True)
         params: dict[str, Any] = {}
-        for key, value in form.items():
+        for key, value in form:
             try:
                 params[key] = json.loads(value)
             except (TypeError, ValueError):
@@ -100,7 +102,8 @@ class TelegramStandIn:
         return JSONResponse({"ok": True, "result": message})
 
     async def on_getUpdates(self, params: dict[str, Any]) -> JSONResponse:
-        timeout = float(params.get("timeout") or 0)
+        # Capped: a test that stops polling should not wait out a 10-second long poll.
+        timeout = min(float(params.get("timeout") or 0), 0.3)
         updates = []
         try:
             updates.append(await asyncio.wait_for(self.updates.get(), timeout=max(timeout, 0.01)))
