@@ -1,0 +1,129 @@
+"""Web chat page and its JSON API; the console-facing extension points (sender registry, event bus,
+handoff hook) exercised the way the staff console will use them."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+
+from bot.models import Reply
+
+
+@pytest.fixture
+async def web(rasa, gateway_factory):
+    async with gateway_factory((rasa.url,)) as running:
+        yield running
+
+
+async def test_page_is_self_contained(web) -> None:
+    page = await web.http.get("/")
+    assert page.status_code == 200 and "人才直达车" in page.text
+    # Offline machine: no external scripts, styles or fonts.
+    assert not re.search(r"(src|href)=[\"']?(https?:)?//", page.text)
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+async def test_healthz(web) -> None:
+    health = (await web.http.get("/healthz")).json()
+    assert health["status"] == "ok" and health["schema_version"] >= 1
+    assert health["channels"] == {"web": True, "wechat": False, "telegram": False}
+    assert (await web.http.post("/wechat")).status_code == 404  # not configured: says so, no crash
+
+
+async def test_chat_round_trip_and_transcript(web, rasa) -> None:
+    first = (await web.http.post("/api/chat", json={"text": "你好", "language": "zh"})).json()
+    session = first["session"]
+    assert [m["text"] for m in first["messages"]] == ["收到：你好"]
+    again = (await web.http.post("/api/chat", json={"session": session, "text": "/restart"})).json()
+    assert again["session"] == session
+    assert rasa.messages_of(f"web:{session}") == ["你好", "／restart"]
+    assert rasa.received[0]["metadata"] == {"channel": "web", "language": "zh"}
+    store = web.gateway.store
+    rows = await store.call(store.messages, f"web:{session}")
+    assert [(r["direction"], r["text"]) for r in rows] == [
+        ("in", "你好"),
+        ("out", "收到：你好"),
+        ("in", "/restart"),
+        ("out", "收到：／restart"),
+    ]
+
+
+async def test_buttons_mapped_from_what_was_offered(web, rasa) -> None:
+    reply = (await web.http.post("/api/chat", json={"text": "buttons"})).json()
+    session, offered = reply["session"], reply["messages"][0]
+    assert [b["title"] for b in offered["buttons"]] == ["租房补贴", "购房补贴"]
+    assert "payload" not in offered["buttons"][0]  # the browser never sees payloads
+    chosen = await web.http.post(
+        "/api/chat", json={"session": session, "button": {"message_id": offered["id"], "index": 0}}
+    )
+    assert chosen.json()["messages"][0]["text"] == "payload /ask_rent_subsidy"
+    # Forged or foreign buttons are refused, nothing reaches Rasa.
+    for forged in (
+        {"message_id": offered["id"], "index": 5},
+        {"message_id": 1, "index": 0},
+        {"payload": "/restart"},
+    ):
+        response = await web.http.post("/api/chat", json={"session": session, "button": forged})
+        assert response.status_code == 400
+    other = (await web.http.post("/api/chat", json={"text": "hi"})).json()["session"]
+    stolen = await web.http.post(
+        "/api/chat", json={"session": other, "button": {"message_id": offered["id"], "index": 0}}
+    )
+    assert stolen.status_code == 400
+    assert rasa.messages_of(f"web:{session}") == ["buttons", "/ask_rent_subsidy"]
+
+
+async def test_bad_requests(web) -> None:
+    assert (await web.http.post("/api/chat", content=b"{oops")).status_code == 400
+    assert (await web.http.post("/api/chat", json=[1, 2])).status_code == 400
+    assert (await web.http.post("/api/chat", json={"text": "  "})).status_code == 400
+    assert (await web.http.get("/api/chat/poll", params={"session": "../../etc"})).status_code == 400
+
+
+async def test_rasa_down_is_polite_and_kept(gateway_factory) -> None:
+    async with gateway_factory(("http://127.0.0.1:9",), rasa_connect_retries=1) as running:
+        reply = (await running.http.post("/api/chat", json={"text": "有人吗"})).json()
+        assert "已记录" in reply["messages"][0]["text"]
+        rows = await running.gateway.store.call(running.gateway.store.messages, f"web:{reply['session']}")
+        assert rows[0]["text"] == "有人吗" and rows[0]["status"] == "rasa_unavailable"
+
+
+async def test_officer_reply_reaches_the_page_through_the_sender_registry(web) -> None:
+    session = (await web.http.post("/api/chat", json={"text": "你好"})).json()["session"]
+    conversation = f"web:{session}"
+    last = (await web.gateway.store.call(web.gateway.store.messages, conversation))[-1]["id"]
+    poll = asyncio.create_task(web.http.get("/api/chat/poll", params={"session": session, "after": last}))
+    await asyncio.sleep(0.1)
+    deliveries = await web.gateway.router.send(conversation, [Reply("我是工作人员小王")], author="staff:wang")
+    assert deliveries[0].status == "sent"
+    messages = (await poll).json()["messages"]
+    assert [(m["text"], m["author"]) for m in messages] == [("我是工作人员小王", "staff:wang")]
+
+
+async def test_event_stream_per_conversation(web) -> None:
+    bus = web.gateway.bus
+    with bus.subscription() as everything:
+        session = (await web.http.post("/api/chat", json={"text": "订阅"})).json()["session"]
+        events = [everything.get_nowait() for _ in range(everything.qsize())]
+    assert [(e["type"], e["direction"]) for e in events] == [("message", "in"), ("message", "out")]
+    assert {e["conversation_id"] for e in events} == {f"web:{session}"}
+    with bus.subscription(f"web:{session}") as mine, bus.subscription("web:someone-else-entirely") as theirs:
+        await web.http.post("/api/chat", json={"session": session, "text": "再来"})
+        assert mine.qsize() == 2 and theirs.qsize() == 0
+
+
+async def test_handoff_notice_silence_and_resume(web, rasa) -> None:
+    reply = (await web.http.post("/api/chat", json={"text": "转人工"})).json()
+    session = reply["session"]
+    assert "工作人员" in reply["messages"][0]["text"]
+    quiet = (await web.http.post("/api/chat", json={"session": session, "text": "我等着"})).json()
+    assert quiet["messages"] == []
+    assert rasa.messages_of(f"web:{session}")[-1] == "我等着"
+    assert await web.gateway.router.handoff.close(f"web:{session}", "staff:wang")
+    assert not await web.gateway.router.handoff.close(f"web:{session}", "staff:wang")  # already closed
+    back = (await web.http.post("/api/chat", json={"session": session, "text": "回来了"})).json()
+    assert [m["text"] for m in back["messages"]] == ["收到：回来了"]
+    [handoff] = await web.gateway.store.call(web.gateway.store.handoffs, f"web:{session}")
+    assert handoff["status"] == "closed" and handoff["closed_by"] == "staff:wang"
