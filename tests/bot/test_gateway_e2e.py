@@ -1,0 +1,92 @@
+"""One end-to-end test per channel against the real trained assistant (marked e2e).
+
+`make test` starts the assistant (tests/conftest.py's ``assistant_services``) or uses the one at
+RASA_E2E_URL; here the gateway runs in-process in front of that Rasa, with WeChat's and Telegram's
+servers still replaced by local stand-ins (the machine is offline).
+"""
+
+from __future__ import annotations
+
+import pytest
+from gateway_harness import TELEGRAM_TOKEN, WECHAT_APP_ID, WECHAT_SECRET, WECHAT_TOKEN, wait_for
+
+from bot.testing.telegram_standin import text_update
+from bot.testing.wechat_standin import WeChatServer
+from bot.texts import text as say
+
+pytestmark = pytest.mark.e2e
+
+NOT_ANSWERS = {say("rasa_down", "zh"), say("rasa_down", "en")}
+
+
+def real_rasa(assistant_services: dict) -> dict:
+    return {
+        "rasa_urls": (assistant_services["rasa_url"],),
+        "rasa_token": assistant_services["rasa_token"],
+        "rasa_timeout": 60.0,
+    }
+
+
+async def test_web_chat_conversation_with_the_real_assistant(assistant_services, gateway_factory) -> None:
+    async with gateway_factory(**real_rasa(assistant_services)) as web:
+        hello = (await web.http.post("/api/chat", json={"text": "你好", "language": "zh"})).json()
+        texts = [m["text"] for m in hello["messages"]]
+        assert texts and not set(texts) & NOT_ANSWERS
+        session = hello["session"]
+        offered = [m for m in hello["messages"] if m["buttons"]]
+        if offered:  # press the first button the assistant offered: mapped to its payload server-side
+            pressed = await web.http.post(
+                "/api/chat", json={"session": session, "button": {"message_id": offered[0]["id"], "index": 0}}
+            )
+            assert pressed.status_code == 200 and pressed.json()["messages"]
+        asked = (
+            await web.http.post(
+                "/api/chat", json={"session": session, "text": "我是硕士，在青浦工作，能申请租房补贴吗？"}
+            )
+        ).json()
+        assert asked["messages"] and not {m["text"] for m in asked["messages"]} & NOT_ANSWERS
+        human = (await web.http.post("/api/chat", json={"session": session, "text": "我要转人工"})).json()
+        handoffs = await web.gateway.store.call(web.gateway.store.handoffs, f"web:{session}")
+        assert handoffs and handoffs[0]["status"] == "open", human
+        assert await web.gateway.router.handoff.close(f"web:{session}", "staff:e2e")
+
+
+async def test_wechat_message_with_the_real_assistant(
+    assistant_services, gateway_factory, wechat_api, aes_key
+) -> None:
+    server = WeChatServer(WECHAT_TOKEN, WECHAT_APP_ID, aes_key)
+    openid = "oE2E_0123456789abcdefghijklm"
+    async with gateway_factory(
+        **real_rasa(assistant_services),
+        wechat_token=WECHAT_TOKEN,
+        wechat_app_id=WECHAT_APP_ID,
+        wechat_app_secret=WECHAT_SECRET,
+        wechat_aes_key=aes_key,
+        wechat_api_base_url=f"{wechat_api.url}/cgi-bin/",
+    ) as gw:
+        request = server.request(server.text_xml(openid, "松江区的人才公寓怎么申请？"))
+        response = await gw.http.post("/wechat", params=request.params, content=request.body)
+        assert response.status_code == 200
+        passive = server.read_reply(response.text, request.params)
+        assert passive and passive not in NOT_ANSWERS
+        if passive in (say("slow_ack", "zh"), say("slow_ack_write_again", "zh")):
+            await wait_for(lambda: wechat_api.texts_to(openid), timeout=60)  # answered by customer service
+
+
+async def test_telegram_message_with_the_real_assistant(
+    assistant_services, gateway_factory, telegram_api
+) -> None:
+    async with gateway_factory(
+        **real_rasa(assistant_services),
+        telegram_token=TELEGRAM_TOKEN,
+        telegram_api_base_url=f"{telegram_api.url}/bot",
+    ) as tg:
+        update = text_update(5150, "Hello, can you help me with talent policies?", language_code="en")
+        response = await tg.http.post(
+            "/telegram/webhook",
+            json=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": tg.gateway.settings.telegram_secret},
+        )
+        assert response.status_code == 200
+        await wait_for(lambda: telegram_api.sent(5150), timeout=60)
+        assert telegram_api.sent(5150)[0]["text"] not in NOT_ANSWERS
