@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -100,10 +100,14 @@ def _schema() -> dict:
     return load_yaml(SCHEMA_FILE)
 
 
+@cache
+def _validator(kind: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": _schema()["$defs"]})
+
+
 def validate_against(kind: str, data: Any, location: str) -> None:
     """Validate one parsed file against `$defs/<kind>` of schema.yml; the first error names its key path."""
-    schema = {"$ref": f"#/$defs/{kind}", "$defs": _schema()["$defs"]}
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = _validator(kind)
     errors = sorted(
         validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path)))
     )
