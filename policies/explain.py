@@ -1,4 +1,8 @@
-"""Readable answers: an evaluation printed the way a talent-policy officer would explain it."""
+"""Readable answers: an evaluation printed the way a talent-policy officer would explain it.
+
+Full detail (amount, payout, why, how to apply, whom to contact, the article) for what the person can get or must
+ask about; one line each for what is undecided, superseded or ruled out; then the one question to ask next.
+"""
 
 from __future__ import annotations
 
@@ -8,59 +12,86 @@ from .engine import messages
 from .profile import profile_fields
 from .render import format_amount
 
+GROUP_ORDER = ("eligible", "referral", "needs_info", "superseded", "ineligible")
+ZH_NUMERALS = "一二三四五"
+ROMAN_NUMERALS = ("I", "II", "III", "IV", "V")
+
+
+def _show_value(value: Any, language: str) -> str:
+    if isinstance(value, bool):
+        return ("是" if value else "否") if language == "zh" else ("yes" if value else "no")
+    if isinstance(value, list):
+        return ("、" if language == "zh" else ", ").join(value)
+    return str(value)
+
+
+def _show_fact(name: str, value: Any, language: str) -> str:
+    shown = _show_value(value, language)
+    if name.endswith("_wan"):  # amounts the person gives in 万元
+        shown += "万元" if language == "zh" else " × 10,000 yuan"
+    return shown
+
 
 def _profile_line(profile: dict[str, Any], language: str) -> str:
-    specs = profile_fields()
-    words = messages()[language]
     if not profile:
-        return words["explain"]["no_profile"]
-    parts = []
-    for name, value in profile.items():
-        shown = "、".join(value) if isinstance(value, list) and language == "zh" else value
-        if isinstance(value, list) and language == "en":
-            shown = ", ".join(value)
-        if isinstance(value, bool):
-            shown = ("是" if value else "否") if language == "zh" else ("yes" if value else "no")
-        separator = "：" if language == "zh" else ": "
-        parts.append(f"{specs[name].label[language]}{separator}{shown}")
-    return words["fact_separator"].join(parts) if language == "zh" else "; ".join(parts)
+        return messages()[language]["explain"]["no_profile"]
+    specs = profile_fields()
+    colon, separator = ("：", "；") if language == "zh" else (": ", "; ")
+    return separator.join(
+        f"{specs[name].label[language]}{colon}{_show_fact(name, v, language)}" for name, v in profile.items()
+    )
+
+
+def _citation(result: dict[str, Any], language: str) -> str:
+    source = result["source"]
+    title = f"《{source['title']}》" if language == "zh" else f"《{source['title']}》({source['title_en']})"
+    parts = [
+        title + (f" {source['doc_number']}" if source["doc_number"] else ""),
+        source["date"],
+        source["article"],
+    ]
+    return ("，" if language == "zh" else ", ").join(parts)
+
+
+def _detailed(result: dict[str, Any], language: str, words: dict, colon: str) -> list[str]:
+    lines = []
+    if result["benefit"].rstrip("。.") not in result["summary"]:  # the summary already says it otherwise
+        lines.append(f"   {words['benefit']}{colon}{result['benefit']}")
+    if result["max_amount"] is not None:
+        amount = format_amount(result["max_amount"], result["min_amount"], result["unit"], language)
+        lines.append(f"   {words['amount']}{colon}{amount}")
+    if result["payout"]:
+        lines.append(f"   {words['payout']}{colon}{result['payout']}")
+    if result["duration"]:
+        lines.append(f"   {words['duration']}{colon}{result['duration']}")
+    lines.extend(f"   - {reason}" for reason in result["reasons"])
+    lines.append(f"   {words['how_to_apply']}{colon}{result['how_to_apply']}")
+    lines.append(f"   {words['contact']}{colon}{result['contact']}")
+    lines.extend(f"   {words['notes']}{colon}{note}" for note in result["notes"])
+    return lines
 
 
 def explain(evaluation: dict[str, Any], language: str = "zh") -> str:
-    """The evaluation as plain text, grouped by status, each result with amount, reasons, route and citation."""
+    """The evaluation as plain text, grouped by status, with citations and the next question to ask."""
     words = messages()[language]["explain"]
     colon = "：" if language == "zh" else ": "
-    lines = [words["header"].format(profile=_profile_line(evaluation["profile"], language)), ""]
+    lines = [words["header"].format(profile=_profile_line(evaluation["profile"], language))]
     if not evaluation["results"]:
-        lines.append(words["none"])
-    for index, result in enumerate(evaluation["results"], start=1):
-        status = words["status"][result["status"]]
-        status = f"【{status}】" if language == "zh" else f"[{status}] "
-        lines.append(f"{index}. {status}{result['summary']}")
-        lines.append(f"   {words['benefit']}{colon}{result['benefit']}")
-        if result["status"] in ("eligible", "referral") and result["max_amount"] is not None:
-            amount = format_amount(result["max_amount"], result["min_amount"], result["unit"], language)
-            lines.append(f"   {words['amount']}{colon}{amount}")
-        if result["payout"] and result["status"] == "eligible":
-            lines.append(f"   {words['payout']}{colon}{result['payout']}")
-        if result["duration"] and result["status"] == "eligible":
-            lines.append(f"   {words['duration']}{colon}{result['duration']}")
-        for reason in result["reasons"]:
-            lines.append(f"   - {reason}")
-        if result["status"] in ("eligible", "needs_info", "referral"):
-            lines.append(f"   {words['how_to_apply']}{colon}{result['how_to_apply']}")
-            lines.append(f"   {words['contact']}{colon}{result['contact']}")
-            for note in result["notes"]:
-                lines.append(f"   {words['notes']}{colon}{note}")
-        source = result["source"]
-        title = source["title"] if language == "zh" else f"{source['title']} ({source['title_en']})"
-        number = f" {source['doc_number']}" if source["doc_number"] else ""
-        comma = "，" if language == "zh" else ", "
-        lines.append(
-            f"   {words['source']}{colon}《{title}》{number}{comma}{source['date']}{comma}{source['article']}"
-        )
-        lines.append("")
+        lines += ["", words["none"]]
+    shown = 0
+    for status in GROUP_ORDER:
+        group = [r for r in evaluation["results"] if r["status"] == status]
+        if not group:
+            continue
+        number = f"{ZH_NUMERALS[shown]}、" if language == "zh" else f"{ROMAN_NUMERALS[shown]}. "
+        shown += 1
+        lines += ["", number + words["groups"][status]]
+        for index, result in enumerate(group, start=1):
+            lines.append(f"{index}. {result['summary']}")
+            if status in ("eligible", "referral"):
+                lines.extend(_detailed(result, language, words, colon))
+            lines.append(f"   {words['source']}{colon}{_citation(result, language)}")
     if evaluation["missing_facts"]:
         question = profile_fields()[evaluation["missing_facts"][0]].question[language]
-        lines.append(words["ask_next"].format(question=question))
-    return "\n".join(lines).rstrip() + "\n"
+        lines += ["", words["ask_next"].format(question=question)]
+    return "\n".join(lines) + "\n"
