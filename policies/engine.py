@@ -207,6 +207,17 @@ def rank_missing_facts(judgements: list[Judgement]) -> list[str]:
     return sorted((f for f in score if score[f] > 0), key=lambda f: (-score[f], first_seen[f]))
 
 
+def _sort_key(judgement: Judgement) -> tuple:
+    """Status order; referrals whose conditions the person meets before general ones; then the largest total."""
+    specific = judgement.status == "referral" and bool(judgement.policy.requires)
+    return (
+        STATUS_ORDER[judgement.status],
+        not specific,
+        -max(judgement.value, judgement.potential),
+        judgement.policy.id,
+    )
+
+
 def judge_all(
     facts: Mapping[str, Any], *, topic: str | None, district: str | None, knowledge: KnowledgeBase
 ) -> list[Judgement]:
@@ -218,7 +229,7 @@ def judge_all(
     apply_combination_rules(judgements)
     if topic:
         judgements = [j for j in judgements if j.policy.topic == topic]
-    judgements.sort(key=lambda j: (STATUS_ORDER[j.status], -max(j.value, j.potential), j.policy.id))
+    judgements.sort(key=_sort_key)
     return judgements
 
 

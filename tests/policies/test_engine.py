@@ -124,3 +124,11 @@ def test_evaluate_does_not_mutate_its_input() -> None:
     profile = {"district": "青浦区", "honors": ["杰青"]}
     evaluate(profile)
     assert profile == {"district": "青浦区", "honors": ["杰青"]}
+
+
+def test_referrals_the_person_matches_come_before_general_ones() -> None:
+    results = evaluate(
+        {"district": "松江", "shortage_talent": True, "employer_registered_in_district": True}
+    )["results"]
+    referrals = [r["policy_id"] for r in results if r["status"] == "referral"]
+    assert referrals[0] == "songjiang.g60.shortage_salary_subsidy"
