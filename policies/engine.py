@@ -202,7 +202,10 @@ def rank_missing_facts(judgements: list[Judgement]) -> list[str]:
     ] = {}  # ties: the order the (sorted) results and their conditions mention the fact
     for judgement in judgements:
         for fact in judgement.missing:
-            score[fact] = score.get(fact, 0) + MISSING_WEIGHT.get(judgement.status, 0)
+            weight = MISSING_WEIGHT.get(judgement.status, 0)
+            if judgement.policy.kind != "computable":
+                weight = min(weight, 1)  # a fact that only leads to a referral matters less than an amount
+            score[fact] = score.get(fact, 0) + weight
             first_seen.setdefault(fact, len(first_seen))
     return sorted((f for f in score if score[f] > 0), key=lambda f: (-score[f], first_seen[f]))
 
