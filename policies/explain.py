@@ -60,7 +60,7 @@ def _detailed(result: dict[str, Any], language: str, words: dict, colon: str) ->
     if result["max_amount"] is not None:
         amount = format_amount(result["max_amount"], result["min_amount"], result["unit"], language)
         lines.append(f"   {words['amount']}{colon}{amount}")
-    if result["payout"]:
+    if result["payout"] != messages()[language]["no_payout"]:
         lines.append(f"   {words['payout']}{colon}{result['payout']}")
     if result["duration"]:
         lines.append(f"   {words['duration']}{colon}{result['duration']}")

@@ -128,7 +128,7 @@ def render_result(judgement: Judgement, language: str) -> dict[str, Any]:
             }
             for band in policy.bands
         ],
-        "payout": policy.payout[language] if policy.payout else None,
+        "payout": policy.payout[language] if policy.payout else messages()[language]["no_payout"],
         "duration": policy.duration[language] if policy.duration else None,
         "duration_months": policy.duration_months,
         "missing_facts": list(judgement.missing),

@@ -39,6 +39,8 @@ def test_result_shape(everything: dict) -> None:
         assert result["status"] in STATUS_ORDER
         assert result["topic"] in TOPICS
         assert result["unit"] in UNITS
+        assert isinstance(result["payout"], str) and isinstance(result["summary"], str) and result["summary"]
+        assert result["duration_months"] is None or isinstance(result["duration_months"], int)
         assert set(result["source"]) >= {"title", "title_en", "doc_number", "date", "article"}
         assert result["source"]["date"] and result["source"]["article"]
 
