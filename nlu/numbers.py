@@ -67,9 +67,11 @@ _SALARY_UNITS = [
 ]
 _UNIT = r"(?P<unit>" + "|".join(pattern for pattern, _ in _SALARY_UNITS) + ")"
 # 两万五 is one number, not 两 + the unit 万: a unit is never followed by more numerals.
-_UNIT_TAIL = rf"(?:\s*{_UNIT}(?![零〇一二两俩三四五六七八九\d]))"
+# (3万一个月: 一 starts 一个月, not the number.)
+_UNIT_TAIL = rf"(?:\s*{_UNIT}(?![零〇一二两俩三四五六七八九\d](?!个|年)))"
 
 _SALARY_CUE = r"(?:税前|税后)?(?:年薪|年收入|年工资|年入|年包|收入|工资|薪资|薪水|薪酬|待遇)|salary|income|earn(?:ing)?s?|make|paid|package"
+_MONTHLY_SALARY_CUE = r"月薪|月收入|月工资|月入|monthly salary|monthly income"
 _MONTHLY_CUE = r"月薪|月收入|月工资|月入|每月|每个月|一个月|monthly|per month|a month|/month|/月"
 _YEARLY_AFTER = r"(?:一年|每年|/年|年薪|a year|per year|per annum|annually|p\.?a\.?|/year|yearly)"
 _OTHER_MONEY = re.compile(
@@ -98,7 +100,7 @@ _AGE_PATTERNS = [
 _SALARY_PATTERNS = [
     # cue ... number [unit]: 年薪一百二十万, 年薪 120w, salary 800k, 月薪2万, "I earn about 1.2 million"
     re.compile(
-        rf"(?P<cue>{_SALARY_CUE}|{_MONTHLY_CUE})[^\d零〇一二两俩三四五六七八九十百千]{{0,8}}?"
+        rf"(?P<cue>{_SALARY_CUE}|{_MONTHLY_SALARY_CUE})[^\d零〇一二两俩三四五六七八九十百千]{{0,8}}?"
         + _NUM
         + _NOT_AFTER_NUMBER
         + r"(?!\s*(?:个|岁|周岁|分|%|年(?!薪)|月|天|次|人|套|号|points?|years?))"
@@ -137,7 +139,11 @@ def chinese_to_number(text: str) -> float | None:
     """三十五 -> 35, 一百二十 -> 120, 一百二 -> 120, 两万五 -> 25000, 一点二 -> 1.2, 一二零 -> 120."""
     if not text:
         return None
-    integer_part, _, decimal_part = text.partition("点")
+    integer_part, point, decimal_part = text.partition("点")
+    if point and not decimal_part:
+        return None  # 三点 is a time of day
+    if not any(ch in CN_DIGITS or ch == "十" for ch in integer_part + decimal_part):
+        return None  # a unit alone (万, 百) is not a number
     if decimal_part and not all(ch in CN_DIGITS for ch in decimal_part):
         return None
     if integer_part and all(ch in CN_DIGITS for ch in integer_part) and len(integer_part) > 1:

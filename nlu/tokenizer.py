@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from pathlib import Path
@@ -23,14 +24,36 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DICTIONARY_FILE = "domain_dictionary.txt"
+WORD_LISTS_FILE = "word_lists.json"
+WORD_LISTS = ("dictionary", "phrases", "blockers", "numeral_words")
 
-# A token made of a number and a unit (三十五岁, 120w, 一百二十分) is split in two, so that an entity
-# annotated on the number alone ([35](age)岁) or on both ([120w](annual_salary)) spans whole tokens.
-_NUMBER_WITH_UNIT = re.compile(
-    r"^(?P<number>[0-9０-９]+(?:[.．][0-9０-９]+)?|[零〇一二两俩三四五六七八九十百千]+(?:点[零〇一二三四五六七八九]+)?)"
-    r"(?P<unit>周岁|岁|百万|万元|万|亿|千|元|块|分|w|W|k|K)$"
+# Boundaries. Entities in the training data are annotated on the core word (副高 in 副高职称, 中文 in
+# 说中文, 35 in 35岁, 九十 in 九十分), while jieba happily glues such words to their neighbours. So after
+# jieba, token boundaries are adjusted:
+#   - every occurrence of a vocabulary phrase starts and ends on a boundary (副高|职称, 说|中文,
+#     副|研究员 — a longer phrase stays annotatable, it just spans two tokens), and jieba's own
+#     boundaries inside a phrase are removed (诺|奖得主 -> 诺奖|得主);
+#   - a phrase that cuts through a topic word is ignored (上海人 inside 上海人才公寓);
+#   - a number is one token and its unit another (三十五|岁, 120|w, 九十|分), except inside ordinary
+#     words (十分感谢, 千万) and domain words (一等奖, 一事一议).
+_NUMERAL_RUN = re.compile(
+    r"[0-9０-９]+(?:[.．][0-9０-９]+)?|[零〇一二两俩三四五六七八九十百千]+(?:[万亿][零〇一二两俩三四五六七八九十百千]+)*(?:点[零〇一二三四五六七八九]+)?"
 )
+_UNIT_AFTER_NUMBER = re.compile(r"周岁|岁|分|万|千|元|块|w|W|k|K|百万|亿|points?|years?")
+
+
+def _occurrences(text: str, phrase: str) -> list[tuple[int, int]]:
+    found, start = [], text.find(phrase)
+    while start != -1:
+        found.append((start, start + len(phrase)))
+        start = text.find(phrase, start + 1)
+    return found
+
+
+def _crosses(span: tuple[int, int], other: tuple[int, int]) -> bool:
+    """True when the spans overlap without one containing the other."""
+    (a, b), (c, d) = span, other
+    return a < d and c < b and not (a <= c and d <= b) and not (c <= a and b <= d)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
@@ -63,14 +86,18 @@ class DomainJiebaTokenizer(JiebaTokenizer):
         config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        dictionary_lines: list[str] | None = None,
-        numeral_words: list[str] | None = None,
+        word_lists: dict[str, list[str]] | None = None,
     ) -> None:
-        """Builds the private jieba instance from the dictionary lines."""
+        """word_lists: "dictionary" (jieba lines), "phrases" (vocabulary phrases to align tokens on),
+        "blockers" (topic words phrases may not cut through), "numeral_words" (十分, 千万)."""
         super().__init__(config, model_storage, resource)
-        self._dictionary_lines = list(dictionary_lines or [])
-        self._numeral_words = set(numeral_words or [])
-        self._jieba = self._build_jieba(self._dictionary_lines)
+        self._word_lists = {key: list((word_lists or {}).get(key, [])) for key in WORD_LISTS}
+        self._phrases = [vocabulary.fold_text(p) for p in self._word_lists["phrases"]]
+        self._blockers = [vocabulary.fold_text(b) for b in self._word_lists["blockers"]]
+        self._whole_words = set(self._word_lists["numeral_words"]) | {
+            line.split()[0] for line in self._word_lists["dictionary"] if line.split()
+        }
+        self._jieba = self._build_jieba(self._word_lists["dictionary"])
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -91,11 +118,19 @@ class DomainJiebaTokenizer(JiebaTokenizer):
         execution_context: ExecutionContext,
     ) -> DomainJiebaTokenizer:
         """Creates the tokenizer from the vocabulary files (at training time)."""
-        lines = vocabulary.jieba_words(config["vocabulary_path"], config["domain_terms_path"])
+        paths = config["vocabulary_path"], config["domain_terms_path"]
+        lines = vocabulary.jieba_words(*paths)
         if config.get("dictionary_path"):
             lines += cls._read_user_dictionaries(config["dictionary_path"])
-        numeral_words = vocabulary.numeral_words(config["domain_terms_path"])
-        return cls(config, model_storage, resource, lines, numeral_words)
+        word_lists = {
+            "dictionary": lines,
+            "phrases": sorted(
+                {p.text for p in vocabulary.load_phrases(*paths) if not re.search(r"[a-zA-Z\s]", p.text)}
+            ),
+            "blockers": vocabulary.topic_words(config["domain_terms_path"]),
+            "numeral_words": vocabulary.numeral_words(config["domain_terms_path"]),
+        }
+        return cls(config, model_storage, resource, word_lists)
 
     @classmethod
     def load(
@@ -109,13 +144,11 @@ class DomainJiebaTokenizer(JiebaTokenizer):
         """Loads the dictionary stored in the model (the repo's files are not needed at run time)."""
         try:
             with model_storage.read_from(resource) as directory:
-                lines = (Path(directory) / DICTIONARY_FILE).read_text(encoding="utf-8").splitlines()
-                numeral_file = Path(directory) / "numeral_words.txt"
-                numeral_words = numeral_file.read_text(encoding="utf-8").splitlines()
+                word_lists = json.loads((Path(directory) / WORD_LISTS_FILE).read_text(encoding="utf-8"))
         except (ValueError, FileNotFoundError):
             logger.warning(f"{cls.__name__}: no dictionary in the model; building it from the repo files.")
             return cls.create(config, model_storage, resource, execution_context)
-        return cls(config, model_storage, resource, lines, numeral_words)
+        return cls(config, model_storage, resource, word_lists)
 
     @staticmethod
     def _read_user_dictionaries(path: str) -> list[str]:
@@ -143,28 +176,48 @@ class DomainJiebaTokenizer(JiebaTokenizer):
         return self._resource
 
     def persist(self) -> None:
-        """Writes the dictionary and the numeral words into the model storage."""
+        """Writes the word lists into the model storage."""
         with self._model_storage.write_to(self._resource) as directory:
-            (Path(directory) / DICTIONARY_FILE).write_text(
-                "\n".join(self._dictionary_lines), encoding="utf-8"
-            )
-            (Path(directory) / "numeral_words.txt").write_text(
-                "\n".join(sorted(self._numeral_words)), encoding="utf-8"
+            (Path(directory) / WORD_LISTS_FILE).write_text(
+                json.dumps(self._word_lists, ensure_ascii=False), encoding="utf-8"
             )
 
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         """Tokens with character offsets into the original text; whitespace is dropped."""
         text = message.get(attribute)
-        tokens: list[Token] = []
-        for word, start, _end in self._jieba.tokenize(text, HMM=self._config["use_hmm"]):
-            if not word.strip():
-                continue
-            tokens += self._split_number_unit(word, start)
+        pieces = [(start, end) for _, start, end in self._jieba.tokenize(text, HMM=self._config["use_hmm"])]
+        if self._config["split_number_units"]:
+            pieces = self._realign(text, pieces)
+        tokens = [Token(text[start:end], start) for start, end in pieces if text[start:end].strip()]
         return self._apply_token_pattern(tokens)
 
-    def _split_number_unit(self, word: str, start: int) -> list[Token]:
-        match = _NUMBER_WITH_UNIT.match(word)
-        if not self._config["split_number_units"] or not match or word in self._numeral_words:
-            return [Token(word, start)]
-        number, unit = match.group("number"), match.group("unit")
-        return [Token(number, start), Token(unit, start + len(number))]
+    def _realign(self, text: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Moves jieba's boundaries so vocabulary phrases and numbers can be whole tokens (see top)."""
+        folded = vocabulary.fold_text(text)
+        boundaries = {0, len(text)} | {start for start, _ in pieces}
+        forced: set[int] = set()
+        accepted = [span for blocker in self._blockers for span in _occurrences(folded, blocker)]
+        occurrences = [span for phrase in self._phrases for span in _occurrences(folded, phrase)]
+        # longest first: a shorter phrase cutting through a longer one (高职 in 副高职称) is ignored
+        for span in sorted(occurrences, key=lambda s: (s[0] - s[1], s[0])):
+            if any(_crosses(span, other) for other in accepted):
+                continue
+            accepted.append(span)
+            boundaries -= set(range(span[0] + 1, span[1]))
+            forced |= {span[0], span[1]}
+        for run in _NUMERAL_RUN.finditer(folded):
+            if self._is_number(folded, run, pieces):
+                boundaries -= set(range(run.start() + 1, run.end()))
+                forced |= {run.start(), run.end()}
+        cuts = sorted(boundaries | forced)
+        return list(zip(cuts, cuts[1:], strict=False))
+
+    def _is_number(self, folded: str, run: re.Match, pieces: list[tuple[int, int]]) -> bool:
+        """A numeral run that is a number, not part of a word (一下, 一等奖, 十分感谢, 千人计划)."""
+        number = run.group(0)
+        inside = next(((s, e) for s, e in pieces if s <= run.start() and run.end() <= e), None)
+        if inside and folded[inside[0] : inside[1]] in self._whole_words:
+            return False  # 十分 in 十分感谢, 一等奖, 一事一议: a word of its own
+        if number[0].isdigit() or len(number) > 1:
+            return True
+        return _UNIT_AFTER_NUMBER.match(folded, run.end()) is not None

@@ -98,6 +98,8 @@ def load_phrases(
         phrases += _section_phrases(name, section, skip)
     for name, section in (terms.get("extra_sections") or {}).items():
         phrases += _section_phrases(name, section, set())
+    for text, facts in (terms.get("compound_phrases") or {}).items():
+        phrases += [Phrase(str(text), entity, value) for entity, value in facts.items()]
     return phrases
 
 
@@ -115,6 +117,11 @@ def jieba_words(
     return sorted(word for word in words if _CJK.search(word) and not re.search(r"\s", word))
 
 
+def topic_words(domain_terms_path: str | Path = DEFAULT_DOMAIN_TERMS_PATH) -> list[str]:
+    """Topic words (人才公寓, 上海人才) that a shorter vocabulary phrase may not cut through."""
+    return [str(term) for term in _load_yaml(domain_terms_path).get("jieba_terms") or []]
+
+
 def numeral_words(domain_terms_path: str | Path = DEFAULT_DOMAIN_TERMS_PATH) -> list[str]:
     """Words that look like numeral + unit but are ordinary words (十分, 千万)."""
     return [str(word) for word in _load_yaml(domain_terms_path).get("numeral_words") or []]
@@ -126,6 +133,6 @@ def canonical_lookup(phrases: Iterable[Phrase]) -> dict[str, dict[str, Any]]:
     for phrase in phrases:
         table = lookup.setdefault(phrase.entity, {})
         table.setdefault(fold_text(phrase.text), phrase.value)
-        if not isinstance(phrase.value, bool):
-            table.setdefault(fold_text(str(phrase.value)), phrase.value)
+        # the canonical value itself, and "true"/"false" as training data writes booleans
+        table.setdefault(fold_text(str(phrase.value)), phrase.value)
     return lookup

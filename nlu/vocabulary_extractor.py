@@ -188,11 +188,17 @@ class VocabularyEntityExtractor(GraphComponent, EntityExtractorMixin):
     def _longest_first(
         matches: list[tuple[int, int, dict[str, Any]]],
     ) -> list[tuple[int, int, dict[str, Any]]]:
-        """Non-overlapping matches: longest first, then earliest; a blocker loses a tie to an entity."""
+        """Non-overlapping spans: longest first, then earliest; a blocker loses a tie to an entity.
+
+        Every pattern of a chosen span is kept, so a compound phrase (在职研究生) gives all its entities.
+        """
         ranked = sorted(matches, key=lambda m: (m[0] - m[1], m[0], m[2]["entity"] == BLOCKER))
         chosen: list[tuple[int, int, dict[str, Any]]] = []
         for match in ranked:
-            if all(match[1] <= other[0] or match[0] >= other[1] for other in chosen):
+            same_span = [other for other in chosen if (other[0], other[1]) == (match[0], match[1])]
+            if same_span and BLOCKER not in {match[2]["entity"], same_span[0][2]["entity"]}:
+                chosen.append(match)
+            elif all(match[1] <= other[0] or match[0] >= other[1] for other in chosen):
                 chosen.append(match)
         return sorted(chosen, key=lambda m: m[0])
 
