@@ -8,6 +8,7 @@ Evaluation happens in two passes so the combination rules see every overlapping 
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -222,13 +223,19 @@ def _sort_key(judgement: Judgement) -> tuple:
 
 
 def judge_all(
-    facts: Mapping[str, Any], *, topic: str | None, district: str | None, knowledge: KnowledgeBase
+    facts: Mapping[str, Any],
+    *,
+    topic: str | None,
+    district: str | None,
+    knowledge: KnowledgeBase,
+    on: datetime.date | None = None,
 ) -> list[Judgement]:
-    """Judge, combine, filter by topic and sort; language-independent."""
+    """Judge the rules in force on `on` (default today), combine, filter by topic and sort; language-independent."""
     if topic not in (None, "") and topic not in TOPICS:
         raise ProfileError("topic", f"unknown topic {topic!r}; expected one of {', '.join(TOPICS)}")
     districts = _select_districts(knowledge, district, facts)
-    judgements = [judge(p, facts) for p in knowledge.policies if p.district in districts]
+    day = (on or datetime.date.today()).isoformat()
+    judgements = [judge(p, facts) for p in knowledge.policies if p.district in districts and p.in_force(day)]
     apply_combination_rules(judgements)
     if topic:
         judgements = [j for j in judgements if j.policy.topic == topic]
@@ -243,16 +250,18 @@ def evaluate(
     district: str | None = None,
     language: str = "zh",
     knowledge: KnowledgeBase | None = None,
+    on: datetime.date | None = None,
 ) -> dict:
     """Evaluate a profile against the policies; see docs in policies/README.md for the result shape.
 
+    `on` picks the rules in force on that day (default today): a changed rule is a new dated entry.
     Raises ProfileError (naming the field) for an unknown field or value, topic, district or language.
     """
     if language not in LANGUAGES:
         raise ProfileError("language", f"unknown language {language!r}; expected zh or en")
     facts = normalise_profile(profile)
     knowledge = knowledge or default_knowledge_base()
-    judgements = judge_all(facts, topic=topic, district=district, knowledge=knowledge)
+    judgements = judge_all(facts, topic=topic, district=district, knowledge=knowledge, on=on)
     from .render import render_result  # local: render imports engine helpers
 
     return {

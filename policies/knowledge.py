@@ -80,6 +80,12 @@ class Policy:
     alongside: tuple[Mapping[str, Any], ...]
     notes: tuple[Text, ...]
     file: str
+    valid_from: str = ""
+    valid_until: str | None = None
+
+    def in_force(self, on: str) -> bool:
+        """Whether the rule applies on a day (ISO date text compares in date order)."""
+        return self.valid_from <= on and (self.valid_until is None or on <= self.valid_until)
 
 
 @dataclass
@@ -271,6 +277,8 @@ def _build_policy(
         alongside=tuple(entry.get("alongside", [])),
         notes=notes,
         file=where.split(" at ")[0],
+        valid_from=entry.get("valid_from", document["date"]),
+        valid_until=entry.get("valid_until"),
     )
 
 

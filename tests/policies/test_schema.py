@@ -212,3 +212,35 @@ def test_folder_without_district_file_fails(data_copy: Path) -> None:
     (data_copy / "data" / "pudong").mkdir()
     with pytest.raises(PolicyDataError, match="missing district.yml"):
         load(data_copy)
+
+
+def test_a_changed_rule_is_a_new_dated_entry(data_copy: Path) -> None:
+    import datetime
+
+    from policies import evaluate
+
+    old = GOOD_POLICY.replace(
+        "    contact: talent_service_center\n",
+        "    contact: talent_service_center\n    valid_until: 2024-12-31\n",
+    )
+    new = (
+        GOOD_POLICY.replace("qingpu.test.policy", "qingpu.test.policy_2025")
+        .replace("max_amount: 1000", "max_amount: 1200")
+        .replace(
+            "    contact: talent_service_center\n",
+            "    contact: talent_service_center\n    valid_from: 2025-01-01\n",
+        )
+    )
+    write_policy(data_copy, old + new.split("policies:\n", 1)[1])  # both versions in one file
+    base = load(data_copy)
+    profile = {"district": "青浦", "employer_registered_in_district": True}
+    for day, expected in (
+        (datetime.date(2024, 6, 1), ("qingpu.test.policy", 1000)),
+        (datetime.date(2025, 6, 1), ("qingpu.test.policy_2025", 1200)),
+    ):
+        results = [
+            r
+            for r in evaluate(profile, knowledge=base, on=day)["results"]
+            if r["policy_id"].startswith("qingpu.test")
+        ]
+        assert [(r["policy_id"], r["max_amount"]) for r in results] == [expected]
