@@ -52,6 +52,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to tell gateway cost from machine load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -123,9 +129,11 @@ async def run(args: argparse.Namespace) -> None:
         limits = httpx.Limits(max_connections=args.users + 10)
         async with httpx.AsyncClient(base_url=gateway_url, timeout=30, limits=limits) as http:
             await user(9999, 1, server, http, [])  # warm-up turn, not counted
+            cpu_before = cpu_seconds(process.pid)
             started = time.perf_counter()
             await asyncio.gather(*(user(i, args.turns, server, http, results) for i in range(args.users)))
             wall = time.perf_counter() - started
+            gateway_cpu = cpu_seconds(process.pid) - cpu_before
         acked = sum(1 for _, _, reply in results if reply in ACKS)
         if acked:
             deadline = time.monotonic() + 60
@@ -140,6 +148,9 @@ async def run(args: argparse.Namespace) -> None:
         )
         print(
             f"  throughput        {len(results) / wall:.1f} turns/s  ({len(results)} turns in {wall:.1f} s)"
+        )
+        print(
+            f"  gateway CPU       {gateway_cpu / len(results) * 1000:.1f} ms per turn   (load average {os.getloadavg()[0]:.1f})"
         )
         print(f"  past 5 s          {sum(1 for t in latencies if t > 5.0)}")
         print(

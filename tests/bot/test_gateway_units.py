@@ -154,3 +154,47 @@ async def test_rasa_client_resume_uses_token() -> None:
             await wrong.resume("wechat:o1")
         await client.aclose()
         await wrong.aclose()
+
+
+def test_python_m_bot_starts_with_nothing_configured(tmp_path) -> None:
+    """`python -m bot` with no credentials: web chat up, one line per disabled channel."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    keep = {"PATH", "HOME", "LANG", "SYSTEMROOT"}
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(BOT_PORT=str(port), BOT_DATABASE_URL=f"sqlite:///{tmp_path / 'g.db'}", PYTHONUNBUFFERED="1")
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = [process.stdout.readline() for _ in range(3)]
+        assert lines[0].startswith("wechat: disabled") and lines[1].startswith("telegram: disabled")
+        assert lines[2].strip() == f"web chat: http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
+            assert "人才直达车" in page.read().decode()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

@@ -9,6 +9,7 @@ import time
 import pytest
 from gateway_harness import WECHAT_APP_ID, WECHAT_TOKEN, Running, wait_for
 
+from bot.models import Reply
 from bot.testing.wechat_standin import WeChatServer, sign
 
 OPENID = "oABCD1234567890abcdefghijklm"
@@ -287,3 +288,61 @@ async def test_handoff_silences_bot_until_closed(wechat_gateway, wechat_server, 
     assert (f"wechat:{OPENID}", {"event": "resume"}) in rasa.events
     _, reply = await send(wechat_gateway, wechat_server, wechat_server.text_xml(OPENID, "还有问题"))
     assert reply == "收到：还有问题"
+
+
+async def test_retry_reaching_another_gateway_process_is_not_answered_twice(
+    rasa, wechat_api, aes_key, wechat_server, tmp_path
+) -> None:
+    """Two gateway processes on one database: WeChat's retry lands on the second one."""
+    from gateway_harness import WECHAT_SECRET, make_settings, running_gateway
+
+    settings = make_settings(
+        tmp_path,
+        (rasa.url,),
+        wechat_token=WECHAT_TOKEN,
+        wechat_app_id=WECHAT_APP_ID,
+        wechat_app_secret=WECHAT_SECRET,
+        wechat_aes_key=aes_key,
+        wechat_api_base_url=f"{wechat_api.url}/cgi-bin/",
+    )
+    async with running_gateway(settings) as first, running_gateway(settings) as second:
+        xml = wechat_server.text_xml(OPENID, "两台网关", msg_id=777)
+        assert await send(first, wechat_server, xml) == (200, "收到：两台网关")
+        assert await send(second, wechat_server, xml) == (
+            200,
+            "收到：两台网关",
+        )  # same passive reply, repeated
+        assert rasa.messages_of(f"wechat:{OPENID}") == ["两台网关"]
+        # Both processes share the access token through the database: one stable_token call in all.
+        await first.gateway.router.send(f"wechat:{OPENID}", [Reply("一")])
+        await second.gateway.router.send(f"wechat:{OPENID}", [Reply("二")])
+        assert wechat_api.texts_to(OPENID) == ["一", "二"] and len(wechat_api.token_calls) == 1
+
+
+async def test_staff_message_past_the_quota_is_held_with_reason(
+    wechat_gateway, wechat_server, wechat_api
+) -> None:
+    await send(wechat_gateway, wechat_server, wechat_server.event_xml(OPENID, "subscribe"))  # opens 3
+    router = wechat_gateway.gateway.router
+    conversation = f"wechat:{OPENID}"
+    sent = [await router.send(conversation, [Reply(f"第{i}条")], author="staff:wang") for i in range(4)]
+    assert [d[0].status for d in sent] == ["sent", "sent", "sent", "held"]
+    assert sent[3][0].detail == "no customer-service quota left"
+    assert wechat_api.texts_to(OPENID) == ["第0条", "第1条", "第2条"]
+    store = wechat_gateway.gateway.store
+    assert (await store.call(store.quota, OPENID))["remaining"] == 0
+    rows = await store.call(store.messages, conversation, direction="out")
+    assert rows[-1]["author"] == "staff:wang" and rows[-1]["status"] == "held"
+
+
+async def test_menu_definition_cli() -> None:
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "wechat-menu"], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    menu = json.loads(out)
+    keys = [b["key"] for top in menu["button"] for b in top.get("sub_button", [top])]
+    assert "TOPIC_RENT_SUBSIDY" in keys and "REQUEST_HUMAN" in keys and len(menu["button"]) <= 3
