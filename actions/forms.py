@@ -68,6 +68,17 @@ def _enum_from_text(value: Any, allowed: list[str]) -> Any:
     return max(found, key=len) if len(found) >= 1 else text
 
 
+def is_skip_answer(value: Any) -> bool:
+    """ "不知道", "跳过", "skip" ... (actions/config.yml), or the deny quick reply of a question."""
+    text = str(value).strip().lower()
+    return text in settings()["form"]["skip_answers"]
+
+
+def accepts_none(spec: dict[str, Any]) -> bool:
+    """Fields where "none" is a real answer (honours: 无), so "没有" is not a skip."""
+    return "无" in list(spec.get("values") or []) + list(spec.get("extra_values") or [])
+
+
 class ProfileValidators:
     """validate_<field> for every field of policies/profile.yml, resolved on demand."""
 
@@ -89,6 +100,10 @@ class ProfileValidators:
             return {field: None}
         spec = profile_fields()[field]
         kind = spec.get("type")
+        if field != "district" and kind != "bool" and is_skip_answer(value) and not accepts_none(spec):
+            # "不知道"/"跳过": not asked again in this conversation; the answer says what is still open
+            skipped = list(dict.fromkeys([*(tracker.get_slot("skipped_facts") or []), field]))
+            return {field: None, "skipped_facts": skipped}
         try:
             if field == "honors":
                 return {field: self._merge_honors(value, tracker)}
@@ -156,8 +171,16 @@ def next_missing_fact(tracker: Tracker) -> str | None:
     except Exception:  # the answer step reports engine failures; the form must not loop on them
         logger.exception("policy engine failed while choosing the next question")
         return None
-    for fact in outcome.get("missing_facts", []):
-        if fact in profile_fields() and tracker.get_slot(fact) is None:
+    candidates = outcome.get("missing_facts", [])
+    if settings()["form"]["stop_when_eligible"]:
+        found = [r for r in outcome.get("results", []) if r.get("status") in ("eligible", "referral")]
+        if found:
+            # the person already gets something: only facts that could change that result are worth a question
+            worth_asking = {fact for result in found for fact in result.get("missing_facts") or []}
+            candidates = [fact for fact in candidates if fact in worth_asking]
+    skipped = set(tracker.get_slot("skipped_facts") or [])
+    for fact in candidates:
+        if fact in profile_fields() and fact not in skipped and tracker.get_slot(fact) is None:
             return fact
     return None
 
@@ -174,7 +197,8 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
         domain: DomainDict,
     ) -> list[str]:
         # facts just answered stay listed so they get validated; the next missing fact follows
-        required = facts_answered_now(tracker)
+        skipped = set(tracker.get_slot("skipped_facts") or [])
+        required = [fact for fact in facts_answered_now(tracker) if fact not in skipped]
         fact = next_missing_fact(tracker)
         if fact and fact not in required:
             required.append(fact)

@@ -179,3 +179,42 @@ async def test_corrections_outside_the_form_are_validated_too() -> None:
     assert SlotSet("full_time", False) in events
     assert SlotSet("age", None) in events
     assert responses(dispatcher) == ["utter_invalid_age"]
+
+
+async def test_dont_know_skips_a_question_for_good() -> None:
+    tracker = make_tracker(
+        {"topic": "rent_subsidy", "district": "青浦"},
+        text="不知道",
+        intent="deny",
+        trailing_slots={"agri_team_role": "skip"},
+    )
+    events, _ = await _run_form(tracker)
+    assert events[:2] == [SlotSet("agri_team_role", None), SlotSet("skipped_facts", ["agri_team_role"])]
+    assert _requested(events) != "agri_team_role"
+
+
+async def test_the_district_cannot_be_skipped() -> None:
+    tracker = make_tracker({"topic": "hukou"}, text="不知道", trailing_slots={"district": "不知道"})
+    events, _ = await _run_form(tracker)
+    assert _requested(events) == "district"
+    assert not any(e.get("name") == "skipped_facts" for e in events)
+
+
+async def test_once_something_is_eligible_only_facts_that_change_it_are_asked() -> None:
+    from policies import evaluate
+
+    known = {
+        "district": "青浦",
+        "education": "硕士",
+        "full_time": True,
+        "title": "副高级",
+        "employer_registered_in_district": True,
+        "tax_and_social_insurance_in_district": True,
+    }
+    outcome = evaluate(known, topic="rent_subsidy", district="青浦")
+    eligible = [r for r in outcome["results"] if r["status"] == "eligible"]
+    worth = {fact for r in eligible for fact in r["missing_facts"]}
+    tracker = make_tracker({**known, "topic": "rent_subsidy"}, text="是", intent="affirm", trailing_slots={})
+    events, _ = await _run_form(tracker)
+    asked = _requested(events)
+    assert eligible and (asked in worth if worth else asked is None)
