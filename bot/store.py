@@ -238,29 +238,56 @@ class Store:
 
     # -- messages ----------------------------------------------------------------------------------
     def record_inbound(self, message: InboundMessage) -> int | None:
-        """Store what a person sent. Returns its id, or None when the channel already delivered it (a retry)."""
-        self._ensure_conversation(message.channel, message.user_id, message.language)
+        """Store what a person sent. Returns its id, or None when the channel already delivered it (a retry).
+
+        One transaction: touch (or create) the conversation, insert the message. An IntegrityError means a
+        re-delivery (unique channel + external id) or, rarely, another process creating the same
+        conversation at the same moment; the latter is simply retried.
+        """
         received = dt.datetime.fromtimestamp(message.received_at, dt.timezone.utc).replace(tzinfo=None)
-        try:
-            with self.engine.begin() as conn:
-                result = conn.execute(
-                    insert(messages).values(
-                        conversation_id=message.conversation_id,
-                        channel=message.channel,
-                        direction="in",
-                        kind=message.kind,
-                        author="person",
-                        text=message.text,
-                        payload=message.payload,
-                        data=message.meta or None,
-                        external_id=message.external_id,
-                        status="received",
-                        created_at=received,
+        for _attempt in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    self._touch_conversation(conn, message)
+                    result = conn.execute(
+                        insert(messages).values(
+                            conversation_id=message.conversation_id,
+                            channel=message.channel,
+                            direction="in",
+                            kind=message.kind,
+                            author="person",
+                            text=message.text,
+                            payload=message.payload,
+                            data=message.meta or None,
+                            external_id=message.external_id,
+                            status="received",
+                            created_at=received,
+                        )
                     )
+                    return int(result.inserted_primary_key[0])
+            except IntegrityError:
+                if message.external_id and self.find_inbound(message.channel, message.external_id):
+                    return None
+        raise RuntimeError("could not record an inbound message")
+
+    @staticmethod
+    def _touch_conversation(conn: Connection, message: InboundMessage) -> None:
+        now = utcnow()
+        updated = conn.execute(
+            update(conversations).where(conversations.c.id == message.conversation_id).values(updated_at=now)
+        )
+        if not updated.rowcount:
+            conn.execute(
+                insert(conversations).values(
+                    id=message.conversation_id,
+                    channel=message.channel,
+                    user_id=message.user_id,
+                    language=message.language,
+                    handoff_open=False,
+                    created_at=now,
+                    updated_at=now,
                 )
-        except IntegrityError:
-            return None  # the unique (channel, external_id) index saw this message already
-        return int(result.inserted_primary_key[0])
+            )
 
     def find_inbound(self, channel: str, external_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:

@@ -399,8 +399,8 @@ class WeChatChannel:
 
     async def _numbered_choice(self, inbound: InboundMessage) -> None:
         """'2' (or an option's exact title) after a message with numbered options picks that option."""
-        if inbound.kind != "text" or not inbound.text:
-            return
+        if inbound.kind != "text" or not inbound.text or len(inbound.text) > 40:
+            return  # options are numbers or short titles: spare the lookup for real questions
         last = await self.store.call(self.store.last_outbound, inbound.conversation_id)
         offered = Store.offered_buttons(last)
         choice = inbound.text.strip()
