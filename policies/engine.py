@@ -214,12 +214,8 @@ def rank_missing_facts(judgements: list[Judgement]) -> list[str]:
 def _sort_key(judgement: Judgement) -> tuple:
     """Status order; referrals whose conditions the person meets before general ones; then the largest total."""
     specific = judgement.status == "referral" and bool(judgement.policy.requires)
-    return (
-        STATUS_ORDER[judgement.status],
-        not specific,
-        -max(judgement.value, judgement.potential),
-        judgement.policy.id,
-    )
+    amount = judgement.value if judgement.status == "eligible" else judgement.potential
+    return (STATUS_ORDER[judgement.status], not specific, -amount, judgement.policy.id)
 
 
 def judge_all(
