@@ -201,7 +201,11 @@ class Router:
             if reply.custom and isinstance(reply.custom.get("handoff"), dict):
                 handoff_replies += await self.handoff.on_handoff(message, reply.custom["handoff"], language)
         bot_replies = [r for r in replies if not (r.custom and "handoff" in r.custom)]
-        if was_open or handoff_replies:
+        if handoff_replies and not was_open:
+            # The turn that hands off: the assistant's own notice (action_handoff says who answers and
+            # when) goes out; the gateway's notice only when the assistant said nothing.
+            turn.replies = bot_replies or handoff_replies
+        elif was_open:
             # Staff have the conversation: keep what the assistant said in the transcript, send nothing.
             for reply in bot_replies:
                 await self.store.call(
@@ -213,7 +217,6 @@ class Router:
                     reply_to=inbound_id,
                 )
             turn.suppressed = True
-            turn.replies = handoff_replies
         else:
             turn.replies = bot_replies
         return turn

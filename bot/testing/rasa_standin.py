@@ -64,7 +64,10 @@ class RasaStandIn:
             return [out(text=f"payload {text}")]
         if "handoff" in text or "转人工" in text:
             self.paused.add(sender)
-            return [
+            # Like action_handoff: "转人工" gets the assistant's own notice with the payload, "handoff" only
+            # the payload (then the gateway speaks).
+            notice = [out(text="好的，已为您转接工作人员，请稍候。")] if "转人工" in text else []
+            return notice + [
                 out(
                     custom={
                         "handoff": {

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from bot.models import Reply
+from bot.texts import text as say
 
 
 @pytest.fixture
@@ -117,7 +118,12 @@ async def test_event_stream_per_conversation(web) -> None:
 async def test_handoff_notice_silence_and_resume(web, rasa) -> None:
     reply = (await web.http.post("/api/chat", json={"text": "转人工"})).json()
     session = reply["session"]
-    assert "工作人员" in reply["messages"][0]["text"]
+    # The assistant's own notice goes out once; the gateway adds none of its own.
+    assert [m["text"] for m in reply["messages"]] == ["好的，已为您转接工作人员，请稍候。"]
+    silent = (await web.http.post("/api/chat", json={"text": "handoff"})).json()
+    assert [m["text"] for m in silent["messages"]] == [
+        say("handoff_notice", "zh")
+    ]  # payload only: gateway speaks
     quiet = (await web.http.post("/api/chat", json={"session": session, "text": "我等着"})).json()
     assert quiet["messages"] == []
     assert rasa.messages_of(f"web:{session}")[-1] == "我等着"
