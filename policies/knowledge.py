@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 
 from .errors import PolicyDataError
-from .logic import Check, all_of, compile_condition
+from .logic import Check, compile_condition
 from .profile import PACKAGE_DIR, profile_fields
 from .strict_yaml import load_yaml
 
@@ -154,9 +154,9 @@ def _compile_conditions(
         if name in compiled:
             return compiled[name].check
         if name not in raw_by_name:
-            raise PolicyDataError(
-                f"condition {in_progress[-1] if in_progress else '?'}", f"unknown condition {name!r}"
-            )
+            referrer = in_progress[-1] if in_progress else "?"
+            location = f"{raw_by_name[referrer][1]} at conditions/{referrer}" if in_progress else "conditions"
+            raise PolicyDataError(location, f"unknown condition {name!r}")
         if name in in_progress:
             raise PolicyDataError(
                 raw_by_name[name][1], f"condition {name!r} refers to itself ({' -> '.join(in_progress)})"
@@ -333,11 +333,6 @@ def _check_groups(base: KnowledgeBase) -> None:
                 raise PolicyDataError(
                     policy.file, f"{policy.id}: alongside names unknown group {rule['group']!r}"
                 )
-
-
-def requirement_check(policy: Policy) -> Check:
-    """All of a policy's named requirements as one check."""
-    return all_of([condition.check for condition in policy.requires])
 
 
 @lru_cache(maxsize=1)

@@ -244,3 +244,17 @@ def test_a_changed_rule_is_a_new_dated_entry(data_copy: Path) -> None:
             if r["policy_id"].startswith("qingpu.test")
         ]
         assert [(r["policy_id"], r["max_amount"]) for r in results] == [expected]
+
+
+def test_condition_naming_an_unknown_condition_names_its_file(data_copy: Path) -> None:
+    path = data_copy / "conditions.yml"
+    addition = """
+  dangling:
+    when: {any: [no_such_thing]}
+    label: {zh: 悬空, en: dangling}
+    source: {document: qingpu-2020-88, article: {zh: 附件4, en: Annex 4}}
+"""
+    path.write_text(path.read_text(encoding="utf-8") + addition, encoding="utf-8")
+    with pytest.raises(PolicyDataError) as error:
+        load(data_copy)
+    assert "conditions.yml at conditions/dangling" in str(error.value) and "no_such_thing" in str(error.value)
