@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.config import settings
-from actions.forms import OVERVIEW_TOPIC
+from actions.forms import OVERVIEW_TOPIC, is_plain_no
 from actions.handoff import hand_off
 from actions.profile import conversation_language, profile_from_tracker
 from actions.render import amount_text, missing_text, result_variables, tier_text, value_label
@@ -32,13 +32,6 @@ STATUS_RANK = {"eligible": 0, "referral": 1, "needs_info": 2, "superseded": 3, "
 PERSONAL_STATUSES = {"eligible", "referral"}
 # what "怎么申请"/"依据是什么" later needs of each shown result
 REMEMBERED_KEYS = ("policy_id", "title", "district", "status", "how_to_apply", "contact", "source", "topic")
-
-
-def is_plain_no(tracker: Tracker) -> bool:
-    """A "no" without any new fact, after an answer was already given."""
-    message = tracker.latest_message or {}
-    intent = (message.get("intent") or {}).get("name")
-    return intent == "deny" and not message.get("entities") and bool(tracker.get_slot("last_result"))
 
 
 def results_to_show(results: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

@@ -143,6 +143,13 @@ class ProfileValidators:
         return normalise_field("honors", merged) or None
 
 
+def is_plain_no(tracker: Tracker) -> bool:
+    """A "no" without any new fact, after an answer was already given."""
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name")
+    return intent == "deny" and not message.get("entities") and bool(tracker.get_slot("last_result"))
+
+
 def facts_answered_now(tracker: Tracker) -> list[str]:
     """Profile facts given in the latest message (the slot candidates at the end of the events)."""
     return [name for name in tracker.slots_to_validate() if name in profile_fields()]
@@ -197,6 +204,8 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
         domain: DomainDict,
     ) -> list[str]:
         # facts just answered stay listed so they get validated; the next missing fact follows
+        if tracker.get_slot("requested_slot") is None and is_plain_no(tracker):
+            return []  # "不用了" after an answer starts no new questions
         skipped = set(tracker.get_slot("skipped_facts") or [])
         required = [fact for fact in facts_answered_now(tracker) if fact not in skipped]
         fact = next_missing_fact(tracker)

@@ -218,3 +218,12 @@ async def test_once_something_is_eligible_only_facts_that_change_it_are_asked() 
     events, _ = await _run_form(tracker)
     asked = _requested(events)
     assert eligible and (asked in worth if worth else asked is None)
+
+
+async def test_a_plain_no_after_an_answer_starts_no_questions() -> None:
+    remembered = [{"policy_id": "qingpu.housing.rent_subsidy"}]
+    tracker = make_tracker(
+        {"topic": "rent_subsidy", "district": "青浦", "last_result": remembered}, text="不用了", intent="deny"
+    )
+    events, _ = await _run_form(tracker)
+    assert events == [SlotSet("requested_slot", None)]
