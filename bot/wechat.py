@@ -376,7 +376,11 @@ class WeChatChannel:
         if message.type == "event":
             event = str(raw.get("Event", "")).lower()
             inbound.kind = "event"
-            inbound.external_id = f"evt:{message.source}:{raw.get('CreateTime')}"
+            # WeChat's advice: events have no MsgId, deduplicate by FromUserName + CreateTime (with the
+            # event and key, so a subscription and a click in the same second are both kept).
+            inbound.external_id = (
+                f"evt:{message.source}:{raw.get('CreateTime')}:{event}:{raw.get('EventKey') or ''}"[:120]
+            )
             inbound.meta = {"event": event, "key": raw.get("EventKey")}
             if event in ("subscribe", "subscribe_scan"):
                 lang = inbound.language

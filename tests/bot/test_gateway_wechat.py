@@ -167,12 +167,18 @@ async def test_subscribe_welcomes_with_privacy_notice(
 
 
 async def test_menu_click_maps_to_topic_payload(wechat_gateway, wechat_server, rasa) -> None:
-    status, reply = await send(
-        wechat_gateway, wechat_server, wechat_server.event_xml(OPENID, "CLICK", key="TOPIC_RENT_SUBSIDY")
-    )
-    assert (status, reply) == (200, "payload /ask_rent_subsidy")
-    # The same event re-sent (same FromUserName + CreateTime) is not handled twice.
+    click = wechat_server.event_xml(OPENID, "CLICK", key="TOPIC_RENT_SUBSIDY", create_time=1763888000)
+    assert await send(wechat_gateway, wechat_server, click) == (200, "payload /ask_rent_subsidy")
+    # The same event re-sent (same FromUserName + CreateTime) is not handled twice ...
+    await send(wechat_gateway, wechat_server, click)
     assert len(rasa.received) == 1
+    # ... but a different click in the same second is.
+    other = wechat_server.event_xml(OPENID, "CLICK", key="TOPIC_HUKOU", create_time=1763888000)
+    assert await send(wechat_gateway, wechat_server, other) == (200, "payload /ask_hukou")
+    assert await wechat_gateway.gateway.store.call(wechat_gateway.gateway.store.quota, OPENID) != {
+        "remaining": 0,
+        "expires_at": None,
+    }
 
 
 async def test_unsupported_types_answered_politely(wechat_gateway, wechat_server, rasa) -> None:
