@@ -7,6 +7,8 @@ from typing import Any
 from .engine import Judgement, messages
 from .profile import profile_fields
 
+SUMMARY_FACTS = 3  # a one-line summary names the first few missing facts; missing_facts has them all
+
 
 def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
@@ -91,7 +93,10 @@ def summarise(judgement: Judgement, language: str) -> str:
             title=title, tier_part=tier_part, amount=amount, duration_part=duration_part
         )
     if status == "needs_info":
-        return templates["needs_info"].format(title=title, facts=fact_labels(judgement.missing, language))
+        facts = fact_labels(judgement.missing[:SUMMARY_FACTS], language)
+        if len(judgement.missing) > SUMMARY_FACTS:
+            facts += messages()[language]["more_facts"]
+        return templates["needs_info"].format(title=title, facts=facts)
     if status == "referral":
         key = "personalised" if policy.kind == "personalised" else "referral"
         return templates[key].format(
