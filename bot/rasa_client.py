@@ -123,7 +123,9 @@ class RasaClient:
     async def append_event(self, sender: str, event: dict[str, Any]) -> None:
         """Append a tracker event (``{"event": "resume"}`` ends a pause) through Rasa's HTTP API."""
         params = {"token": self.token} if self.token else None
-        path = f"/conversations/{quote(sender, safe='')}/tracker/events"
+        # Rasa (Sanic) does not percent-decode this path segment: "web%3Aabc" would be another
+        # conversation. Sender ids are "<channel>:<id>" with URL-safe ids, so ':' is sent as is.
+        path = f"/conversations/{quote(sender, safe=':')}/tracker/events"
         response = await self._post(sender, path, event, params=params)
         if response.status_code >= 300:
             raise RasaUnavailable(f"tracker event refused: HTTP {response.status_code}")

@@ -102,7 +102,9 @@ class RasaStandIn:
     async def tracker_events(self, request: Request) -> JSONResponse:
         if self.token and request.query_params.get("token") != self.token:
             return JSONResponse({"reason": "NotAuthenticated"}, status_code=401)
-        sender = request.path_params["sender"]
+        # Like Rasa's Sanic server: the sender is the raw path segment, not percent-decoded.
+        raw = request.scope.get("raw_path", b"").decode("latin-1")
+        sender = raw.split("/conversations/", 1)[1].rsplit("/tracker/events", 1)[0]
         event = await request.json()
         self.events.append((sender, event))
         if event.get("event") == "resume":

@@ -45,10 +45,22 @@ async def test_web_chat_conversation_with_the_real_assistant(assistant_services,
             )
         ).json()
         assert asked["messages"] and not {m["text"] for m in asked["messages"]} & NOT_ANSWERS
-        human = (await web.http.post("/api/chat", json={"session": session, "text": "我要转人工"})).json()
+
+
+async def test_web_chat_handoff_contract_with_the_real_assistant(assistant_services, gateway_factory) -> None:
+    """action_handoff's custom payload opens a handoff; closing it resumes the assistant in Rasa."""
+    async with gateway_factory(**real_rasa(assistant_services)) as web:
+        human = (await web.http.post("/api/chat", json={"text": "我要转人工", "language": "zh"})).json()
+        session = human["session"]
         handoffs = await web.gateway.store.call(web.gateway.store.handoffs, f"web:{session}")
         assert handoffs and handoffs[0]["status"] == "open", human
+        assert handoffs[0]["payload"]["reason"] and "summary" in handoffs[0]["payload"]
+        assert human["messages"]  # the person is told a human will follow up
+        quiet = (await web.http.post("/api/chat", json={"session": session, "text": "你好"})).json()
+        assert quiet["messages"] == []  # paused: the assistant stays silent
         assert await web.gateway.router.handoff.close(f"web:{session}", "staff:e2e")
+        back = (await web.http.post("/api/chat", json={"session": session, "text": "你好"})).json()
+        assert back["messages"] and not {m["text"] for m in back["messages"]} & NOT_ANSWERS
 
 
 async def test_wechat_message_with_the_real_assistant(

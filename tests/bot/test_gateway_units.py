@@ -147,8 +147,8 @@ async def test_rasa_client_resume_uses_token() -> None:
     standin = RasaStandIn(token="tok")
     async with serve(standin.app) as url:
         client = RasaClient([url], token="tok")
-        await client.resume("wechat:o/1")
-        assert standin.events == [("wechat:o/1", {"event": "resume"})]
+        await client.resume("wechat:oAb-_9")
+        assert standin.events == [("wechat:oAb-_9", {"event": "resume"})]  # ':' not percent-encoded
         wrong = RasaClient([url], token="nope")
         with pytest.raises(RasaUnavailable):
             await wrong.resume("wechat:o1")
