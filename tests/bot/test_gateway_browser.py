@@ -1,0 +1,37 @@
+"""The web chat page in real headless Chromium (Debian's chromium + Playwright): type, see buttons as
+buttons, press one, see the answer to its payload."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (make system-deps installs it)")
+async def test_web_chat_in_a_browser(rasa, gateway_factory) -> None:
+    from playwright.async_api import async_playwright
+
+    async with gateway_factory((rasa.url,)) as web, async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(locale="zh-CN")
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            await page.goto(web.url + "/")
+            await page.fill("#text", "buttons")
+            await page.keyboard.press("Enter")
+            buttons = page.locator(".buttons button")
+            await buttons.first.wait_for()
+            assert await buttons.all_inner_texts() == ["租房补贴", "购房补贴"]
+            await buttons.nth(1).click()
+            await page.locator(".msg.out", has_text="payload /ask_purchase_subsidy").wait_for()
+            assert await buttons.nth(0).is_disabled()
+            assert errors == []
+        finally:
+            await browser.close()
+    assert [r["message"] for r in rasa.received] == ["buttons", "/ask_purchase_subsidy"]
