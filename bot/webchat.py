@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from .models import Delivery, InboundMessage, Reply
+from .models import Button, Delivery, InboundMessage, Reply
 from .router import Router
 from .store import Store
 from .texts import normalise_language
@@ -126,7 +126,7 @@ class WebChat:
             {"session": session, "messages": [render_row(r) for r in rows if r["status"] == "sent"]}
         )
 
-    async def _chosen_button(self, conversation_id: str, button: Any):
+    async def _chosen_button(self, conversation_id: str, button: Any) -> Button | None:
         if not isinstance(button, dict):
             return None
         message_id, index = button.get("message_id"), button.get("index")
