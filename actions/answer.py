@@ -42,6 +42,15 @@ def results_to_show(results: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]
     return (hopeful or current)[: settings()["answer"]["max_results"]]
 
 
+def best_of(remembered: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Follow-ups are about what the person can get; only when there is nothing, about all of it."""
+    for statuses in (PERSONAL_STATUSES, {"needs_info"}):
+        chosen = [r for r in remembered if r.get("status") in statuses]
+        if chosen:
+            return chosen
+    return list(remembered)
+
+
 def remember(results: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{key: result.get(key) for key in REMEMBERED_KEYS} for result in results]
 
@@ -170,7 +179,7 @@ class _AboutLastAnswer(Action, ABC):
             dispatcher.utter_message(response="utter_no_last_answer")
             return []
         language = conversation_language(tracker)
-        for result in remembered:
+        for result in best_of(remembered):
             dispatcher.utter_message(response=self.response, **result_variables(result, language))
         return []
 

@@ -144,10 +144,10 @@ class ProfileValidators:
 
 
 def is_plain_no(tracker: Tracker) -> bool:
-    """A "no" without any new fact, after an answer was already given."""
+    """A "no" that carries no new fact ("不用了"): nothing to recompute."""
     message = tracker.latest_message or {}
     intent = (message.get("intent") or {}).get("name")
-    return intent == "deny" and not message.get("entities") and bool(tracker.get_slot("last_result"))
+    return intent == "deny" and not message.get("entities")
 
 
 def facts_answered_now(tracker: Tracker) -> list[str]:

@@ -63,6 +63,14 @@ def duration_text(result: Mapping[str, Any], language: str) -> str:
     return text
 
 
+def amount_and_duration(result: Mapping[str, Any], language: str) -> dict[str, str]:
+    """The amount line and its tail, without a sentence stop in between ("…补贴。，按月" reads badly)."""
+    amount, tail = amount_text(result, language), duration_text(result, language)
+    if tail:
+        amount = amount.rstrip("。. ")
+    return {"amount_text": amount, "duration_text": tail}
+
+
 def tier_text(result: Mapping[str, Any], language: str) -> str:
     tier = result.get("tier")
     return fragment(language, "tier", tier=tier) if tier else ""
@@ -115,8 +123,7 @@ def result_variables(result: Mapping[str, Any], language: str) -> dict[str, str]
         "contact": str(result.get("contact") or fragment(language, "none")),
         "district_label": value_label(result.get("district"), language),
         "tier_text": tier_text(result, language),
-        "amount_text": amount_text(result, language),
-        "duration_text": duration_text(result, language),
+        **amount_and_duration(result, language),
         "conditions_text": join_list((result.get("reasons") or [])[:max_reasons], language),
         "missing_text": missing_text(result.get("missing_facts") or [], language),
         "how_to_apply": how_to_apply_text(result, language),
