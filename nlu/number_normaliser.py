@@ -79,6 +79,8 @@ class NumberNormaliser(GraphComponent, EntityExtractorMixin):
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         """Retrain when the vocabulary or the number rules change."""
+        # Rasa passes only the keys set in config.yml here, without the defaults
+        config = {**cls.get_default_config(), **config}
         files = [config["vocabulary_path"], config["domain_terms_path"], Path(numbers.__file__)]
         return vocabulary.files_fingerprint(files)
 

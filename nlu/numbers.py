@@ -4,7 +4,8 @@ Pure Python (no rasa import): the NumberNormaliser component uses it, and action
 `parse_number` to read a bare reply such as "35" when a form has just asked for one fact.
 
 How ambiguity is resolved (the cue decides the entity; without a cue there is no entity):
-- age: a number followed by 岁/周岁/"years old"/"y/o", or preceded by 今年/年龄/年纪/"age"/"aged"/"I'm".
+- age: a number followed by 岁/周岁/"years old"/"y/o", or preceded by 今年/年龄/年纪/"age"/"aged"/"I'm",
+  or 快30了 ("nearly 30").
   "45岁以下" / "35岁以上" describe a threshold in a question, not the person: not extracted.
 - annual_salary (万元/year): a number after a salary cue (年薪, 收入, salary, "earn", ...) or followed by
   a money unit (万, w, 千, k, 百万, million, 元). A money amount with no salary cue is a salary unless the
@@ -88,6 +89,8 @@ _AGE_PATTERNS = [
         + r"(?!\s*(?:年|月|号|日|万|w|k|分|%|元|块))"
     ),
     re.compile(_NOT_BEFORE_NUMBER + _NUM + r"\s*(?:(?:years?|yrs?)[\s-]*old|y/?o\b)"),
+    # 快30了 / 马上三十了: "nearly 30", said of oneself
+    re.compile(r"(?:快|马上|快要|马上就)\s*" + _NUM + r"\s*(?:岁)?了"),
     re.compile(r"\b(?:age|aged)\s*(?:is|of|:)?\s*" + _NUM + _NOT_AFTER_NUMBER),
     re.compile(
         r"\b(?:i'?m|i am)\s+"

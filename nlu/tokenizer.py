@@ -107,6 +107,8 @@ class DomainJiebaTokenizer(JiebaTokenizer):
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         """Retrain when the vocabulary or the word lists change, not only when the config does."""
+        # Rasa passes only the keys set in config.yml here, without the defaults
+        config = {**cls.get_default_config(), **config}
         return vocabulary.files_fingerprint([config["vocabulary_path"], config["domain_terms_path"]])
 
     @classmethod

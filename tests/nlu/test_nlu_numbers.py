@@ -59,6 +59,8 @@ def found(text: str) -> list[tuple[str, float, str]]:
         ("I am 29, PhD", [("age", 29, "29")]),
         ("aged 40", [("age", 40, "40")]),
         ("28yo", [("age", 28, "28")]),
+        ("快30了", [("age", 30, "30")]),
+        ("马上三十岁了", [("age", 30, "三十")]),
         ("３５岁", [("age", 35, "３５")]),
         # annual salary in 万元
         ("年薪一百二十万", [("annual_salary", 120, "一百二十万")]),
@@ -114,6 +116,7 @@ def test_extract_numbers(text: str, expected: list) -> None:
         "I'm 100% sure",
         "收入证明需要3个月",
         "第2套房",
+        "快2点了",
         "",
     ],
 )

@@ -141,3 +141,22 @@ def test_component_contract() -> None:
         "dictionary_path",
     } <= set(config)
     assert DomainJiebaTokenizer.required_packages() == ["jieba"]
+
+
+@pytest.mark.parametrize(
+    "component",
+    [
+        "nlu.tokenizer.DomainJiebaTokenizer",
+        "nlu.vocabulary_extractor.VocabularyEntityExtractor",
+        "nlu.number_normaliser.NumberNormaliser",
+    ],
+)
+def test_fingerprint_addon_works_with_the_keys_config_yml_sets(component: str) -> None:
+    """Rasa calls fingerprint_addon with the config as written (no defaults): {} must work."""
+    import importlib
+
+    module, name = component.rsplit(".", 1)
+    component_class = getattr(importlib.import_module(module), name)
+    assert component_class.fingerprint_addon({}) == component_class.fingerprint_addon(
+        component_class.get_default_config()
+    )
