@@ -157,7 +157,7 @@ async def test_honours_accumulate_across_messages() -> None:
 
 async def test_none_of_these_honours() -> None:
     tracker = make_tracker(
-        {"topic": "talent_award", "district": "青浦"},
+        {"topic": "talent_award", "district": "青浦", "requested_slot": "honors"},
         text="都没有",
         intent="deny",
         trailing_slots={"honors": "无"},
@@ -183,7 +183,7 @@ async def test_corrections_outside_the_form_are_validated_too() -> None:
 
 async def test_dont_know_skips_a_question_for_good() -> None:
     tracker = make_tracker(
-        {"topic": "rent_subsidy", "district": "青浦"},
+        {"topic": "rent_subsidy", "district": "青浦", "requested_slot": "agri_team_role"},
         text="不知道",
         intent="deny",
         trailing_slots={"agri_team_role": "skip"},
