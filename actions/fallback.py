@@ -14,7 +14,7 @@ from actions.profile import conversation_language
 
 FALLBACK_INTENT = "nlu_fallback"
 # intents that make no sense as a suggestion
-NOT_SUGGESTED = {FALLBACK_INTENT, "affirm", "deny", "goodbye", "thank", "bot_challenge"}
+NOT_SUGGESTED = {FALLBACK_INTENT, "affirm", "deny", "goodbye", "thank", "bot_challenge", "greet"}
 TOPIC_OF_INTENT_PREFIX = "ask_"
 
 

@@ -106,11 +106,19 @@ def how_to_apply_text(result: Mapping[str, Any], language: str) -> str:
 
 
 def citation(source: Mapping[str, Any] | None, language: str) -> str:
-    """《title》（doc number, date）article; in English the official Chinese title, then its gloss."""
+    """《title》（doc number，date）article; in English the official Chinese title, then its gloss.
+    Parts a document lacks (some plans have no number) are left out with their separators."""
     source = dict(source or {})
-    values = {key: source.get(key) or "" for key in ("title", "title_en", "doc_number", "date", "article")}
-    name = "citation" if values["article"] else "citation_no_article"
-    return fragment(language, name, **values).strip()
+    details = [str(source[key]) for key in ("doc_number", "date") if source.get(key)]
+    text = fragment(
+        language,
+        "citation",
+        title=source.get("title") or "",
+        title_en=source.get("title_en") or source.get("title") or "",
+        details=label("fragments", language, "details_separator").join(details),
+        article=source.get("article") or "",
+    )
+    return text.replace("（）", "").replace(" ()", "").replace(", , ", ", ").strip().rstrip(",").strip()
 
 
 def result_variables(result: Mapping[str, Any], language: str) -> dict[str, str]:

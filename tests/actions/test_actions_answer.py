@@ -182,3 +182,16 @@ async def test_a_correction_recomputes() -> None:
     events = await ActionAnswerPolicy().run(dispatcher, tracker, domain())
     assert responses(dispatcher)[-1] == "utter_estimate_disclaimer"
     assert _remembered(events)
+
+
+def test_citation_leaves_out_what_the_document_lacks() -> None:
+    plan = {
+        "title": "长宁区规划",
+        "title_en": "Changning plan",
+        "doc_number": "",
+        "date": "2021-11-12",
+        "article": "四（一）2",
+    }
+    assert citation(plan, "zh") == "《长宁区规划》（2021-11-12）四（一）2"
+    assert citation(plan, "en") == "长宁区规划 (Changning plan), 2021-11-12, 四（一）2"
+    assert citation({**plan, "article": ""}, "en") == "长宁区规划 (Changning plan), 2021-11-12"
