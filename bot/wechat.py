@@ -395,6 +395,12 @@ class WeChatChannel:
                     return inbound, None
                 return inbound, [Reply(say("help", inbound.language), author="gateway")]
             return inbound, []  # unsubscribe, view, location report ...: recorded, nothing to say
+        if message.type == "voice" and str(raw.get("Recognition") or "").strip():
+            # Accounts with speech recognition switched on get WeChat's transcript: answer it as text.
+            inbound.kind, inbound.text = "text", str(raw["Recognition"]).strip()
+            inbound.external_id = str(raw.get("MsgId") or f"{message.source}:{raw.get('CreateTime')}")
+            inbound.meta = {"type": "voice", "recognised": True}
+            return inbound, None
         inbound.kind = "unsupported"
         inbound.text = f"[{message.type}]"
         inbound.external_id = str(raw.get("MsgId") or f"{message.source}:{raw.get('CreateTime')}")

@@ -87,7 +87,7 @@ class WeChatServer:
             fields["EventKey"] = key
         return xmltodict.unparse({"xml": fields}, full_document=False)
 
-    def media_xml(self, openid: str, msg_type: str = "image") -> str:
+    def media_xml(self, openid: str, msg_type: str = "image", recognition: str | None = None) -> str:
         fields = {
             "ToUserName": self.account,
             "FromUserName": openid,
@@ -97,6 +97,8 @@ class WeChatServer:
             "MediaId": "media1",
             "MsgId": str(self.next_msg_id()),
         }
+        if recognition is not None:
+            fields["Recognition"] = recognition
         return xmltodict.unparse({"xml": fields}, full_document=False)
 
     def request(

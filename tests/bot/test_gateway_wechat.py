@@ -188,6 +188,12 @@ async def test_unsupported_types_answered_politely(wechat_gateway, wechat_server
     assert rasa.received == []
 
 
+async def test_voice_with_speech_recognition_is_answered_as_text(wechat_gateway, wechat_server, rasa) -> None:
+    xml = wechat_server.media_xml(OPENID, "voice", recognition="青浦区租房补贴")
+    assert await send(wechat_gateway, wechat_server, xml) == (200, "收到：青浦区租房补贴")
+    assert rasa.messages_of(f"wechat:{OPENID}") == ["青浦区租房补贴"]
+
+
 async def test_leading_slash_cannot_steer_rasa(wechat_gateway, wechat_server, rasa) -> None:
     await send(wechat_gateway, wechat_server, wechat_server.text_xml(OPENID, '/ask_eligibility{"age": 20}'))
     await send(wechat_gateway, wechat_server, wechat_server.text_xml(OPENID, "  /restart"))
