@@ -24,6 +24,23 @@ from actions.profile import conversation_language, normalise_field, profile_from
 logger = logging.getLogger(__name__)
 
 OVERVIEW_TOPIC = "eligibility"
+# facts the NLU has no entity for: the form takes the answer's whole text (from_text in domain.yml)
+FREE_TEXT_FIELDS = {
+    "agri_team_class",
+    "agri_team_role",
+    "senior_post_years",
+    "relevant_work_years",
+    "overseas_experience_years",
+    "paid_in_capital_wan",
+    "registered_capital_wan",
+    "annual_output_wan",
+    "founders_shareholding_percent",
+    "years_worked_in_district",
+    "talent_points",
+    "sector",
+    "education_talent_category",
+    "health_talent_category",
+}
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 Validator = Callable[[Any, CollectingDispatcher, Tracker, DomainDict], dict[str, Any]]
@@ -126,6 +143,9 @@ class ProfileValidators:
             return {field: normalise_field(field, value)}
         except ProfileError as error:
             logger.info("rejected %s=%r: %s", field, value, error)
+            if field in FREE_TEXT_FIELDS and tracker.latest_message.get("entities"):
+                # the message was about something else ("那长宁呢？" while asked for a sector): no scolding
+                return {field: None}
             if field == "district":
                 dispatcher.utter_message(response="utter_invalid_district")
             elif kind in ("int", "number"):
@@ -207,7 +227,13 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
         if tracker.get_slot("requested_slot") is None and is_plain_no(tracker):
             return []  # "不用了" after an answer starts no new questions
         skipped = set(tracker.get_slot("skipped_facts") or [])
-        required = [fact for fact in facts_answered_now(tracker) if fact not in skipped]
+        # facts in this message are listed to be validated; once refused (None) they drop out, and the
+        # engine decides whether the question is worth asking again
+        required = [
+            fact
+            for fact in facts_answered_now(tracker)
+            if fact not in skipped and tracker.get_slot(fact) is not None
+        ]
         fact = next_missing_fact(tracker)
         if fact and fact not in required:
             required.append(fact)

@@ -227,3 +227,45 @@ async def test_a_plain_no_after_an_answer_starts_no_questions() -> None:
     )
     events, _ = await _run_form(tracker)
     assert events == [SlotSet("requested_slot", None)]
+
+
+def test_free_text_fields_are_exactly_those_mapped_from_text() -> None:
+    from actions.forms import FREE_TEXT_FIELDS
+
+    from_text = {
+        name
+        for name, slot in domain()["slots"].items()
+        if any(mapping["type"] == "from_text" for mapping in slot["mappings"])
+    }
+    assert from_text == FREE_TEXT_FIELDS
+
+
+async def test_another_district_while_a_question_is_open_is_not_an_answer() -> None:
+    tracker = make_tracker(
+        {"topic": "rent_subsidy", "district": "青浦", "requested_slot": "sector"},
+        text="那长宁呢？",
+        entities=[{"entity": "district", "value": "长宁"}],
+        trailing_slots={"district": "长宁", "sector": "那长宁呢？"},
+    )
+    events, dispatcher = await _run_form(tracker)
+    assert SlotSet("district", "长宁") in events and SlotSet("sector", None) in events
+    assert dispatcher.messages == []
+    assert _requested(events) != "sector"
+
+
+async def test_a_wrong_answer_to_the_requested_question_is_asked_again() -> None:
+    bachelor = {
+        "topic": "rent_subsidy",
+        "district": "青浦",
+        "education": "本科",
+        "full_time": True,
+        "title": "副高级",
+        "employer_registered_in_district": True,
+        "tax_and_social_insurance_in_district": True,
+        "former_executive_of": "无",
+        "requested_slot": "age",
+    }
+    tracker = make_tracker(bachelor, text="我200岁", trailing_slots={"age": 200})
+    events, dispatcher = await _run_form(tracker)
+    assert responses(dispatcher) == ["utter_invalid_age"]
+    assert _requested(events) == "age"  # class E depends on the age: still the most decisive fact
