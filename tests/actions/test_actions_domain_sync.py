@@ -61,3 +61,22 @@ def test_every_domain_action_is_implemented() -> None:
     executor.register_package("actions")
     custom = {name for name in domain()["actions"]}
     assert custom <= set(executor.actions)
+
+
+def test_quick_reply_payloads_survive_rasa_interpolation() -> None:
+    import json
+
+    from rasa.core.nlg.interpolator import interpolate_text
+
+    payloads = [
+        button["payload"]
+        for variations in domain()["responses"].values()
+        for variation in variations
+        for button in variation.get("buttons", [])
+        if "{" in button["payload"]
+    ]
+    assert payloads
+    for payload in payloads:
+        sent = interpolate_text(payload, {"language": "zh"})
+        intent, _, entities = sent.partition("{")
+        assert intent == "/inform" and isinstance(json.loads("{" + entities), dict), sent
