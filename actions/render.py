@@ -56,7 +56,8 @@ def amount_text(result: Mapping[str, Any], language: str) -> str:
 def duration_text(result: Mapping[str, Any], language: str) -> str:
     """Payout and duration as one tail of the amount line ("，按月发放，最长3年")."""
     text = ""
-    if result.get("payout"):
+    # how money is paid says nothing when there is no sum (the engine then reports "not stated")
+    if result.get("payout") and result.get("max_amount") is not None:
         text += fragment(language, "payout", payout=result["payout"])
     if result.get("duration"):
         text += fragment(language, "duration", duration=result["duration"])

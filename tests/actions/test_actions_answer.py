@@ -195,3 +195,24 @@ def test_citation_leaves_out_what_the_document_lacks() -> None:
     assert citation(plan, "zh") == "《长宁区规划》（2021-11-12）四（一）2"
     assert citation(plan, "en") == "长宁区规划 (Changning plan), 2021-11-12, 四（一）2"
     assert citation({**plan, "article": ""}, "en") == "长宁区规划 (Changning plan), 2021-11-12"
+
+
+def test_payout_and_duration_follow_the_amount() -> None:
+    from actions.render import amount_and_duration
+
+    monthly = {"max_amount": 4000, "unit": "yuan_per_month", "payout": "按月发放", "duration": "最长5年"}
+    assert amount_and_duration(monthly, "zh") == {
+        "amount_text": "金额：每月最高4000元",
+        "duration_text": "，按月发放，最长5年",
+    }
+    in_kind = {
+        "max_amount": None,
+        "unit": None,
+        "benefit": "优先入住人才公寓。",
+        "payout": "文件未规定",
+        "duration": "最长6年",
+    }
+    assert amount_and_duration(in_kind, "zh") == {
+        "amount_text": "待遇：优先入住人才公寓",
+        "duration_text": "，最长6年",
+    }
