@@ -16,7 +16,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export MODELS_DIR
 
-.PHONY: help venv system-deps train run shell test test-unit test-e2e eval bench lint format validate clean
+.PHONY: help venv system-deps train run shell test test-unit test-e2e eval bench bench-gateway lint format validate clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -68,6 +68,9 @@ eval: train ## NLU quality on the held-out splits (intent accuracy, entity F1), 
 bench: train ## benchmarks: policy engine, per-turn latency, training time
 	$(PY) benchmarks/bench_policies.py
 	$(PY) benchmarks/bench_turns.py --model $(MODEL)
+
+bench-gateway: venv ## gateway benchmark: 20 simulated WeChat users against a running assistant (RASA_URL) or the stand-in
+	$(PY) benchmarks/bench_gateway.py --rasa-url $${RASA_URL:-standin} --users 20 --turns 5
 
 clean: ## remove runtime artefacts (models, databases, logs) — keeps .venv
 	rm -rf $(MODELS_DIR) var results .rasa

@@ -44,7 +44,7 @@ def show(replies: list[dict]) -> list[dict]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=os.environ.get("RASA_URL", "http://127.0.0.1:5005"))
-    parser.add_argument("--language", default="zh", choices=["zh", "en"])
+    parser.add_argument("--language", choices=["zh", "en"], help="default: detected from your first message")
     args = parser.parse_args()
     sender = f"shell:{uuid.uuid4().hex[:12]}"
     print(f"人才直达车助手 — terminal chat ({args.url}, sender {sender}). Ctrl-D to quit.")

@@ -65,9 +65,8 @@ def test_english_question_gets_the_same_computed_answer(assistant_services):
     answer = texts(replies)
     assert re.search(r"3,?000", answer), answer
     assert QINGPU_DOC in answer, answer
-    assert not re.search(r"[\u4e00-\u9fff]{12,}", answer.replace(QINGPU_DOC, "")), (
-        "a long Chinese-only passage"
-    )
+    assert "per month" in answer, "the unit is spelled out in English"
+    assert "estimate" in answer, "the answer says it is an estimate"
 
 
 def test_request_for_a_human_hands_off_and_pauses(client):
