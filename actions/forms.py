@@ -164,10 +164,22 @@ class ProfileValidators:
 
 
 def is_plain_no(tracker: Tracker) -> bool:
-    """A "no" that carries no new fact ("不用了"): nothing to recompute."""
+    """A "no" that carries no new fact ("不用了"): nothing to recompute.
+
+    A "no" that answered the form's question ("名下有房吗？" "没有") did set a fact: that is not plain."""
     message = tracker.latest_message or {}
     intent = (message.get("intent") or {}).get("name")
-    return intent == "deny" and not message.get("entities")
+    return intent == "deny" and not message.get("entities") and not set_a_fact_since_last_message(tracker)
+
+
+def set_a_fact_since_last_message(tracker: Tracker) -> bool:
+    """Whether a profile fact was set after the person's latest message (e.g. by the form from a yes/no)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") in profile_fields():
+            return True
+    return False
 
 
 def facts_answered_now(tracker: Tracker) -> list[str]:

@@ -171,6 +171,21 @@ async def test_a_plain_no_after_an_answer_does_not_repeat_it() -> None:
     assert responses(dispatcher) == ["utter_anything_else"]
 
 
+async def test_a_no_that_answered_the_last_question_gets_the_answer() -> None:
+    # "曾任500强高管吗？" "没有" -> the form set the fact from the deny; the answer must follow, not "anything else?"
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        {**QINGPU_MASTER, "topic": "rent_subsidy"},
+        text="没有",
+        intent="deny",
+        trailing_slots={"former_executive_of": "无"},
+    )
+    events = await ActionAnswerPolicy().run(dispatcher, tracker, domain())
+    assert "utter_anything_else" not in responses(dispatcher)
+    assert responses(dispatcher)[-1] == "utter_estimate_disclaimer"
+    assert _remembered(events)
+
+
 async def test_a_correction_recomputes() -> None:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(

@@ -85,6 +85,8 @@ class AssistantClient:
 
 
 def _button_means(payload: str, slot: str, value) -> bool:
+    if value in (None, "无", []) and payload == "/deny":
+        return True  # "none of these" is offered as a plain no
     if isinstance(value, bool) and payload in ("/affirm", "/deny"):
         return payload == ("/affirm" if value else "/deny")
     if "{" not in payload:

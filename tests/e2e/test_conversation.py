@@ -23,7 +23,7 @@ TIER_E_PROFILE = {
     "honors": [],
     "annual_salary_wan": 30,
     "key_industry": False,
-    "former_executive_of": None,
+    "former_executive_of": "无",
     "employer_registered_in_district": True,
     "tax_and_social_insurance_in_district": True,
     "owns_home_in_district": False,
