@@ -20,6 +20,7 @@ from pathlib import Path
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the model's custom components (nlu/) are imported by module path
 SPLITS = {"zh": ROOT / "tests/nlu_eval/zh.yml", "en": ROOT / "tests/nlu_eval/en.yml"}
 QUALITY_BAR = {"intent_accuracy": 0.95, "entity_f1": 0.90}
 
