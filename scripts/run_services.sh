@@ -15,7 +15,7 @@ BOT_PORT=${BOT_PORT:-8080}
 LOG_DIR=${LOG_DIR:-var/log}
 # Rasa's HTTP API can rewrite any conversation: it always needs a token. Without one set, make a fresh one per run.
 RASA_TOKEN=${RASA_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')}
-export RASA_TOKEN RASA_URL=${RASA_URL:-http://127.0.0.1:$RASA_PORT} ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://127.0.0.1:$ACTION_PORT/webhook}
+export RASA_TOKEN RASA_URL=${RASA_URL:-http://127.0.0.1:$RASA_PORT}
 export BOT_HOST BOT_PORT
 mkdir -p var/rasa "$LOG_DIR"
 
@@ -27,7 +27,9 @@ stop_all() {
   wait 2>/dev/null || true
   echo "stopped."
 }
-trap stop_all INT TERM EXIT
+# Ctrl-C / SIGTERM: stop everything and end quietly; any other exit (a service died, start-up failed) stops the rest too.
+trap 'stop_all; exit 0' INT TERM
+trap stop_all EXIT
 
 wait_for() {  # name url seconds
   local name=$1 url=$2 seconds=$3
