@@ -95,11 +95,7 @@ def _button_means(payload: str, slot: str, value) -> bool:
         entities = json.loads(payload[payload.index("{") :])
     except ValueError:
         return False
-    return (
-        slot in entities
-        and entities[slot] == value
-        or any(v == value for k, v in entities.items() if k in (slot, slot.rstrip("s")))
-    )
+    return value is not None and value in (entities.get(slot), entities.get(slot.rstrip("s")))
 
 
 def texts(replies: list[dict]) -> str:
