@@ -37,10 +37,11 @@ def input_files() -> list[Path]:
         if path.is_file():
             files.append(path)
         elif path.is_dir():
+            # documentation beside the code (nlu/README.md) cannot change the model
             files.extend(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+                if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".md")
             )
     return sorted(files)
 
