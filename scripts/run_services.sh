@@ -16,8 +16,11 @@ LOG_DIR=${LOG_DIR:-var/log}
 # Rasa's HTTP API can rewrite any conversation: it always needs a token. Without one set, make a fresh one per run.
 RASA_TOKEN=${RASA_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')}
 export RASA_TOKEN RASA_URL=${RASA_URL:-http://127.0.0.1:$RASA_PORT}
+# read by endpoints.yml: several copies of the assistant (tests, benchmarks) can run side by side
+export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://127.0.0.1:$ACTION_PORT/webhook}
+export RASA_TRACKER_DB=${RASA_TRACKER_DB:-var/rasa/tracker.db}
 export BOT_HOST BOT_PORT
-mkdir -p var/rasa "$LOG_DIR"
+mkdir -p var/rasa "$(dirname "$RASA_TRACKER_DB")" "$LOG_DIR"
 
 pids=()
 stop_all() {

@@ -35,6 +35,7 @@ def running_assistant(token: str, log_dir: Path, startup_seconds: float = 300) -
     """Start action server, Rasa server and gateway; stop them all on exit."""
     env = dict(os.environ, RASA_TOKEN=token, LOG_DIR=str(log_dir))
     env.setdefault("BOT_DATABASE_URL", f"sqlite:///{log_dir / 'gateway.db'}")
+    env.setdefault("RASA_TRACKER_DB", str(log_dir / "tracker.db"))
     log_dir.mkdir(parents=True, exist_ok=True)
     assistant = RunningAssistant(
         rasa_url=f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}",
