@@ -32,6 +32,12 @@ class Settings:
     default_language: str = "zh"
     max_text_chars: int = 1000
     max_body_bytes: int = 64 * 1024
+    # Web chat rate limit (token buckets, per gateway process): a person types a few messages a minute;
+    # an office behind one NAT address holds several officers. 0 per minute switches a limit off.
+    webchat_session_per_minute: float = 12.0
+    webchat_session_burst: int = 5
+    webchat_ip_per_minute: float = 60.0
+    webchat_ip_burst: int = 30
     # WeChat official account
     wechat_app_id: str | None = None
     wechat_app_secret: str | None = None
@@ -67,6 +73,10 @@ class Settings:
             public_base_url=(get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
             default_language=get("BOT_LANGUAGE") or "zh",
             max_text_chars=int(get("BOT_MAX_TEXT_CHARS") or 1000),
+            webchat_session_per_minute=float(get("WEBCHAT_SESSION_PER_MINUTE") or 12.0),
+            webchat_session_burst=int(get("WEBCHAT_SESSION_BURST") or 5),
+            webchat_ip_per_minute=float(get("WEBCHAT_IP_PER_MINUTE") or 60.0),
+            webchat_ip_burst=int(get("WEBCHAT_IP_BURST") or 30),
             wechat_app_id=get("WECHAT_APP_ID"),
             wechat_app_secret=get("WECHAT_APP_SECRET"),
             wechat_token=get("WECHAT_TOKEN"),
