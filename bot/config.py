@@ -38,6 +38,8 @@ class Settings:
     webchat_session_burst: int = 5
     webchat_ip_per_minute: float = 60.0
     webchat_ip_burst: int = 30
+    # Staff console (bot/console): a session ends after this many idle minutes (absolute limit: 12 h)
+    console_session_minutes: float = 30.0
     # WeChat official account
     wechat_app_id: str | None = None
     wechat_app_secret: str | None = None
@@ -77,6 +79,7 @@ class Settings:
             webchat_session_burst=int(get("WEBCHAT_SESSION_BURST") or 5),
             webchat_ip_per_minute=float(get("WEBCHAT_IP_PER_MINUTE") or 60.0),
             webchat_ip_burst=int(get("WEBCHAT_IP_BURST") or 30),
+            console_session_minutes=float(get("CONSOLE_SESSION_MINUTES") or 30.0),
             wechat_app_id=get("WECHAT_APP_ID"),
             wechat_app_secret=get("WECHAT_APP_SECRET"),
             wechat_token=get("WECHAT_TOKEN"),
