@@ -41,7 +41,9 @@ def assistant_services():
     model = Path(os.environ.get("MODELS_DIR", ROOT / "models")) / "assistant.tar.gz"
     if not model.exists():
         pytest.fail(f"no trained model at {model}: run `make train` (make test does)")
-    with running_assistant("e2e-test-token", ROOT / "var/log/e2e") as running:
+    # LOG_DIR (also the home of the run's databases) lets several checkouts or developers run e2e side by side
+    log_dir = Path(os.environ.get("LOG_DIR", ROOT / "var/log")) / "e2e"
+    with running_assistant("e2e-test-token", log_dir) as running:
         os.environ["RASA_E2E_URL"] = running.rasa_url
         os.environ["GATEWAY_E2E_URL"] = running.gateway_url
         yield running.__dict__
