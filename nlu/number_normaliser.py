@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu import numbers, vocabulary
+from nlu.stored import StoredResourcesMixin
 
 logger = logging.getLogger(__name__)
 
-LOOKUP_FILE = "canonical_values.json"
 NUMBER_ENTITIES = {"age", "annual_salary", "residence_points"}
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
-class NumberNormaliser(GraphComponent, EntityExtractorMixin):
+class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixin):
     """Finds ages, salaries (万元/year) and residence-permit points, then cleans all entities.
 
     1. Rule-based number entities (see nlu/numbers.py for the cue words and how ambiguity is resolved:
@@ -38,7 +36,11 @@ class NumberNormaliser(GraphComponent, EntityExtractorMixin):
        extractor, Rasa's RegexEntityExtractor), the rule-based one stays — the rules match exact,
        curated phrases, DIET only guesses from context. The same type and value found twice is kept
        once. Two statistical entities that overlap keep the more confident.
+    4. A vocabulary entity in a question about getting it or about someone else (domain_terms.yml,
+       not_stated) is dropped, whichever extractor found it.
     """
+
+    STORED_FILE = "canonical_values.json"
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -63,64 +65,40 @@ class NumberNormaliser(GraphComponent, EntityExtractorMixin):
         config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        lookup: dict[str, dict[str, Any]],
+        resources: dict[str, Any],
     ) -> None:
-        """lookup: entity -> {folded surface form -> canonical value}."""
+        """resources: {"lookup": entity -> {folded surface form -> canonical value},
+        "not_stated": [rule dicts]} (a bare lookup, as older models stored, means no rules)."""
+        if "lookup" not in resources:
+            resources = {"lookup": resources}
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
-        self._lookup = lookup
+        self._lookup = resources["lookup"]
+        self._not_stated = list(resources.get("not_stated") or [])
+        self._not_stated_rules = vocabulary.build_not_stated_rules(self._not_stated)
         self._rule_based = set(config["rule_based_extractors"])
         # longest surface forms first, to find an alias inside a longer span ("青浦新城的" -> 青浦)
         self._forms_by_length = {
-            entity: sorted(table, key=len, reverse=True) for entity, table in lookup.items()
+            entity: sorted(table, key=len, reverse=True) for entity, table in self._lookup.items()
         }
 
     @classmethod
-    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        """Retrain when the vocabulary or the number rules change."""
-        # Rasa passes only the keys set in config.yml here, without the defaults
-        config = {**cls.get_default_config(), **config}
-        files = [config["vocabulary_path"], config["domain_terms_path"], Path(numbers.__file__)]
-        return vocabulary.files_fingerprint(files)
+    def source_files(cls, config: dict[str, Any]) -> list[str | Path]:
+        """The vocabulary files and the number rules."""
+        return [config["vocabulary_path"], config["domain_terms_path"], Path(numbers.__file__)]
 
     @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> NumberNormaliser:
-        """Creates the normaliser from the vocabulary files."""
+    def resources_from_files(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """The canonical-value table and the not_stated rules, from the vocabulary files."""
         phrases = vocabulary.load_phrases(config["vocabulary_path"], config["domain_terms_path"])
-        return cls(config, model_storage, resource, vocabulary.canonical_lookup(phrases))
+        return {
+            "lookup": vocabulary.canonical_lookup(phrases),
+            "not_stated": vocabulary.not_stated_rules(config["domain_terms_path"]),
+        }
 
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> NumberNormaliser:
-        """Loads the canonical-value table stored in the model."""
-        try:
-            with model_storage.read_from(resource) as directory:
-                lookup = json.loads((Path(directory) / LOOKUP_FILE).read_text(encoding="utf-8"))
-        except (ValueError, FileNotFoundError):
-            logger.warning(f"{cls.__name__}: no value table in the model; reading the vocabulary files.")
-            return cls.create(config, model_storage, resource, execution_context)
-        return cls(config, model_storage, resource, lookup)
-
-    def train(self, training_data: TrainingData) -> Resource:
-        """Nothing to learn: stores the value table so the model does not need the repo's files."""
-        with self._model_storage.write_to(self._resource) as directory:
-            (Path(directory) / LOOKUP_FILE).write_text(
-                json.dumps(self._lookup, ensure_ascii=False), encoding="utf-8"
-            )
-        return self._resource
+    def stored_resources(self) -> dict[str, Any]:
+        return {"lookup": self._lookup, "not_stated": self._not_stated}
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Adds number entities and leaves every entity with a canonical value, conflicts resolved."""
@@ -149,6 +127,8 @@ class NumberNormaliser(GraphComponent, EntityExtractorMixin):
             value = self._number_value(kind, entity.get("value"), span)
         elif kind in self._lookup:
             value = self._vocabulary_value(kind, entity.get("value"), span)
+            if value is not None and self._not_stated_here(text, entity, kind, value):
+                return None
             if value is None and not self._config["drop_unknown_values"]:
                 return entity
         else:
@@ -161,6 +141,12 @@ class NumberNormaliser(GraphComponent, EntityExtractorMixin):
             if entity.get("extractor") != self.name:
                 self.add_processor_name(entity)
         return entity
+
+    def _not_stated_here(self, text: str, entity: dict[str, Any], kind: str, value: Any) -> bool:
+        start, end = entity.get("start"), entity.get("end")
+        if not isinstance(start, int) or not isinstance(end, int):
+            return False
+        return any(rule.applies(text, start, end, kind, value) for rule in self._not_stated_rules)
 
     @staticmethod
     def _number_value(kind: str, value: Any, span: str) -> float | int | None:

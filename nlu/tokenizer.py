@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu import vocabulary
+from nlu.stored import StoredResourcesMixin
 
 if TYPE_CHECKING:
     import jieba
 
 logger = logging.getLogger(__name__)
 
-WORD_LISTS_FILE = "word_lists.json"
 WORD_LISTS = ("dictionary", "phrases", "blockers", "numeral_words")
 
 # Boundaries. Entities in the training data are annotated on the core word (副高 in 副高职称, 中文 in
@@ -57,7 +53,7 @@ def _crosses(span: tuple[int, int], other: tuple[int, int]) -> bool:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
-class DomainJiebaTokenizer(JiebaTokenizer):
+class DomainJiebaTokenizer(StoredResourcesMixin, JiebaTokenizer):
     """Jieba with a dictionary built from policies/vocabulary.yml and nlu/domain_terms.yml.
 
     Differences from Rasa's JiebaTokenizer: the dictionary is generated (not hand-kept), it goes into
@@ -65,6 +61,8 @@ class DomainJiebaTokenizer(JiebaTokenizer):
     dictionaries), it is stored in the model, whitespace is not a token, and numbers are split from
     their units.
     """
+
+    STORED_FILE = "word_lists.json"
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -105,26 +103,13 @@ class DomainJiebaTokenizer(JiebaTokenizer):
         return ["jieba"]
 
     @classmethod
-    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        """Retrain when the vocabulary or the word lists change, not only when the config does."""
-        # Rasa passes only the keys set in config.yml here, without the defaults
-        config = {**cls.get_default_config(), **config}
-        return vocabulary.files_fingerprint([config["vocabulary_path"], config["domain_terms_path"]])
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> DomainJiebaTokenizer:
-        """Creates the tokenizer from the vocabulary files (at training time)."""
+    def resources_from_files(cls, config: dict[str, Any]) -> dict[str, list[str]]:
+        """The word lists, generated from the vocabulary files (at training time)."""
         paths = config["vocabulary_path"], config["domain_terms_path"]
         lines = vocabulary.jieba_words(*paths)
         if config.get("dictionary_path"):
             lines += cls._read_user_dictionaries(config["dictionary_path"])
-        word_lists = {
+        return {
             "dictionary": lines,
             "phrases": sorted(
                 {p.text for p in vocabulary.load_phrases(*paths) if not re.search(r"[a-zA-Z\s]", p.text)}
@@ -132,25 +117,9 @@ class DomainJiebaTokenizer(JiebaTokenizer):
             "blockers": vocabulary.topic_words(config["domain_terms_path"]),
             "numeral_words": vocabulary.numeral_words(config["domain_terms_path"]),
         }
-        return cls(config, model_storage, resource, word_lists)
 
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> DomainJiebaTokenizer:
-        """Loads the dictionary stored in the model (the repo's files are not needed at run time)."""
-        try:
-            with model_storage.read_from(resource) as directory:
-                word_lists = json.loads((Path(directory) / WORD_LISTS_FILE).read_text(encoding="utf-8"))
-        except (ValueError, FileNotFoundError):
-            logger.warning(f"{cls.__name__}: no dictionary in the model; building it from the repo files.")
-            return cls.create(config, model_storage, resource, execution_context)
-        return cls(config, model_storage, resource, word_lists)
+    def stored_resources(self) -> dict[str, list[str]]:
+        return self._word_lists
 
     @staticmethod
     def _read_user_dictionaries(path: str) -> list[str]:
@@ -171,18 +140,6 @@ class DomainJiebaTokenizer(JiebaTokenizer):
             freq = int(rest[0]) if rest and rest[0].isdigit() else None
             instance.add_word(word, freq)
         return instance
-
-    def train(self, training_data: TrainingData) -> Resource:
-        """Stores the generated dictionary in the model."""
-        self.persist()
-        return self._resource
-
-    def persist(self) -> None:
-        """Writes the word lists into the model storage."""
-        with self._model_storage.write_to(self._resource) as directory:
-            (Path(directory) / WORD_LISTS_FILE).write_text(
-                json.dumps(self._word_lists, ensure_ascii=False), encoding="utf-8"
-            )
 
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         """Tokens with character offsets into the original text; whitespace is dropped."""

@@ -136,3 +136,88 @@ def canonical_lookup(phrases: Iterable[Phrase]) -> dict[str, dict[str, Any]]:
         # the canonical value itself, and "true"/"false" as training data writes booleans
         table.setdefault(fold_text(str(phrase.value)), phrase.value)
     return lookup
+
+
+# --- phrases that are not a fact about the person ------------------------------------------------
+# A vocabulary phrase inside a question about getting it ("上海户口咋落") or about someone else
+# ("孩子上初中") states nothing about the person; nlu/domain_terms.yml (not_stated) lists the cues.
+_CLAUSE_END = re.compile(r"[，,。.!！?？；;、\n]")
+_LEADING_PARTICLES = re.compile(r"^(?:\s|的)+")
+_TRAILING_FILLERS = re.compile(r"(?:\s+|\b(?:a|an|the|my|your)\b)+$")
+
+
+@dataclass(frozen=True)
+class NotStatedRule:
+    """Cues around a phrase of `entity` (only `values`, if given) that make it not a stated fact."""
+
+    entity: str
+    values: tuple[str, ...] = ()
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    earlier_in_clause: tuple[str, ...] = ()
+
+    def applies(self, text: str, start: int, end: int, entity: str, value: Any) -> bool:
+        """Whether the phrase text[start:end] (entity, value) is not a stated fact here."""
+        if entity != self.entity or (self.values and str(value) not in self.values):
+            return False
+        folded = fold_text(text)
+        clause_start = max((m.end() for m in _CLAUSE_END.finditer(folded, 0, start)), default=0)
+        before = _TRAILING_FILLERS.sub("", folded[clause_start:start])
+        clause_end = _CLAUSE_END.search(folded, end)
+        after = _LEADING_PARTICLES.sub("", folded[end : clause_end.start() if clause_end else len(folded)])
+        return (
+            any(_ends_with_word(before, cue) for cue in self.before)
+            or any(_starts_with_word(after, cue) for cue in self.after)
+            or any(_contains_word(folded[clause_start:start], cue) for cue in self.earlier_in_clause)
+        )
+
+
+def _ascii_boundary(text: str, index: int) -> bool:
+    """No ASCII letter or digit at text[index] (so "get" does not match inside "target")."""
+    return not (0 <= index < len(text) and text[index].isascii() and text[index].isalnum())
+
+
+def _ends_with_word(text: str, cue: str) -> bool:
+    return text.endswith(cue) and (not cue.isascii() or _ascii_boundary(text, len(text) - len(cue) - 1))
+
+
+def _starts_with_word(text: str, cue: str) -> bool:
+    return text.startswith(cue) and (not cue.isascii() or _ascii_boundary(text, len(cue)))
+
+
+def _contains_word(text: str, cue: str) -> bool:
+    index = text.find(cue)
+    while index != -1:
+        if not cue.isascii() or (
+            _ascii_boundary(text, index - 1) and _ascii_boundary(text, index + len(cue))
+        ):
+            return True
+        index = text.find(cue, index + 1)
+    return False
+
+
+def not_stated_rules(domain_terms_path: str | Path = DEFAULT_DOMAIN_TERMS_PATH) -> list[dict[str, Any]]:
+    """The not_stated section of domain_terms.yml as plain dicts (JSON-serialisable, stored in the model)."""
+    rules = _load_yaml(domain_terms_path).get("not_stated") or []
+    known = {"entity", "values", "before", "after", "earlier_in_clause", "why"}
+    for rule in rules:
+        unknown = set(rule) - known
+        if not rule.get("entity") or unknown:
+            raise ValueError(
+                f"{domain_terms_path}: not_stated rule {rule!r} needs 'entity' (unknown keys: {unknown})"
+            )
+    return [{key: value for key, value in rule.items() if key != "why"} for rule in rules]
+
+
+def build_not_stated_rules(rules: Iterable[dict[str, Any]]) -> list[NotStatedRule]:
+    """NotStatedRule objects from their stored form; cue words folded like the text they are matched on."""
+    return [
+        NotStatedRule(
+            entity=rule["entity"],
+            values=tuple(str(v) for v in rule.get("values") or []),
+            before=tuple(fold_text(str(c)) for c in rule.get("before") or []),
+            after=tuple(fold_text(str(c)) for c in rule.get("after") or []),
+            earlier_in_clause=tuple(fold_text(str(c)) for c in rule.get("earlier_in_clause") or []),
+        )
+        for rule in rules
+    ]

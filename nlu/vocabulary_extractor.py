@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu import vocabulary
+from nlu.stored import StoredResourcesMixin
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -26,7 +24,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-PATTERNS_FILE = "vocabulary_patterns.json"
 
 # The matcher's own segmentation: every Chinese character is a token (so a phrase matches anywhere in
 # Chinese text, which has no spaces), a run of ASCII letters/digits is one token (so "qingpu" never
@@ -41,7 +38,7 @@ def segment(text: str) -> list[tuple[str, int, int]]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
-class VocabularyEntityExtractor(GraphComponent, EntityExtractorMixin):
+class VocabularyEntityExtractor(StoredResourcesMixin, GraphComponent, EntityExtractorMixin):
     """Finds vocabulary phrases in a message and emits entities with their canonical value.
 
     One spaCy PhraseMatcher (blank multi-language pipeline, nothing downloaded) holds every alias of
@@ -49,8 +46,11 @@ class VocabularyEntityExtractor(GraphComponent, EntityExtractorMixin):
     case-insensitive. Overlapping matches: the longest wins (国家科学技术奖一等奖 over 国家科学技术奖,
     副研究员 over 研究员, 正高级教师 over 高级教师), then the earliest. Topic words from domain_terms
     (人才公寓, 上海人才) take part in that contest without producing an entity, so 上海人 is not a hukou
-    inside 上海人才公寓.
+    inside 上海人才公寓. A phrase in a question about getting it (上海户口咋落) or about someone else
+    (孩子上初中) is dropped (domain_terms.yml, not_stated).
     """
+
+    STORED_FILE = "vocabulary_patterns.json"
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -69,14 +69,19 @@ class VocabularyEntityExtractor(GraphComponent, EntityExtractorMixin):
         config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        patterns: list[dict[str, Any]],
+        resources: dict[str, Any] | list[dict[str, Any]],
     ) -> None:
-        """Builds the matcher from patterns: [{"text", "entity", "value"}]."""
+        """resources: {"patterns": [{"text", "entity", "value"}], "not_stated": [rule dicts]}
+        (a bare list of patterns, as older models stored, means no not_stated rules)."""
+        if isinstance(resources, list):
+            resources = {"patterns": resources}
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
-        self._patterns = patterns
-        self._nlp, self._matcher = self._build_matcher(patterns)
+        self._patterns = resources["patterns"]
+        self._not_stated = list(resources.get("not_stated") or [])
+        self._not_stated_rules = vocabulary.build_not_stated_rules(self._not_stated)
+        self._nlp, self._matcher = self._build_matcher(self._patterns)
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -84,25 +89,8 @@ class VocabularyEntityExtractor(GraphComponent, EntityExtractorMixin):
         return ["spacy"]
 
     @classmethod
-    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        """Retrain when the vocabulary changes, not only when the config does."""
-        # Rasa passes only the keys set in config.yml here, without the defaults
-        config = {**cls.get_default_config(), **config}
-        return vocabulary.files_fingerprint([config["vocabulary_path"], config["domain_terms_path"]])
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> VocabularyEntityExtractor:
-        """Creates the extractor from the vocabulary files."""
-        return cls(config, model_storage, resource, cls._patterns_from_files(config))
-
-    @staticmethod
-    def _patterns_from_files(config: dict[str, Any]) -> list[dict[str, Any]]:
+    def resources_from_files(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """Patterns of every vocabulary phrase (plus blockers) and the not_stated rules."""
         import yaml
 
         phrases = vocabulary.load_phrases(config["vocabulary_path"], config["domain_terms_path"])
@@ -110,37 +98,10 @@ class VocabularyEntityExtractor(GraphComponent, EntityExtractorMixin):
         with open(vocabulary.resolve_path(config["domain_terms_path"]), encoding="utf-8") as handle:
             blockers = (yaml.safe_load(handle) or {}).get("jieba_terms") or []
         patterns += [{"text": str(term), "entity": BLOCKER, "value": None} for term in blockers]
-        return patterns
+        return {"patterns": patterns, "not_stated": vocabulary.not_stated_rules(config["domain_terms_path"])}
 
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> VocabularyEntityExtractor:
-        """Loads the patterns stored in the model."""
-        try:
-            with model_storage.read_from(resource) as directory:
-                patterns = json.loads((Path(directory) / PATTERNS_FILE).read_text(encoding="utf-8"))
-        except (ValueError, FileNotFoundError):
-            logger.warning(f"{cls.__name__}: no patterns in the model; reading the vocabulary files.")
-            patterns = cls._patterns_from_files(config)
-        return cls(config, model_storage, resource, patterns)
-
-    def train(self, training_data: TrainingData) -> Resource:
-        """Nothing to learn: stores the patterns so the model does not need the repo's files."""
-        self.persist()
-        return self._resource
-
-    def persist(self) -> None:
-        """Writes the patterns into the model storage."""
-        with self._model_storage.write_to(self._resource) as directory:
-            (Path(directory) / PATTERNS_FILE).write_text(
-                json.dumps(self._patterns, ensure_ascii=False), encoding="utf-8"
-            )
+    def stored_resources(self) -> dict[str, Any]:
+        return {"patterns": self._patterns, "not_stated": self._not_stated}
 
     @staticmethod
     def _build_matcher(patterns: list[dict[str, Any]]) -> tuple[Language, PhraseMatcher]:
@@ -172,7 +133,7 @@ class VocabularyEntityExtractor(GraphComponent, EntityExtractorMixin):
         ]
         entities = []
         for start, end, pattern in self._longest_first(matches):
-            if pattern["entity"] == BLOCKER:
+            if pattern["entity"] == BLOCKER or self._not_stated_here(text, offsets, start, end, pattern):
                 continue
             entities.append(
                 {
@@ -185,6 +146,17 @@ class VocabularyEntityExtractor(GraphComponent, EntityExtractorMixin):
             )
         entities = self.add_extractor_name(entities)
         return self.filter_irrelevant_entities(entities, self._config.get("dimensions"))
+
+    def _not_stated_here(
+        self, text: str, offsets: list[tuple[str, int, int]], start: int, end: int, pattern: dict[str, Any]
+    ) -> bool:
+        """A phrase in a question about getting it, or about someone else (domain_terms: not_stated).
+        It still takes part in the longest-match contest, so no shorter phrase inside it is emitted."""
+        char_start, char_end = offsets[start][1], offsets[end - 1][2]
+        return any(
+            rule.applies(text, char_start, char_end, pattern["entity"], pattern["value"])
+            for rule in self._not_stated_rules
+        )
 
     @staticmethod
     def _longest_first(

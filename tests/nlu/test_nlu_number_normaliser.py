@@ -149,9 +149,35 @@ def test_bare_number_is_no_entity(normaliser: NumberNormaliser) -> None:
     assert run(normaliser, "35") == []
 
 
+def test_statistical_hukou_in_a_question_is_dropped(normaliser: NumberNormaliser) -> None:
+    text = "上海户口咋落"
+    assert run(normaliser, text, [diet("hukou", text, "上海户口")]) == []
+    stated = "我是上海户口"
+    assert run(normaliser, stated, [diet("hukou", stated, "上海户口")]) == [
+        ("hukou", "上海", "上海户口", "DIETClassifier")
+    ]
+
+
+def test_statistical_education_of_a_child_is_dropped(normaliser: NumberNormaliser) -> None:
+    text = "我家孩子上初中"
+    assert run(normaliser, text, [diet("education", text, "初中")]) == []
+
+
+def test_older_models_stored_a_bare_value_table(model_storage, execution_context) -> None:
+    from rasa.engine.storage.resource import Resource
+
+    lookup = {"district": {"qingpu": "青浦", "青浦": "青浦"}}
+    old = NumberNormaliser(NumberNormaliser.get_default_config(), model_storage, Resource("old"), lookup)
+    text = "qingpu"
+    assert run(old, text, [diet("district", text, "qingpu")]) == [
+        ("district", "青浦", "qingpu", "DIETClassifier")
+    ]
+
+
 def test_value_table_survives_a_save_load_round_trip(model_storage, execution_context, monkeypatch) -> None:
     trained = build(NumberNormaliser, model_storage, execution_context, "normaliser-round-trip")
     monkeypatch.setattr("nlu.vocabulary.load_phrases", lambda *args: pytest.fail("read the repo files"))
+    monkeypatch.setattr("nlu.vocabulary.not_stated_rules", lambda *args: pytest.fail("read the repo files"))
     loaded = reload(trained, NumberNormaliser, model_storage, execution_context, "normaliser-round-trip")
     text = "songjiang的高工，35岁"
     entities = [diet("district", text, "songjiang"), diet("title", text, "高工")]

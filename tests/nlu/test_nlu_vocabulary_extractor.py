@@ -110,9 +110,11 @@ def test_dimensions_filter(model_storage, execution_context) -> None:
 def test_patterns_survive_a_save_load_round_trip(model_storage, execution_context, monkeypatch) -> None:
     trained = build(VocabularyEntityExtractor, model_storage, execution_context, "vocab-round-trip")
     monkeypatch.setattr("nlu.vocabulary.load_phrases", lambda *args: pytest.fail("read the repo files"))
+    monkeypatch.setattr("nlu.vocabulary.not_stated_rules", lambda *args: pytest.fail("read the repo files"))
     loaded = reload(trained, VocabularyEntityExtractor, model_storage, execution_context, "vocab-round-trip")
-    text = "长宁区的副教授，获得国家科学技术奖二等奖，full-time PhD"
+    text = "长宁区的副教授，获得国家科学技术奖二等奖，full-time PhD，上海户口怎么落"
     assert found(loaded, text) == found(trained, text)
+    assert "hukou" not in {entity for entity, _, _ in found(loaded, text)}
     assert ("honor", "国家科学技术奖二等奖", "国家科学技术奖二等奖") in found(loaded, text)
 
 
@@ -134,3 +136,52 @@ def test_component_contract() -> None:
     config = VocabularyEntityExtractor.get_default_config()
     assert set(config) == {"vocabulary_path", "domain_terms_path", "dimensions"}
     assert VocabularyEntityExtractor.required_packages() == ["spacy"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # asking how to get a Shanghai hukou states nothing about the person's hukou
+        ("上海户口咋落", []),
+        ("上海户口怎么办理", []),
+        ("怎么落上海户口", []),
+        ("想落上海户口，需要什么条件", []),
+        ("上海户口的条件是什么", []),
+        ("how to get a Shanghai hukou", []),
+        ("can I obtain shanghai hukou?", []),
+        # ... while saying one has it (or has not) still does
+        ("我是上海户口", [("hukou", "上海", "上海户口")]),
+        ("我有上海户口，孩子怎么上学", [("hukou", "上海", "上海户口")]),
+        ("I already have a Shanghai hukou", [("hukou", "上海", "Shanghai hukou")]),
+        ("我没有上海户口", [("hukou", "外地", "没有上海户口")]),
+        ("不是上海户口怎么办", [("hukou", "外地", "不是上海户口")]),
+        ("I don't have a Shanghai hukou", [("hukou", "外地", "don't have a Shanghai hukou")]),
+        ("外地户口怎么转上海", [("hukou", "外地", "外地户口")]),
+        # a child's schooling is not the person's education
+        ("我家孩子上初中", []),
+        ("孩子读高中了", []),
+        ("小孩明年考高中", []),
+        ("我儿子博士毕业", []),
+        ("my son is in high school", []),
+        ("上初中要什么材料", []),
+        # ... the person's own education still counts, also beside a child in another clause
+        ("我高中学历", [("education", "其他", "高中")]),
+        ("我只读到高中", [("education", "其他", "高中")]),
+        ("我是博士，孩子上初中", [("education", "博士", "博士")]),
+        ("I finished high school", [("education", "其他", "high school")]),
+    ],
+)
+def test_phrases_that_state_nothing_about_the_person(
+    extractor: VocabularyEntityExtractor, text: str, expected: list
+) -> None:
+    assert found(extractor, text) == expected
+
+
+def test_older_models_stored_a_bare_pattern_list(model_storage, execution_context) -> None:
+    from rasa.engine.storage.resource import Resource
+
+    patterns = [{"text": "青浦", "entity": "district", "value": "青浦"}]
+    extractor = VocabularyEntityExtractor(
+        VocabularyEntityExtractor.get_default_config(), model_storage, Resource("old"), patterns
+    )
+    assert found(extractor, "上海户口咋落，青浦") == [("district", "青浦", "青浦")]
