@@ -35,3 +35,28 @@ async def test_web_chat_in_a_browser(rasa, gateway_factory) -> None:
         finally:
             await browser.close()
     assert [r["message"] for r in rasa.received] == ["buttons", "/ask_purchase_subsidy"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (make system-deps installs it)")
+async def test_rate_limited_message_goes_back_into_the_input_box(rasa, gateway_factory) -> None:
+    from playwright.async_api import async_playwright
+
+    async with (
+        gateway_factory((rasa.url,), webchat_session_burst=1, webchat_session_per_minute=1.0) as web,
+        async_playwright() as playwright,
+    ):
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(locale="zh-CN")
+            await page.goto(web.url + "/")
+            await page.fill("#text", "第一条")
+            await page.keyboard.press("Enter")
+            await page.locator(".msg.out", has_text="收到：第一条").wait_for()
+            await page.fill("#text", "第二条")
+            await page.keyboard.press("Enter")
+            await page.locator(".msg.out", has_text="您发送得太快了").wait_for()
+            assert await page.input_value("#text") == "第二条"  # handed back, not lost
+            assert await page.locator(".msg.in", has_text="第二条").count() == 0
+        finally:
+            await browser.close()
+    assert [r["message"] for r in rasa.received] == ["第一条"]

@@ -133,3 +133,78 @@ async def test_handoff_notice_silence_and_resume(web, rasa) -> None:
     assert [m["text"] for m in back["messages"]] == ["收到：回来了"]
     [handoff] = await web.gateway.store.call(web.gateway.store.handoffs, f"web:{session}")
     assert handoff["status"] == "closed" and handoff["closed_by"] == "staff:wang"
+
+
+async def test_rate_limit_per_session_answers_429_and_stores_nothing(rasa, gateway_factory) -> None:
+    async with gateway_factory((rasa.url,), webchat_session_burst=2, webchat_session_per_minute=60.0) as web:
+        session = (await web.http.post("/api/chat", json={"text": "一"})).json()["session"]
+        assert (await web.http.post("/api/chat", json={"session": session, "text": "二"})).status_code == 200
+        refused = await web.http.post("/api/chat", json={"session": session, "text": "三"})
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+        body = refused.json()
+        assert body["stored"] is False and body["session"] == session and body["retry_after"] == 1
+        assert body["message"] == say("rate_limited", "zh", seconds=1)
+        english = await web.http.post("/api/chat", json={"session": session, "text": "3", "language": "en"})
+        assert english.status_code == 429 and "too quickly" in english.json()["message"]
+        # Refused turns reach neither Rasa nor the transcript: the person sends them again.
+        assert rasa.messages_of(f"web:{session}") == ["一", "二"]
+        rows = await web.gateway.store.call(web.gateway.store.messages, f"web:{session}", direction="in")
+        assert [r["text"] for r in rows] == ["一", "二"]
+        other = await web.http.post("/api/chat", json={"text": "另一个人"})
+        assert other.status_code == 200  # another session has its own bucket
+        await asyncio.sleep(1.05)  # one token back at 60 per minute
+        again = await web.http.post("/api/chat", json={"session": session, "text": "三"})
+        assert again.status_code == 200 and again.json()["messages"][0]["text"] == "收到：三"
+
+
+async def test_rate_limit_per_client_address_behind_the_proxy(rasa, gateway_factory) -> None:
+    # uvicorn trusts X-Forwarded-For from 127.0.0.1 (the reverse proxy); each address has its bucket.
+    async with gateway_factory((rasa.url,), webchat_ip_burst=3, webchat_ip_per_minute=1.0) as web:
+        office = {"X-Forwarded-For": "203.0.113.7"}
+        for n in range(3):  # a new session each time: only the address limit applies
+            assert (
+                await web.http.post("/api/chat", json={"text": f"m{n}"}, headers=office)
+            ).status_code == 200
+        refused = await web.http.post("/api/chat", json={"text": "m3"}, headers=office)
+        assert refused.status_code == 429 and refused.json()["retry_after"] == 60
+        elsewhere = await web.http.post(
+            "/api/chat", json={"text": "m3"}, headers={"X-Forwarded-For": "198.51.100.2"}
+        )
+        assert elsewhere.status_code == 200
+    assert [r["message"] for r in rasa.received] == ["m0", "m1", "m2", "m3"]
+
+
+def test_token_buckets_refill_refuse_without_taking_and_forget_idle_keys() -> None:
+    from bot.config import Settings
+    from bot.webchat import TokenBuckets, WebChatLimits
+
+    now = [0.0]
+    buckets = TokenBuckets(per_minute=6, burst=2, clock=lambda: now[0], max_keys=2)  # one token per 10 s
+    for _ in range(2):
+        assert buckets.wait_seconds("a") == 0
+        buckets.take("a")
+    assert buckets.wait_seconds("a") == pytest.approx(10.0)
+    now[0] = 4.0
+    assert buckets.wait_seconds("a") == pytest.approx(6.0)
+    now[0] = 10.0
+    assert buckets.wait_seconds("a") == 0
+    buckets.take("b")
+    now[0] = 100.0  # "a" and "b" refilled completely: forgotten when the table outgrows max_keys
+    buckets.take("c")
+    assert set(buckets._buckets) == {"c"}
+    assert TokenBuckets(per_minute=0, burst=1).wait_seconds("x") == 0  # 0 per minute: limit off
+
+    limits = WebChatLimits(
+        Settings(
+            webchat_session_burst=1,
+            webchat_session_per_minute=60,
+            webchat_ip_burst=1,
+            webchat_ip_per_minute=60,
+        ),
+        clock=lambda: now[0],
+    )
+    assert limits.admit("s1", "ip1") == 0
+    assert limits.admit("s2", "ip1") > 0  # the address is spent ...
+    assert limits.per_session.wait_seconds("s2") == 0  # ... and the refused turn took nothing from s2
+    now[0] += 1.0
+    assert limits.admit("s2", "ip1") == 0
