@@ -1,4 +1,5 @@
-"""``python -m bot`` serves the gateway; ``python -m bot wechat-menu`` prints the official account's menu."""
+"""``python -m bot`` serves the gateway; ``python -m bot wechat-menu`` prints the official account's menu;
+``python -m bot staff add|list|disable`` manages staff console accounts."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from .app import create_app
 from .config import Settings
 from .logsafe import install_redaction
 
+# open responses (web chat long polls) get this long to finish once the gateway is asked to stop
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
 
 def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -20,27 +24,48 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+class GatewayServer(uvicorn.Server):
+    """Tells the gateway the moment a stop is asked for: the console's event streams end at once instead
+    of keeping uvicorn waiting for them."""
+
+    def __init__(self, config: uvicorn.Config, gateway) -> None:
+        super().__init__(config)
+        self.gateway = gateway
+
+    def handle_exit(self, sig, frame) -> None:
+        self.gateway.begin_shutdown()
+        super().handle_exit(sig, frame)
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["wechat-menu"]:
         from .wechat import menu_definition
 
         print(json.dumps(menu_definition(), ensure_ascii=False, indent=2))
         return 0
+    if argv[:1] == ["staff"]:
+        from .console.cli import main as staff_main
+
+        return staff_main(argv[1:])
     settings = Settings.from_env()
     configure_logging(settings)
     for note in settings.disabled_channel_notes():
         print(note, flush=True)
     print(f"web chat: http://{settings.host}:{settings.port}/", flush=True)
+    print(f"staff console: http://{settings.host}:{settings.port}/console", flush=True)
+    app = create_app(settings)
     # ws="none": Rasa pins an old `websockets` that uvicorn's automatic WebSocket support cannot import;
-    # the gateway needs no WebSocket (a console can stream with server-sent events).
-    uvicorn.run(
-        create_app(settings),
+    # the gateway needs no WebSocket (the console streams with server-sent events).
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         log_level="info",
         access_log=False,
         ws="none",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
+    GatewayServer(config, app.state.gateway).run()
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -45,6 +45,10 @@ class Gateway:
             connect_retries=settings.rasa_connect_retries,
         )
         self.bus = EventBus()
+        # set when shutdown begins: long-lived responses (the console's event streams) end on it
+        self.stopping = False
+        # run after the database is migrated (the console announces a missing staff account)
+        self.on_start: list[Callable[[], Awaitable[None]]] = []
         self.senders = SenderRegistry()
         self.router = Router(
             self.store,
@@ -119,7 +123,10 @@ class Gateway:
         )
 
     async def start(self) -> None:
+        self.stopping = False
         await self.store.call(self.store.migrate)
+        for hook in self.on_start:
+            await hook()
         if self.telegram:
             try:
                 await self.telegram.start()
@@ -129,7 +136,12 @@ class Gateway:
                 )
                 self.telegram_error = error
 
+    def begin_shutdown(self) -> None:
+        """Called as soon as the server is asked to stop, before it waits for open responses."""
+        self.stopping = True
+
     async def stop(self) -> None:
+        self.stopping = True
         if self.wechat:
             await self.wechat.close()
         if self.telegram:
@@ -153,7 +165,7 @@ def console_routes(gateway: Gateway) -> list[BaseRoute]:
     except ModuleNotFoundError:
 
         async def placeholder(request: Request) -> Response:
-            return PlainTextResponse("staff console: not installed yet", status_code=404)
+            return PlainTextResponse("staff console: not installed", status_code=404)
 
         return [Route("/console", placeholder, methods=["GET"])]
     return list(console.routes(gateway))

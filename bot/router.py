@@ -190,7 +190,9 @@ class Router:
             log.warning("rasa unavailable for %s: %s", message.channel, error)
             await self.store.call(self.store.set_status, inbound_id, "rasa_unavailable")
             turn.rasa_ok = False
-            if not was_open:
+            if was_open:
+                turn.replies = await self.release_held(message.conversation_id, language)
+            else:
                 turn.replies = [Reply(say("rasa_down", language), author="gateway")]
             return turn
         log.debug("rasa answered in %.3fs", time.perf_counter() - started)
@@ -217,9 +219,24 @@ class Router:
                     reply_to=inbound_id,
                 )
             turn.suppressed = True
+            # What staff wrote while the channel refused it (WeChat quota) goes out now, with this message.
+            turn.replies = await self.release_held(message.conversation_id, language)
         else:
             turn.replies = bot_replies
         return turn
+
+    async def release_held(self, conversation_id: str, language: str) -> list[Reply]:
+        """Replies kept as ``held`` (WeChat past its quota), as one reply to send with the person's next
+        message while staff have the conversation; the kept rows become ``resent``. Outside a case the
+        WeChat adapter does the same with the assistant's answer."""
+        held = await self.store.call(self.store.held_replies, conversation_id)
+        texts = [row["text"] for row in held if row["text"]]
+        for row in held:
+            await self.store.call(self.store.set_status, row["id"], "resent")
+        if not texts:
+            return []
+        text = say("held_replies", language) + "\n" + "\n\n".join(texts)
+        return [Reply(text, author=held[-1]["author"])]
 
     # -- outbound ----------------------------------------------------------------------------------
     async def deliver(self, turn: Turn) -> None:

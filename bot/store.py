@@ -118,15 +118,120 @@ kv_cache = Table(
 )
 
 
+# -- staff handoff (issue 5, migration 2): nothing here is ever deleted, only closed, disabled or retired --
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(200), nullable=False, index=True),
+    Column("channel", String(20), nullable=False),
+    # = conversation_id while the case is not closed, NULL after: at most one open case per conversation,
+    # enforced by the database (NULLs never collide, on SQLite and PostgreSQL alike)
+    Column("open_key", String(200), unique=True),
+    Column("handoff_id", Integer),  # the handoffs row that paused the assistant for this case
+    Column("status", String(20), nullable=False, index=True),  # waiting | assigned | closed
+    Column("reason", String(80), nullable=False),
+    Column("summary", Text),
+    Column("payload", JSON),  # the assistant's handoff payload: profile, result, language
+    Column("language", String(8), nullable=False),
+    Column("opened_by", String(80), nullable=False),  # assistant | staff:<login>
+    Column("opened_at", DateTime, nullable=False),
+    Column("assignee", String(80)),
+    Column("assigned_at", DateTime),
+    Column("closed_at", DateTime),
+    Column("closed_by", String(80)),
+    Column("outcome", String(40)),
+    Column("seen_message_id", Integer, nullable=False, default=0),  # the assignee has read up to here
+)
+
+case_notes = Table(
+    "case_notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, nullable=False, index=True),
+    Column("author", String(80), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False, index=True),
+    Column("actor", String(80), nullable=False),  # staff login, "assistant" or "person"
+    Column("action", String(40), nullable=False),
+    Column("case_id", Integer, index=True),
+    Column("detail", JSON),  # masked: never an ID-card or phone number in clear
+)
+
+staff_accounts = Table(
+    "staff_accounts",
+    metadata,
+    Column("login", String(60), primary_key=True),
+    Column("display_name", String(80), nullable=False),
+    Column("role", String(20), nullable=False),  # officer | admin
+    Column("password_hash", String(300), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("disabled_at", DateTime),
+    Column("last_login_at", DateTime),
+)
+
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 of the cookie value: a stolen table opens nothing
+    Column("login", String(60), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=False),
+    Column("ended_at", DateTime),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("login", String(60), nullable=False, index=True),
+    Column("at", DateTime, nullable=False),
+)
+
+canned_replies = Table(
+    "canned_replies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(80), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("retired", Boolean, nullable=False, default=False),
+    Column("created_by", String(60), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_by", String(60)),
+    Column("updated_at", DateTime),
+)
+
+CASE_TABLES = [cases, case_notes, audit_log, staff_accounts, staff_sessions, login_failures, canned_replies]
+
+
 def _migration_1(conn: Connection) -> None:
     metadata.create_all(
         conn, tables=[conversations, messages, handoffs, wechat_quota, kv_cache], checkfirst=True
     )
 
 
+def _migration_2(conn: Connection) -> None:
+    metadata.create_all(conn, tables=CASE_TABLES, checkfirst=True)
+
+
 # Append only: (version, description, function). Never edit a released entry.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "conversations, messages, handoffs, wechat quota, token cache", _migration_1),
+    (
+        2,
+        "staff handoff: cases, notes, audit log, staff accounts, sessions, login failures, canned replies",
+        _migration_2,
+    ),
 ]
 
 

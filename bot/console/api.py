@@ -1,0 +1,363 @@
+"""The console's HTTP API (docs/console-api.md) and its page, as Starlette routes.
+
+Every route but ``/login`` needs a session cookie; every state-changing request also needs the session's
+CSRF token in ``X-CSRF-Token``. Errors are ``{"error": <one Chinese sentence>, "code": <machine code>}``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from ..models import split_conversation_id
+from . import render
+from .audit import AuditLog
+from .auth import Accounts, Session
+from .cases import CaseDesk, CaseError
+from .settings import config, error_text
+
+log = logging.getLogger(__name__)
+
+PAGE = Path(__file__).with_name("web") / "console.html"
+COOKIE = "console_session"
+CSRF_HEADER = "x-csrf-token"
+UNSAFE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
+VIEWS = ("queue", "mine", "all", "closed")
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+Handler = Callable[[Request, Session], Awaitable[Response]]
+
+
+def error(status: int, code: str, message: str | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message or error_text(code), "code": code, **extra}, status_code=status)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str | None = None) -> None:
+        super().__init__(code)
+        self.status, self.code, self.message = status, code, message
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ApiError(400, "bad_request") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_request")
+    return body
+
+
+def int_param(request: Request, name: str, missing: str = "no_such_case") -> int:
+    try:
+        return int(request.path_params[name])
+    except (KeyError, ValueError):
+        raise ApiError(404, missing) from None
+
+
+class ConsoleApi:
+    def __init__(self, gateway: Any, desk: CaseDesk, accounts: Accounts, audit: AuditLog) -> None:
+        self.gateway = gateway
+        self.store = gateway.store
+        self.desk = desk
+        self.accounts = accounts
+        self.audit = audit
+        base = gateway.settings.public_base_url or ""
+        self.secure_cookie = base.startswith("https://")
+
+    def routes(self) -> list[Route]:
+        e = self.endpoint
+        return [
+            Route("/console", self.page, methods=["GET"]),
+            Route("/console/", self.page, methods=["GET"]),
+            Route("/console/api/login", self.login, methods=["POST"]),
+            Route("/console/api/logout", e(self.logout), methods=["POST"]),
+            Route("/console/api/me", e(self.me), methods=["GET"]),
+            Route("/console/api/cases", e(self.list_cases), methods=["GET"]),
+            Route("/console/api/cases/{id}", e(self.case), methods=["GET"]),
+            Route("/console/api/cases/{id}/claim", e(self.claim), methods=["POST"]),
+            Route("/console/api/cases/{id}/reply", e(self.reply), methods=["POST"]),
+            Route("/console/api/cases/{id}/notes", e(self.note), methods=["POST"]),
+            Route("/console/api/cases/{id}/transfer", e(self.transfer), methods=["POST"]),
+            Route("/console/api/cases/{id}/close", e(self.close), methods=["POST"]),
+            Route("/console/api/cases/{id}/export", e(self.export, admin=True), methods=["GET"]),
+            Route("/console/api/outcomes", e(self.outcomes), methods=["GET"]),
+            Route("/console/api/officers", e(self.officers), methods=["GET"]),
+            Route("/console/api/conversations", e(self.conversations), methods=["GET"]),
+            Route(
+                "/console/api/conversations/{conversation_id:path}/takeover",
+                e(self.takeover),
+                methods=["POST"],
+            ),
+            Route("/console/api/canned", e(self.canned_list), methods=["GET"]),
+            Route("/console/api/canned", e(self.canned_add, admin=True), methods=["POST"]),
+            Route("/console/api/canned/{id}", e(self.canned_update, admin=True), methods=["PUT"]),
+            Route("/console/api/canned/{id}", e(self.canned_retire, admin=True), methods=["DELETE"]),
+            Route("/console/api/audit", e(self.audit_entries, admin=True), methods=["GET"]),
+        ]
+
+    # -- plumbing ----------------------------------------------------------------------------------------
+    async def session_of(self, request: Request) -> Session:
+        session, problem = await self.store.call(self.accounts.session, request.cookies.get(COOKIE))
+        if session is None:
+            raise ApiError(401, problem or "not_logged_in")
+        return session
+
+    def endpoint(self, handler: Handler, *, admin: bool = False) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            try:
+                session = await self.session_of(request)
+                if request.method in UNSAFE_METHODS:
+                    sent = request.headers.get(CSRF_HEADER, "")
+                    if not sent or not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
+                        raise ApiError(403, "csrf")
+                if admin and not session.staff.is_admin:
+                    raise ApiError(403, "forbidden")
+                return await handler(request, session)
+            except ApiError as problem:
+                return error(problem.status, problem.code, problem.message)
+            except CaseError as problem:
+                return error(problem.status, problem.code, problem.message, **(problem.extra or {}))
+
+        run.__name__ = handler.__name__
+        return run
+
+    async def names(self) -> dict[str, str]:
+        return await self.store.call(self.accounts.display_names)
+
+    async def summary(self, case: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+        activity = await self.store.call(
+            self.desk.cases.activity, case["conversation_id"], case.get("seen_message_id") or 0
+        )
+        return render.case_summary(case, activity, names)
+
+    async def detail(self, case: dict[str, Any], names: dict[str, str] | None = None) -> dict[str, Any]:
+        names = names or await self.names()
+        activity = await self.store.call(
+            self.desk.cases.activity, case["conversation_id"], case.get("seen_message_id") or 0
+        )
+        raw_quota = None
+        if case["channel"] == "wechat":
+            raw_quota = await self.store.call(
+                self.store.quota, split_conversation_id(case["conversation_id"])[1]
+            )
+        return render.case_detail(case, activity, names, raw_quota=raw_quota)
+
+    # -- page --------------------------------------------------------------------------------------------
+    async def page(self, request: Request) -> Response:
+        if not PAGE.exists():
+            return PlainTextResponse(error_text("console_not_built"), status_code=503)
+        return Response(
+            PAGE.read_text(encoding="utf-8"), media_type="text/html; charset=utf-8", headers=PAGE_HEADERS
+        )
+
+    # -- auth --------------------------------------------------------------------------------------------
+    async def login(self, request: Request) -> Response:
+        try:
+            body = await json_body(request)
+        except ApiError as problem:
+            return error(problem.status, problem.code)
+        login, password = body.get("login"), body.get("password")
+        if not isinstance(login, str) or not isinstance(password, str) or not login.strip():
+            return error(400, "bad_request")
+        result = await self.store.call(self.accounts.login, login, password)
+        attempted = login.strip().lower()[:60]
+        if result.locked_minutes is not None:
+            await self.audit.arecord(attempted, "login_locked", minutes=result.locked_minutes)
+            return error(423, "locked", error_text("locked", minutes=result.locked_minutes))
+        if result.session is None:
+            await self.audit.arecord(attempted, "login_failed")
+            return error(401, "bad_credentials")
+        await self.audit.arecord(result.session.staff.login, "login")
+        response = JSONResponse({**result.session.staff.as_dict(), "csrf_token": result.session.csrf_token})
+        response.set_cookie(
+            COOKIE,
+            result.token,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure_cookie,
+            path="/console",
+        )
+        return response
+
+    async def logout(self, request: Request, session: Session) -> Response:
+        await self.store.call(self.accounts.end, request.cookies.get(COOKIE, ""))
+        await self.audit.arecord(session.staff.login, "logout")
+        response = Response(status_code=204)
+        response.delete_cookie(COOKIE, path="/console")
+        return response
+
+    async def me(self, request: Request, session: Session) -> Response:
+        return JSONResponse({**session.staff.as_dict(), "csrf_token": session.csrf_token})
+
+    # -- cases -------------------------------------------------------------------------------------------
+    async def list_cases(self, request: Request, session: Session) -> Response:
+        view = request.query_params.get("view", "queue")
+        if view not in VIEWS:
+            raise ApiError(400, "bad_request")
+        rows = await self.store.call(self.desk.cases.list, view, session.staff.login)
+        names = await self.names()
+        return JSONResponse({"cases": [await self.summary(row, names) for row in rows]})
+
+    async def case(self, request: Request, session: Session) -> Response:
+        case = await self.desk.get(int_param(request, "id"))
+        names = await self.names()
+        # the person's own words in clear only for whoever handles the case, and admins
+        unmasked = session.staff.is_admin or (
+            case["status"] != "closed" and case["assignee"] == session.staff.login
+        )
+        rows = await self.store.call(self.store.messages, case["conversation_id"])
+        if rows and case["assignee"] == session.staff.login and case["status"] == "assigned":
+            await self.store.call(self.desk.cases.mark_seen, case["id"], rows[-1]["id"])
+            case = await self.desk.get(case["id"])
+        notes = await self.store.call(self.desk.cases.notes, case["id"])
+        history = await self.store.call(self.audit.entries, case_id=case["id"])
+        return JSONResponse(
+            {
+                "case": await self.detail(case, names),
+                "messages": [render.message(r, names, unmasked=unmasked) for r in rows],
+                "notes": [render.note(n, names) for n in notes],
+                "history": [render.audit_entry(h) for h in history],
+            }
+        )
+
+    async def claim(self, request: Request, session: Session) -> Response:
+        case = await self.desk.claim(int_param(request, "id"), session.staff)
+        return JSONResponse({"case": await self.detail(case)})
+
+    async def reply(self, request: Request, session: Session) -> Response:
+        body = await json_body(request)
+        deliveries, explanation = await self.desk.reply(
+            int_param(request, "id"), session.staff, body.get("text")
+        )
+        answer: dict[str, Any] = {
+            "deliveries": [{"message_id": d.message_id, "status": d.status} for d in deliveries]
+        }
+        if explanation:
+            answer["explanation"] = explanation
+        return JSONResponse(answer)
+
+    async def note(self, request: Request, session: Session) -> Response:
+        body = await json_body(request)
+        note = await self.desk.add_note(int_param(request, "id"), session.staff, body.get("text"))
+        return JSONResponse({"note": render.note(note, await self.names())}, status_code=201)
+
+    async def transfer(self, request: Request, session: Session) -> Response:
+        body = await json_body(request)
+        case = await self.desk.transfer(int_param(request, "id"), session.staff, body.get("to"))
+        return JSONResponse({"case": await self.detail(case)})
+
+    async def close(self, request: Request, session: Session) -> Response:
+        body = await json_body(request)
+        case = await self.desk.close_case(int_param(request, "id"), session.staff, body.get("outcome"))
+        return JSONResponse({"case": await self.detail(case)})
+
+    async def export(self, request: Request, session: Session) -> Response:
+        case = await self.desk.get(int_param(request, "id"))
+        rows = await self.store.call(self.store.messages, case["conversation_id"], limit=100_000)
+        await self.audit.arecord(session.staff.login, "export", case["id"], messages=len(rows))
+        return PlainTextResponse(
+            render.transcript_text(case, rows, await self.names()),
+            headers={"Content-Disposition": f'attachment; filename="case-{case["id"]}.txt"'},
+        )
+
+    async def outcomes(self, request: Request, session: Session) -> Response:
+        return JSONResponse(
+            {"outcomes": [dict(tag=o["tag"], label=o["label"]) for o in config()["outcomes"]]}
+        )
+
+    async def officers(self, request: Request, session: Session) -> Response:
+        rows = await self.store.call(self.accounts.list, active_only=True)
+        return JSONResponse(
+            {
+                "officers": [
+                    {"login": r["login"], "display_name": r["display_name"], "role": r["role"]} for r in rows
+                ]
+            }
+        )
+
+    # -- proactive takeover -------------------------------------------------------------------------------
+    async def conversations(self, request: Request, session: Session) -> Response:
+        rows = await self.store.call(self.desk.cases.conversations, request.query_params.get("q"))
+        items = []
+        for row in rows:
+            activity = await self.store.call(self.desk.cases.activity, row["id"], 0)
+            items.append(
+                {
+                    "conversation_id": row["id"],
+                    "channel": row["channel"],
+                    "person": render.person_label(row["id"]),
+                    "language": row.get("language") or self.gateway.settings.default_language,
+                    "last_message_at": render.iso(activity["last_message_at"] or row["updated_at"]),
+                    "last_message_preview": render.preview(activity["last_message_text"]),
+                    "open_case_id": row["open_case_id"],
+                }
+            )
+        return JSONResponse({"conversations": items})
+
+    async def takeover(self, request: Request, session: Session) -> Response:
+        case = await self.desk.takeover(request.path_params["conversation_id"], session.staff)
+        return JSONResponse({"case": await self.detail(case)}, status_code=201)
+
+    # -- canned replies ----------------------------------------------------------------------------------
+    @staticmethod
+    def canned_fields(body: dict[str, Any]) -> tuple[str, str, str]:
+        title, text, language = body.get("title"), body.get("text"), body.get("language") or "zh"
+        if not isinstance(title, str) or not title.strip() or not isinstance(text, str) or not text.strip():
+            raise ApiError(400, "empty")
+        limit = int(config()["replies"]["max_chars"])
+        if len(title.strip()) > 80 or len(text.strip()) > limit:
+            raise ApiError(400, "too_long", error_text("too_long", limit=limit))
+        if language not in ("zh", "en"):
+            raise ApiError(400, "bad_language")
+        return title.strip(), text.strip(), language
+
+    async def canned_list(self, request: Request, session: Session) -> Response:
+        rows = await self.store.call(self.desk.cases.canned)
+        return JSONResponse({"canned": [render.canned(r) for r in rows]})
+
+    async def canned_add(self, request: Request, session: Session) -> Response:
+        title, text, language = self.canned_fields(await json_body(request))
+        row = await self.store.call(self.desk.cases.add_canned, title, text, language, session.staff.login)
+        await self.audit.arecord(session.staff.login, "canned_add", canned_id=row["id"], title=title)
+        return JSONResponse({"canned": render.canned(row)}, status_code=201)
+
+    async def canned_update(self, request: Request, session: Session) -> Response:
+        canned_id = int_param(request, "id", "no_such_canned")
+        title, text, language = self.canned_fields(await json_body(request))
+        row = await self.store.call(
+            self.desk.cases.update_canned, canned_id, title, text, language, session.staff.login
+        )
+        if row is None:
+            raise ApiError(404, "no_such_canned")
+        await self.audit.arecord(session.staff.login, "canned_edit", canned_id=canned_id, title=title)
+        return JSONResponse({"canned": render.canned(row)})
+
+    async def canned_retire(self, request: Request, session: Session) -> Response:
+        canned_id = int_param(request, "id", "no_such_canned")
+        if not await self.store.call(self.desk.cases.retire_canned, canned_id, session.staff.login):
+            raise ApiError(404, "no_such_canned")
+        await self.audit.arecord(session.staff.login, "canned_retire", canned_id=canned_id)
+        return Response(status_code=204)
+
+    # -- admin -------------------------------------------------------------------------------------------
+    async def audit_entries(self, request: Request, session: Session) -> Response:
+        try:
+            limit = int(request.query_params.get("limit", 200))
+        except ValueError:
+            raise ApiError(400, "bad_request") from None
+        rows = await self.store.call(self.audit.entries, limit=limit)
+        return JSONResponse({"entries": [render.audit_entry(r) for r in rows]})

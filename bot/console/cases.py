@@ -1,0 +1,276 @@
+"""The case lifecycle: waiting → assigned → closed, with who and when. ``CaseDesk`` is the router's
+handoff hook (it replaces ``router.HandoffDesk``) and what the console's API calls.
+
+While a case is open the conversation's ``handoff_open`` flag is set: the router keeps forwarding the
+person's messages to Rasa (its tracker and slots stay complete) but stores the assistant's replies as
+``suppressed``. Closing resumes the assistant in Rasa and tells the person, in their language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from ..models import Delivery, InboundMessage, Reply, split_conversation_id
+from ..rasa_client import RasaUnavailable
+from ..router import Router
+from .audit import AuditLog
+from .auth import Accounts, Staff
+from .case_store import OPEN_STATUSES, CaseStore
+from .settings import config, error_text, expected_answer_text, held_explanation, outcome_tags, person_text
+
+log = logging.getLogger(__name__)
+
+HANDED_BACK = "handed_back"
+TAKEOVER = "staff_takeover"
+
+
+@dataclass
+class CaseError(Exception):
+    """A refused case action: HTTP status, machine code, one clear Chinese sentence."""
+
+    status: int
+    code: str
+    message: str
+    extra: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, status: int, code: str, **values: Any) -> CaseError:
+        return cls(status, code, error_text(code, **values))
+
+
+class CaseDesk:
+    def __init__(self, router: Router, accounts: Accounts, audit: AuditLog) -> None:
+        self.router = router
+        self.store = router.store
+        self.cases = CaseStore(router.store)
+        self.accounts = accounts
+        self.audit = audit
+
+    async def _db(self, fn, *args, **kwargs):
+        return await self.store.call(fn, *args, **kwargs)
+
+    def _publish(self, case: dict[str, Any], kind: str) -> None:
+        self.router.bus.publish(case["conversation_id"], {"type": kind, "case_id": case["id"]})
+
+    async def language_of(self, conversation_id: str) -> str:
+        conversation = await self._db(self.store.conversation, conversation_id)
+        return (conversation or {}).get("language") or self.router.default_language
+
+    # -- the router's handoff hook ---------------------------------------------------------------------
+    async def is_open(self, conversation_id: str) -> bool:
+        return await self._db(self.store.handoff_open, conversation_id)
+
+    async def on_handoff(
+        self, message: InboundMessage, payload: dict[str, Any], language: str
+    ) -> list[Reply]:
+        """The assistant handed off: open a waiting case with its context, tell the person when to expect
+        a human (office hours, in their language)."""
+        language = payload.get("language") if payload.get("language") in ("zh", "en") else language
+        reason = str(payload.get("reason") or "request_human")[:80]
+        case, opened = await self._db(
+            self.cases.open_case,
+            message.conversation_id,
+            reason=reason,
+            summary=str(payload.get("summary") or "")[:2000] or None,
+            payload=payload,
+            language=language,
+            opened_by="assistant",
+        )
+        if not opened:
+            return []
+        await self.audit.arecord(
+            "assistant", "case_opened", case["id"], reason=reason, channel=message.channel
+        )
+        self._publish(case, "case_opened")
+        now = dt.datetime.now(dt.timezone.utc)
+        return [Reply(expected_answer_text(now, language), author="gateway")]
+
+    async def close(self, conversation_id: str, closed_by: str = "staff", outcome: str = HANDED_BACK) -> bool:
+        """Close whatever is open for a conversation (``HandoffDesk.close`` compatible)."""
+        async with self.router.locks.hold(conversation_id):
+            case_id, closed = await self._db(
+                self.cases.close_conversation, conversation_id, closed_by=closed_by, outcome=outcome
+            )
+        if not closed:
+            return False
+        actor = closed_by.split(":", 1)[1] if closed_by.startswith("staff:") else closed_by
+        await self.audit.arecord(actor, "close", case_id, outcome=outcome, conversation=conversation_id)
+        if case_id is not None:
+            self._publish({"id": case_id, "conversation_id": conversation_id}, "case_updated")
+        await self._resume_and_tell(conversation_id)
+        return True
+
+    async def _resume_and_tell(self, conversation_id: str) -> None:
+        try:
+            await self.router.rasa.resume(conversation_id)
+        except RasaUnavailable as error:
+            # The gateway no longer suppresses replies; Rasa stays paused until the next resume. Logged
+            # loudly because the assistant will not answer this person.
+            log.error("could not resume %s in Rasa: %s", split_conversation_id(conversation_id)[0], error)
+        language = await self.language_of(conversation_id)
+        await self.router.send(
+            conversation_id, [Reply(person_text("case_closed", language), author="gateway")]
+        )
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    async def get(self, case_id: int) -> dict[str, Any]:
+        case = await self._db(self.cases.get, case_id)
+        if case is None:
+            raise CaseError.of(404, "no_such_case")
+        return case
+
+    @staticmethod
+    def _require_holder(case: dict[str, Any], staff: Staff) -> None:
+        if case["status"] == "closed":
+            raise CaseError.of(409, "closed")
+        if case["assignee"] != staff.login:
+            raise CaseError.of(409, "not_yours")
+
+    # -- officer actions ---------------------------------------------------------------------------------------
+    async def claim(self, case_id: int, staff: Staff) -> dict[str, Any]:
+        case = await self.get(case_id)
+        won = await self._db(self.cases.claim, case_id, staff.login)
+        case = await self.get(case_id)
+        if not won:
+            if case["status"] == "assigned":
+                names = await self._db(self.accounts.display_names)
+                holder = names.get(case["assignee"], case["assignee"])
+                raise CaseError.of(409, "already_claimed", name=holder)
+            raise CaseError.of(409, "closed" if case["status"] == "closed" else "not_waiting")
+        await self.audit.arecord(staff.login, "claim", case_id)
+        self._publish(case, "case_updated")
+        return case
+
+    def check_reply_text(self, case: dict[str, Any], text: Any) -> str:
+        if not isinstance(text, str) or not text.strip():
+            raise CaseError.of(400, "empty")
+        text = text.strip()
+        limits = config()["replies"]
+        if len(text) > int(limits["max_chars"]):
+            raise CaseError.of(400, "too_long", limit=limits["max_chars"])
+        if case["channel"] == "wechat":
+            max_bytes = min(int(limits["wechat_max_bytes"]), self._wechat_max_bytes())
+            if len(text.encode("utf-8")) > max_bytes:
+                raise CaseError(
+                    400, "too_long", error_text("too_long_wechat", limit=max_bytes, chars=max_bytes // 3)
+                )
+        return text
+
+    def _wechat_max_bytes(self) -> int:
+        try:
+            return int(self.router.senders.get("wechat").max_bytes)
+        except (LookupError, AttributeError):
+            return int(config()["replies"]["wechat_max_bytes"])
+
+    async def reply(self, case_id: int, staff: Staff, text: Any) -> tuple[list[Delivery], str | None]:
+        """Send the officer's words through the person's channel. WeChat past its quota: kept as ``held``
+        (it goes out with the person's next message) and the explanation says so."""
+        case = await self.get(case_id)
+        self._require_holder(case, staff)
+        text = self.check_reply_text(case, text)
+        deliveries = await self.router.send(case["conversation_id"], [Reply(text)], author=staff.author)
+        held = [d for d in deliveries if d.status == "held"]
+        explanation = held_explanation(held[0].detail) if held else None
+        await self.audit.arecord(
+            staff.login,
+            "reply",
+            case_id,
+            statuses=[d.status for d in deliveries],
+            chars=len(text),
+        )
+        return deliveries, explanation
+
+    async def add_note(self, case_id: int, staff: Staff, text: Any) -> dict[str, Any]:
+        case = await self.get(case_id)
+        if not isinstance(text, str) or not text.strip():
+            raise CaseError.of(400, "empty")
+        if len(text.strip()) > int(config()["replies"]["max_chars"]):
+            raise CaseError.of(400, "too_long", limit=config()["replies"]["max_chars"])
+        note = await self._db(self.cases.add_note, case_id, staff.author, text.strip())
+        await self.audit.arecord(staff.login, "note", case_id, chars=len(text.strip()))
+        self.router.bus.publish(
+            case["conversation_id"], {"type": "note", "case_id": case_id, "note_id": note["id"]}
+        )
+        return note
+
+    async def transfer(self, case_id: int, staff: Staff, to_login: Any) -> dict[str, Any]:
+        case = await self.get(case_id)
+        if case["status"] == "closed":
+            raise CaseError.of(409, "closed")
+        if not staff.is_admin:
+            self._require_holder(case, staff)
+        target = await self._db(self.accounts.get, str(to_login or "").strip().lower())
+        if target is None:
+            raise CaseError.of(404, "no_such_officer")
+        if target.login == case["assignee"]:
+            raise CaseError.of(409, "same_officer")
+        moved = await self._db(
+            self.cases.transfer, case_id, target.login, from_login=None if staff.is_admin else staff.login
+        )
+        if not moved:  # someone else changed it a moment ago
+            raise CaseError.of(409, "not_yours")
+        await self.audit.arecord(staff.login, "transfer", case_id, to=target.login, previous=case["assignee"])
+        case = await self.get(case_id)
+        self._publish(case, "case_updated")
+        return case
+
+    async def close_case(self, case_id: int, staff: Staff, outcome: Any) -> dict[str, Any]:
+        if outcome not in outcome_tags():
+            raise CaseError.of(400, "bad_outcome")
+        case = await self.get(case_id)
+        if case["status"] not in OPEN_STATUSES:
+            raise CaseError.of(409, "closed")
+        if not staff.is_admin:
+            self._require_holder(case, staff)
+        async with self.router.locks.hold(case["conversation_id"]):
+            closed = await self._db(
+                self.cases.close,
+                case_id,
+                closed_by=staff.author,
+                outcome=outcome,
+                assignee=None if staff.is_admin else staff.login,
+            )
+        if not closed:
+            raise CaseError.of(409, "not_yours")
+        await self.audit.arecord(staff.login, "close", case_id, outcome=outcome)
+        case = await self.get(case_id)
+        self._publish(case, "case_updated")
+        await self._resume_and_tell(case["conversation_id"])
+        return case
+
+    async def takeover(self, conversation_id: str, staff: Staff) -> dict[str, Any]:
+        """Open a case assigned to ``staff`` on any conversation and pause the assistant; closing it (outcome
+        ``handed_back``) gives the conversation back."""
+        conversation = await self._db(self.store.conversation, conversation_id)
+        if conversation is None:
+            raise CaseError.of(404, "no_such_conversation")
+        language = conversation.get("language") or self.router.default_language
+        # under the conversation's lock: no assistant turn is half-way through when staff take over
+        async with self.router.locks.hold(conversation_id):
+            case, opened = await self._db(
+                self.cases.open_case,
+                conversation_id,
+                reason=TAKEOVER,
+                summary=config()["reason_labels"].get(TAKEOVER),
+                payload=None,
+                language=language,
+                opened_by=staff.author,
+                assignee=staff.login,
+            )
+            if not opened:
+                raise CaseError(409, "case_open", error_text("case_open"), {"case_id": case["id"]})
+            try:
+                await self.router.rasa.pause(conversation_id)
+            except RasaUnavailable as error:  # the gateway suppresses the assistant's replies anyway
+                log.warning(
+                    "could not pause %s in Rasa: %s", split_conversation_id(conversation_id)[0], error
+                )
+        await self.audit.arecord(staff.login, "takeover", case["id"], conversation=conversation_id)
+        self._publish(case, "case_opened")
+        await self.router.send(
+            conversation_id, [Reply(person_text("staff_joined", language), author="gateway")]
+        )
+        return case
