@@ -2,7 +2,17 @@
 # Start every service of the assistant in the foreground; Ctrl-C (or SIGTERM) stops them all.
 #   action server  127.0.0.1:$ACTION_PORT  (actions/, calls policies/)
 #   Rasa server    127.0.0.1:$RASA_PORT    (REST channel + HTTP API behind $RASA_TOKEN)
+#                  RASA_NODES=N starts N of them on $RASA_PORT, $RASA_PORT+1, ... (same model, same
+#                  action server); the gateway gets them all in RASA_URLS and keeps each conversation
+#                  on one node (consistent hashing, bot/rasa_client.py)
 #   gateway        $BOT_HOST:$BOT_PORT     (web chat, WeChat, Telegram, staff console) — when bot/ has one
+#
+# Tracker store with several local nodes: one SQLite file per node (node 0 keeps $RASA_TRACKER_DB, node i
+# uses <name>.node<i>.db). SQLite admits one writer at a time, so one file shared by several Rasa
+# processes risks "database is locked" under load; per-node files are safe only because routing is
+# sticky: a conversation's history lives on the node that owns it, and a fail-over to another node (owner
+# down) or a change of RASA_NODES starts the moved conversations afresh. Several machines: one
+# PostgreSQL tracker store and a Redis lock store for all nodes (endpoints.yml, bot/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,10 +25,25 @@ BOT_PORT=${BOT_PORT:-8080}
 LOG_DIR=${LOG_DIR:-var/log}
 # Rasa's HTTP API can rewrite any conversation: it always needs a token. Without one set, make a fresh one per run.
 RASA_TOKEN=${RASA_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')}
-export RASA_TOKEN RASA_URL=${RASA_URL:-http://127.0.0.1:$RASA_PORT}
+RASA_NODES=${RASA_NODES:-1}
+[[ "$RASA_NODES" =~ ^[1-9][0-9]*$ ]] || { echo "RASA_NODES must be a positive whole number" >&2; exit 2; }
+rasa_ports=() rasa_urls=()
+for ((i = 0; i < RASA_NODES; i++)); do
+  rasa_ports+=($((RASA_PORT + i)))
+  rasa_urls+=("http://127.0.0.1:$((RASA_PORT + i))")
+done
+# The gateway talks to exactly the nodes started here (RASA_URLS wins over RASA_URL in bot/config.py).
+RASA_URLS=$(IFS=,; echo "${rasa_urls[*]}")
+export RASA_TOKEN RASA_URL=${rasa_urls[0]} RASA_URLS
 # read by endpoints.yml: several copies of the assistant (tests, benchmarks) can run side by side
 export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://127.0.0.1:$ACTION_PORT/webhook}
 export RASA_TRACKER_DB=${RASA_TRACKER_DB:-var/rasa/tracker.db}
+tracker_db_for_node() {  # index -> SQLite file of that node
+  if (($1 == 0)); then echo "$RASA_TRACKER_DB"; else echo "${RASA_TRACKER_DB%.db}.node$1.db"; fi
+}
+rasa_log_for_node() {
+  if (($1 == 0)); then echo "$LOG_DIR/rasa.log"; else echo "$LOG_DIR/rasa.node$1.log"; fi
+}
 export BOT_HOST BOT_PORT
 mkdir -p var/rasa "$(dirname "$RASA_TRACKER_DB")" "$LOG_DIR"
 
@@ -37,7 +62,7 @@ trap stop_all EXIT
 wait_for() {  # name url seconds
   local name=$1 url=$2 seconds=$3
   for _ in $(seq 1 "$seconds"); do
-    if curl -fsS -o /dev/null "$url" 2>/dev/null; then echo "ready: $name  $url"; return 0; fi
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then echo "ready: $name  ${url%%\?*}"; return 0; fi  # never print the token
     for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { echo "a service exited early; see $LOG_DIR/" >&2; return 1; }; done
     sleep 1
   done
@@ -47,17 +72,23 @@ wait_for() {  # name url seconds
 
 SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >"$LOG_DIR/actions.log" 2>&1 &
 pids+=($!)
-.venv/bin/rasa run --model "$MODELS_DIR/assistant.tar.gz" --enable-api --auth-token "$RASA_TOKEN" \
-  --interface 127.0.0.1 --port "$RASA_PORT" --endpoints endpoints.yml --credentials credentials.yml \
-  >"$LOG_DIR/rasa.log" 2>&1 &
-pids+=($!)
+for ((i = 0; i < RASA_NODES; i++)); do
+  RASA_TRACKER_DB=$(tracker_db_for_node "$i") \
+    .venv/bin/rasa run --model "$MODELS_DIR/assistant.tar.gz" --enable-api --auth-token "$RASA_TOKEN" \
+    --interface 127.0.0.1 --port "${rasa_ports[$i]}" --endpoints endpoints.yml --credentials credentials.yml \
+    >"$(rasa_log_for_node "$i")" 2>&1 &
+  pids+=($!)
+done
 if [ -f bot/__main__.py ]; then
   .venv/bin/python -m bot >"$LOG_DIR/gateway.log" 2>&1 &
   pids+=($!)
 fi
 
 wait_for "action server" "http://127.0.0.1:$ACTION_PORT/health" 120
-wait_for "Rasa server  " "http://127.0.0.1:$RASA_PORT/status?token=$RASA_TOKEN" 180
+# Nodes load TensorFlow side by side on the same cores: allow each a little more time.
+for port in "${rasa_ports[@]}"; do
+  wait_for "Rasa server  " "http://127.0.0.1:$port/status?token=$RASA_TOKEN" $((180 + 60 * (RASA_NODES - 1)))
+done
 if [ -f bot/__main__.py ]; then
   wait_for "gateway      " "http://$BOT_HOST:$BOT_PORT/healthz" 60
   echo "web chat:      http://$BOT_HOST:$BOT_PORT/"
