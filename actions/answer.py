@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -13,10 +13,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.config import settings
-from actions.forms import OVERVIEW_TOPIC, is_plain_no
+from actions.fallback import intent_title
+from actions.forms import OVERVIEW_TOPIC, carries_nothing, is_plain_no
 from actions.handoff import hand_off
 from actions.profile import conversation_language, profile_from_tracker
-from actions.render import amount_text, missing_text, result_variables, tier_text, value_label
+from actions.render import result_variables, value_label
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class ActionAnswerPolicy(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         topic, district = tracker.get_slot("topic"), tracker.get_slot("district")
+        language = conversation_language(tracker)
         if is_plain_no(tracker):
             # "不用了" after an answer changes nothing: no need to repeat the answer
             dispatcher.utter_message(response="utter_anything_else")
@@ -82,7 +84,10 @@ class ActionAnswerPolicy(Action):
         if not topic:
             dispatcher.utter_message(response="utter_ask_topic")
             return []
-        language = conversation_language(tracker)
+        if carries_nothing(tracker):
+            # a bare "1" where no options were offered: ask, never guess (or say goodbye)
+            ask_what_they_mean(dispatcher, tracker, language)
+            return []
         from policies import evaluate
 
         try:
@@ -117,18 +122,15 @@ class ActionAnswerPolicy(Action):
         district: str | None,
         language: str,
     ) -> list[Mapping[str, Any]]:
-        shown = results_to_show(results)
-        if not shown:
-            dispatcher.utter_message(
-                response="utter_no_policy_found", district_label=value_label(district, language)
-            )
-            return []
-        for result in shown:
-            dispatcher.utter_message(
-                response=RESPONSE_BY_STATUS[result["status"]], **result_variables(result, language)
-            )
-        dispatcher.utter_message(response="utter_estimate_disclaimer")
-        return shown
+        """Each result in full (tier, amount, conditions, how to apply, citation)."""
+        return render_answer(
+            dispatcher,
+            results_to_show(results),
+            district,
+            language,
+            empty="utter_no_policy_found",
+            item=lambda result: (RESPONSE_BY_STATUS[result["status"]], result_variables(result, language)),
+        )
 
     @staticmethod
     def render_overview(
@@ -137,29 +139,60 @@ class ActionAnswerPolicy(Action):
         district: str | None,
         language: str,
     ) -> list[Mapping[str, Any]]:
-        district_label = value_label(district, language)
-        items = overview_items(results)
-        if not items:
-            dispatcher.utter_message(response="utter_overview_empty", district_label=district_label)
-            return []
-        dispatcher.utter_message(response="utter_overview_header", district_label=district_label)
-        for result in items:
+        """One line per policy (amount or the one missing fact) with its document number."""
+
+        def line(result: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
+            variables = result_variables(result, language)
             if result["status"] == "eligible":
-                dispatcher.utter_message(
-                    response="utter_overview_item_eligible",
-                    title=result.get("title") or result.get("policy_id"),
-                    tier_text=tier_text(result, language),
-                    amount_text=amount_text(result, language),
-                )
-            else:
-                dispatcher.utter_message(
-                    response="utter_overview_item_one_fact",
-                    title=result.get("title") or result.get("policy_id"),
-                    missing_text=missing_text(result.get("missing_facts") or [], language),
-                )
-        dispatcher.utter_message(response="utter_overview_more")
-        dispatcher.utter_message(response="utter_estimate_disclaimer")
-        return items
+                return "utter_overview_item_eligible", variables
+            return "utter_overview_item_one_fact", variables
+
+        return render_answer(
+            dispatcher,
+            overview_items(results),
+            district,
+            language,
+            empty="utter_overview_empty",
+            item=line,
+            header="utter_overview_header",
+            footer="utter_overview_more",
+        )
+
+
+def render_answer(
+    dispatcher: CollectingDispatcher,
+    items: list[Mapping[str, Any]],
+    district: str | None,
+    language: str,
+    empty: str,
+    item: Callable[[Mapping[str, Any]], tuple[str, dict[str, str]]],
+    header: str | None = None,
+    footer: str | None = None,
+) -> list[Mapping[str, Any]]:
+    """The shape every answer shares: [header] one message per result [footer] disclaimer; or, with no
+    result, the `empty` response. Returns the results shown (remembered for the follow-ups)."""
+    district_label = value_label(district, language)
+    if not items:
+        dispatcher.utter_message(response=empty, district_label=district_label)
+        return []
+    if header:
+        dispatcher.utter_message(response=header, district_label=district_label)
+    for result in items:
+        response, variables = item(result)
+        dispatcher.utter_message(response=response, **variables)
+    if footer:
+        dispatcher.utter_message(response=footer)
+    dispatcher.utter_message(response="utter_estimate_disclaimer")
+    return items
+
+
+def ask_what_they_mean(dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> None:
+    """A message with nothing to act on ("1"): say so, and offer the last topic, the overview, a person."""
+    topic = tracker.get_slot("topic")
+    intents = [f"ask_{topic}"] if topic and topic != OVERVIEW_TOPIC else []
+    intents += ["ask_eligibility", "request_human"]
+    buttons = [{"title": intent_title(intent, language), "payload": f"/{intent}"} for intent in intents]
+    dispatcher.utter_message(response="utter_what_do_you_mean", buttons=buttons)
 
 
 class _AboutLastAnswer(Action, ABC):

@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.config import profile_fields, settings
 from actions.profile import conversation_language, normalise_field, profile_from_tracker
+from actions.render import noted_facts_text
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ FREE_TEXT_FIELDS = {
     "health_talent_category",
 }
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+# facts the NLU finds only with a cue word ("35岁", "年薪120万"): a bare "35" typed as the answer to the
+# question is read by the form (the NLU never takes a bare number as an entity)
+BARE_NUMBER_ANSWERS = {"age": "number", "annual_salary_wan": "salary", "residence_permit_points": "number"}
 
 Validator = Callable[[Any, CollectingDispatcher, Tracker, DomainDict], dict[str, Any]]
 
@@ -182,6 +186,39 @@ def set_a_fact_since_last_message(tracker: Tracker) -> bool:
     return False
 
 
+def carries_nothing(tracker: Tracker) -> bool:
+    """A message with no question and no fact in it ("1", "2" typed where no options were offered)."""
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name")
+    return intent == "inform" and not message.get("entities") and not set_a_fact_since_last_message(tracker)
+
+
+def bare_number_answer(tracker: Tracker, field: str) -> float | int | None:
+    """The number of a message that is only a number ("35", "一百二十"), read as `field` would be."""
+    from nlu import numbers
+
+    text = str((tracker.latest_message or {}).get("text") or "").strip()
+    if not numbers.is_bare_number(text):
+        return None
+    return (
+        numbers.parse_salary(text) if BARE_NUMBER_ANSWERS[field] == "salary" else numbers.parse_number(text)
+    )
+
+
+def volunteered_facts(events: list[EventType], pending: str | None) -> list[tuple[str, Any]]:
+    """Facts recorded from a message that answered something other than the pending question."""
+    recorded = [
+        (event["name"], event["value"])
+        for event in events
+        if event.get("event") == "slot"
+        and event.get("name") in profile_fields()
+        and event.get("value") not in (None, "skip", [])
+    ]
+    if not pending or all(name == pending for name, _ in recorded):
+        return []
+    return list(dict(recorded).items())
+
+
 def facts_answered_now(tracker: Tracker) -> list[str]:
     """Profile facts given in the latest message (the slot candidates at the end of the events)."""
     return [name for name in tracker.slots_to_validate() if name in profile_fields()]
@@ -236,8 +273,8 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
         domain: DomainDict,
     ) -> list[str]:
         # facts just answered stay listed so they get validated; the next missing fact follows
-        if tracker.get_slot("requested_slot") is None and is_plain_no(tracker):
-            return []  # "不用了" after an answer starts no new questions
+        if tracker.get_slot("requested_slot") is None and (is_plain_no(tracker) or carries_nothing(tracker)):
+            return []  # "不用了" or a bare "1" after an answer starts no new questions
         skipped = set(tracker.get_slot("skipped_facts") or [])
         # facts in this message are listed to be validated; once refused (None) they drop out, and the
         # engine decides whether the question is worth asking again
@@ -251,10 +288,35 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
             required.append(fact)
         return required
 
+    def __getattr__(self, name: str) -> Any:
+        field = name.removeprefix("extract_")
+        if name.startswith("extract_") and field in BARE_NUMBER_ANSWERS:
+            return lambda dispatcher, tracker, domain: self.extract_bare_number(field, tracker)
+        return super().__getattr__(name)
+
+    @staticmethod
+    def extract_bare_number(field: str, tracker: Tracker) -> dict[str, Any]:
+        """extract_age & co.: a bare number answering the question about this very fact."""
+        if tracker.get_slot("requested_slot") != field or tracker.get_slot(field) is not None:
+            return {}
+        number = bare_number_answer(tracker, field)
+        return {} if number is None else {field: number}
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        events = await super().run(dispatcher, tracker, domain)
+        pending = tracker.get_slot("requested_slot")
+        language = conversation_language(tracker)
+        collector = CollectingDispatcher()
+        events = await super().run(collector, tracker, domain)
+        # facts volunteered out of turn are acknowledged before anything else is said (a re-ask, the
+        # next question, or the answer once the engine no longer needs the pending fact)
+        noted = volunteered_facts(events, pending)
+        if noted:
+            dispatcher.utter_message(
+                response="utter_noted_facts", facts_text=noted_facts_text(noted, language)
+            )
+        dispatcher.messages.extend(collector.messages)
         asks = [e for e in events if e.get("name") == "requested_slot" and e.get("value")]
         if asks:
             events.append(SlotSet("questions_asked", (tracker.get_slot("questions_asked") or 0) + 1))

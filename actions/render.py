@@ -122,6 +122,41 @@ def citation(source: Mapping[str, Any] | None, language: str) -> str:
     return text.replace("（）", "").replace(" ()", "").replace(", , ", ", ").strip().rstrip(",").strip()
 
 
+def short_citation(source: Mapping[str, Any] | None, language: str) -> str:
+    """The document number (else the title) for one overview line: "依据青委〔2020〕88号"."""
+    source = dict(source or {})
+    doc = source.get("doc_number") or source.get("title")
+    return fragment(language, "short_citation", doc=doc) if doc else ""
+
+
+def fact_value_text(field: str, value: Any, language: str) -> str:
+    """A recorded fact's value as the person reads it: 是/否 for yes-no facts, labels for known values."""
+    if isinstance(value, bool):
+        return label("fragments", language, "yes" if value else "no")
+    if isinstance(value, list | tuple):
+        return label("fragments", language, "fact_separator").join(
+            fact_value_text(field, v, language) for v in value
+        )
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value_label(value, language) if isinstance(value, str) else format_number(value, language)
+
+
+def noted_facts_text(facts: Iterable[tuple[str, Any]], language: str) -> str:
+    """ "学历：博士、所在区：松江" / "education: PhD, district: Songjiang (松江)"."""
+    fields = profile_fields()
+    parts = [
+        fragment(
+            language,
+            "noted_fact",
+            label=fields.get(field, {}).get("label", {}).get(language, field),
+            value=fact_value_text(field, value, language),
+        )
+        for field, value in facts
+    ]
+    return label("fragments", language, "fact_separator").join(parts)
+
+
 def result_variables(result: Mapping[str, Any], language: str) -> dict[str, str]:
     """All variables the utter_result_* responses use."""
     max_reasons = settings()["answer"]["max_reasons"]
@@ -137,6 +172,7 @@ def result_variables(result: Mapping[str, Any], language: str) -> dict[str, str]
         "missing_text": missing_text(result.get("missing_facts") or [], language),
         "how_to_apply": how_to_apply_text(result, language),
         "citation": citation(result.get("source"), language),
+        "short_citation": short_citation(result.get("source"), language),
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -24,9 +26,12 @@ QINGPU_MASTER = {
 }
 
 
-async def _answer(slots: dict) -> tuple[list[dict], CollectingDispatcher]:
+async def _answer(slots: dict, **message: Any) -> tuple[list[dict], CollectingDispatcher]:
+    """The answer right after the topic question (the message that asked it is the latest)."""
     dispatcher = CollectingDispatcher()
-    events = await ActionAnswerPolicy().run(dispatcher, make_tracker(slots), domain())
+    if slots.get("topic"):
+        message.setdefault("intent", f"ask_{slots['topic']}")
+    events = await ActionAnswerPolicy().run(dispatcher, make_tracker(slots, **message), domain())
     return events, dispatcher
 
 
@@ -231,3 +236,25 @@ def test_payout_and_duration_follow_the_amount() -> None:
         "amount_text": "待遇：优先入住人才公寓",
         "duration_text": "，最长6年",
     }
+
+
+async def test_a_message_with_nothing_in_it_is_met_with_a_question_not_an_answer() -> None:
+    """A bare "1" typed after an answer that offered no options: ask what they mean, offer the last
+    topic again, the overview and a person; never a goodbye, never a guess."""
+    events, dispatcher = await _answer({**QINGPU_MASTER, "topic": "rent_subsidy"}, text="1", intent="inform")
+    assert events == []
+    assert responses(dispatcher) == ["utter_what_do_you_mean"]
+    payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+    assert payloads == ["/ask_rent_subsidy", "/ask_eligibility", "/request_human"]
+
+
+async def test_every_overview_line_cites_its_document() -> None:
+    _, dispatcher = await _answer({**QINGPU_MASTER, "topic": "eligibility"})
+    lines = [m for m in dispatcher.messages if m["response"].startswith("utter_overview_item_")]
+    assert lines
+    assert all(m["short_citation"].startswith("依据") and "〔" in m["short_citation"] for m in lines)
+    _, english = await _answer({**QINGPU_MASTER, "topic": "eligibility", "language": "en"})
+    english_lines = [m for m in english.messages if m["response"].startswith("utter_overview_item_")]
+    assert [m["short_citation"] for m in english_lines] == [
+        m["short_citation"].replace("依据", "source: ") for m in lines
+    ]

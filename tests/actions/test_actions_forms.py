@@ -249,7 +249,9 @@ async def test_another_district_while_a_question_is_open_is_not_an_answer() -> N
     )
     events, dispatcher = await _run_form(tracker)
     assert SlotSet("district", "长宁") in events and SlotSet("sector", None) in events
-    assert dispatcher.messages == []
+    # no scolding about the sector; only the new district is acknowledged
+    assert responses(dispatcher) == ["utter_noted_facts"]
+    assert dispatcher.messages[0]["facts_text"] == "所在区：长宁"
     assert _requested(events) != "sector"
 
 
@@ -269,3 +271,90 @@ async def test_a_wrong_answer_to_the_requested_question_is_asked_again() -> None
     events, dispatcher = await _run_form(tracker)
     assert responses(dispatcher) == ["utter_invalid_age"]
     assert _requested(events) == "age"  # class E depends on the age: still the most decisive fact
+
+
+async def test_facts_volunteered_out_of_turn_are_acknowledged_and_the_next_step_follows() -> None:
+    """Asked about the employer for Qingpu's rent subsidy, the person says "我是博士，在松江": both facts
+    are acknowledged, and since Songjiang has no rent subsidy to ask about, the form ends (the answer
+    follows) instead of re-asking the employer question."""
+    tracker = make_tracker(
+        {"topic": "rent_subsidy", "district": "青浦", "requested_slot": "employer_registered_in_district"},
+        text="我是博士，在松江",
+        entities=[{"entity": "education", "value": "博士"}, {"entity": "district", "value": "松江"}],
+        trailing_slots={"education": "博士", "district": "松江"},
+    )
+    events, dispatcher = await _run_form(tracker)
+    assert responses(dispatcher) == ["utter_noted_facts"]
+    assert dispatcher.messages[0]["facts_text"] == "学历：博士、所在区：松江"
+    assert SlotSet("education", "博士") in events and SlotSet("district", "松江") in events
+    assert _requested(events) is None
+
+
+async def test_a_volunteered_fact_is_acknowledged_before_the_question_still_needed() -> None:
+    tracker = make_tracker(
+        {"topic": "rent_subsidy", "district": "青浦", "requested_slot": "employer_registered_in_district"},
+        text="I'm 34",
+        entities=[{"entity": "age", "value": 34}],
+        trailing_slots={"age": 34},
+        metadata={"language": "en"},
+    )
+    tracker.slots["language"] = "en"
+    events, dispatcher = await _run_form(tracker)
+    assert responses(dispatcher) == ["utter_noted_facts"]
+    assert dispatcher.messages[0]["facts_text"] == "age: 34"
+    assert _requested(events) == "employer_registered_in_district"
+
+
+async def test_the_answer_to_the_pending_question_alone_is_not_acknowledged() -> None:
+    tracker = make_tracker(
+        {"topic": "rent_subsidy", "district": "青浦", "requested_slot": "education"},
+        text="博士",
+        entities=[{"entity": "education", "value": "博士"}],
+        trailing_slots={"education": "博士"},
+    )
+    _, dispatcher = await _run_form(tracker)
+    assert "utter_noted_facts" not in responses(dispatcher)
+
+
+# the engine's next question for Qingpu's rent subsidy with these facts is the age
+AGE_NEXT = {
+    "topic": "rent_subsidy",
+    "district": "青浦",
+    "employer_registered_in_district": True,
+    "tax_and_social_insurance_in_district": True,
+    "full_time": True,
+    "education": "本科",
+    "former_executive_of": "无",
+    "title": "副高级",
+    "requested_slot": "age",
+}
+
+
+async def test_a_bare_number_answers_the_number_question_asked() -> None:
+    tracker = make_tracker(AGE_NEXT, text="35", intent="inform")
+    events, dispatcher = await _run_form(tracker)
+    assert SlotSet("age", 35) in events
+    assert responses(dispatcher) == []
+
+
+async def test_a_bare_number_out_of_range_is_asked_again() -> None:
+    tracker = make_tracker(AGE_NEXT, text="1", intent="goodbye")
+    events, dispatcher = await _run_form(tracker)
+    assert SlotSet("age", None) in events
+    assert responses(dispatcher) == ["utter_invalid_age"]
+
+
+async def test_a_bare_number_answers_no_other_question() -> None:
+    tracker = make_tracker(
+        {"topic": "rent_subsidy", "district": "青浦", "requested_slot": "employer_registered_in_district"},
+        text="35",
+    )
+    events, _ = await _run_form(tracker)
+    assert not any(e.get("name") == "age" for e in events)
+
+
+async def test_a_message_with_nothing_in_it_after_an_answer_starts_no_questions() -> None:
+    tracker = make_tracker({"topic": "rent_subsidy", "district": "青浦"}, text="1", intent="inform")
+    events, dispatcher = await _run_form(tracker)
+    assert events == [SlotSet("requested_slot", None)]
+    assert dispatcher.messages == []
