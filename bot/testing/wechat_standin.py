@@ -8,6 +8,7 @@ answering with WeChat's real error codes (40001 invalid token, 45047 quota used,
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import json
@@ -142,8 +143,11 @@ class WeChatApiStandIn:
         self.token_calls: list[dict[str, Any]] = []
         self.classic_token_calls = 0
         self.sent: list[dict[str, Any]] = []
+        self.sent_at: list[float] = []  # time.monotonic() of each accepted message, parallel to sent
+        self._arrivals = asyncio.Condition()
         self.refused: list[tuple[int, dict[str, Any]]] = []
         self.fail_next: list[int] = []
+        self.revoked: set[str] = set()
         self.app = Starlette(
             routes=[
                 Route("/cgi-bin/stable_token", self.stable_token, methods=["POST"]),
@@ -155,9 +159,28 @@ class WeChatApiStandIn:
     def texts_to(self, openid: str) -> list[str]:
         return [m["text"]["content"] for m in self.sent if m["touser"] == openid]
 
+    async def wait_for_messages(self, openid: str, count: int, timeout: float) -> float | None:
+        """Wait until ``openid`` has received ``count`` messages; the monotonic time the last of them
+        arrived, or None on timeout (the benchmark times answers sent after an acknowledgement)."""
+
+        def arrived() -> list[float]:
+            return [t for m, t in zip(self.sent, self.sent_at, strict=True) if m["touser"] == openid]
+
+        async with self._arrivals:
+            try:
+                await asyncio.wait_for(self._arrivals.wait_for(lambda: len(arrived()) >= count), timeout)
+            except asyncio.TimeoutError:
+                return None
+        return arrived()[count - 1]
+
     def expire_token(self) -> None:
-        """As if another party forced a refresh: the token we handed out is no longer valid."""
+        """As if another party forced a refresh: the token we handed out is no longer valid, and
+        stable_token's normal mode hands out the new one."""
         self.token = "TOKEN-" + secrets.token_hex(8)
+
+    def revoke_token(self) -> None:
+        """The current token is refused, yet normal mode keeps returning it: only force_refresh helps."""
+        self.revoked.add(self.token)
 
     async def stable_token(self, request: Request) -> JSONResponse:
         body = json.loads(await request.body())
@@ -176,7 +199,8 @@ class WeChatApiStandIn:
 
     async def custom_send(self, request: Request) -> JSONResponse:
         body = json.loads(await request.body())
-        if request.query_params.get("access_token") != self.token:
+        token = request.query_params.get("access_token")
+        if token != self.token or token in self.revoked:
             self.refused.append((40001, body))
             return JSONResponse({"errcode": 40001, "errmsg": ERRORS[40001]})
         if self.fail_next:
@@ -188,4 +212,7 @@ class WeChatApiStandIn:
             self.refused.append((45002, body))
             return JSONResponse({"errcode": 45002, "errmsg": "content size out of limit"})
         self.sent.append(body)
+        self.sent_at.append(time.monotonic())
+        async with self._arrivals:
+            self._arrivals.notify_all()
         return JSONResponse({"errcode": 0, "errmsg": "ok"})

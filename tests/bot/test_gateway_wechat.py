@@ -263,7 +263,21 @@ async def test_invalid_token_40001_refreshes_and_retries(wechat_gateway, wechat_
     await wait_for(lambda: len(wechat_api.sent) == 2)
     assert wechat_api.texts_to(OPENID) == ["收到：slow 1.2 第一次", "收到：slow 1.2 第二次"]
     assert wechat_api.refused[0][0] == 40001
-    assert wechat_api.token_calls[-1].get("force_refresh") is True
+    # Another holder had refreshed: normal mode gave the new token; no force_refresh (rationed, and it
+    # would invalidate the token every other gateway process holds).
+    assert not any(call.get("force_refresh") for call in wechat_api.token_calls)
+
+
+async def test_token_still_refused_after_normal_renewal_is_force_refreshed(
+    wechat_gateway, wechat_server, wechat_api
+) -> None:
+    await send(wechat_gateway, wechat_server, wechat_server.text_xml(OPENID, "slow 1.2 第一次"))
+    await wait_for(lambda: wechat_api.sent)
+    wechat_api.revoke_token()
+    await send(wechat_gateway, wechat_server, wechat_server.text_xml(OPENID, "slow 1.2 第二次"))
+    await wait_for(lambda: len(wechat_api.sent) == 2)
+    assert wechat_api.texts_to(OPENID) == ["收到：slow 1.2 第一次", "收到：slow 1.2 第二次"]
+    assert [bool(call.get("force_refresh")) for call in wechat_api.token_calls] == [False, False, True]
 
 
 async def test_concurrent_messages_from_one_person_answered_in_order(
