@@ -175,11 +175,14 @@ class ConsoleApi:
             return error(400, "bad_request")
         result = await self.store.call(self.accounts.login, login, password)
         attempted = login.strip().lower()[:60]
+        if result.failed_now:
+            locked = {"locked_minutes": result.locked_minutes} if result.locked_minutes else {}
+            await self.audit.arecord(attempted, "login_failed", **locked)
+        elif result.locked_minutes is not None:
+            await self.audit.arecord(attempted, "login_refused_locked", minutes=result.locked_minutes)
         if result.locked_minutes is not None:
-            await self.audit.arecord(attempted, "login_locked", minutes=result.locked_minutes)
             return error(423, "locked", error_text("locked", minutes=result.locked_minutes))
         if result.session is None:
-            await self.audit.arecord(attempted, "login_failed")
             return error(401, "bad_credentials")
         await self.audit.arecord(result.session.staff.login, "login")
         response = JSONResponse({**result.session.staff.as_dict(), "csrf_token": result.session.csrf_token})

@@ -101,6 +101,7 @@ class LoginResult:
     token: str | None = None
     session: Session | None = None
     locked_minutes: int | None = None
+    failed_now: bool = False  # this attempt was a wrong password (it may also have started the lock)
 
 
 class Accounts:
@@ -211,8 +212,9 @@ class Accounts:
                 conn.execute(insert(login_failures).values(login=login, at=now))
             locked_until = self._locked_until(login, account.last_login_at if account else None, now)
             if locked_until is not None:
-                return LoginResult(locked_minutes=max(1, -(-int((locked_until - now).total_seconds()) // 60)))
-            return LoginResult()
+                minutes = max(1, -(-int((locked_until - now).total_seconds()) // 60))
+                return LoginResult(locked_minutes=minutes, failed_now=True)
+            return LoginResult(failed_now=True)
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         with self.engine.begin() as conn:
             conn.execute(

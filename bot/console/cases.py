@@ -90,6 +90,8 @@ class CaseDesk:
 
     async def close(self, conversation_id: str, closed_by: str = "staff", outcome: str = HANDED_BACK) -> bool:
         """Close whatever is open for a conversation (``HandoffDesk.close`` compatible)."""
+        case = await self._db(self.cases.open_case_for, conversation_id)
+        language = case["language"] if case else await self.language_of(conversation_id)
         async with self.router.locks.hold(conversation_id):
             case_id, closed = await self._db(
                 self.cases.close_conversation, conversation_id, closed_by=closed_by, outcome=outcome
@@ -100,17 +102,16 @@ class CaseDesk:
         await self.audit.arecord(actor, "close", case_id, outcome=outcome, conversation=conversation_id)
         if case_id is not None:
             self._publish({"id": case_id, "conversation_id": conversation_id}, "case_updated")
-        await self._resume_and_tell(conversation_id)
+        await self._resume_and_tell(conversation_id, language)
         return True
 
-    async def _resume_and_tell(self, conversation_id: str) -> None:
+    async def _resume_and_tell(self, conversation_id: str, language: str) -> None:
         try:
             await self.router.rasa.resume(conversation_id)
         except RasaUnavailable as error:
             # The gateway no longer suppresses replies; Rasa stays paused until the next resume. Logged
             # loudly because the assistant will not answer this person.
             log.error("could not resume %s in Rasa: %s", split_conversation_id(conversation_id)[0], error)
-        language = await self.language_of(conversation_id)
         await self.router.send(
             conversation_id, [Reply(person_text("case_closed", language), author="gateway")]
         )
@@ -238,7 +239,7 @@ class CaseDesk:
         await self.audit.arecord(staff.login, "close", case_id, outcome=outcome)
         case = await self.get(case_id)
         self._publish(case, "case_updated")
-        await self._resume_and_tell(case["conversation_id"])
+        await self._resume_and_tell(case["conversation_id"], case["language"])
         return case
 
     async def takeover(self, conversation_id: str, staff: Staff) -> dict[str, Any]:
