@@ -13,7 +13,7 @@ from .app import create_app
 from .config import Settings
 from .logsafe import install_redaction
 
-# open responses (web chat long polls) get this long to finish once the gateway is asked to stop
+# open responses (web chat long polls, console event streams) get at most this long once a stop is asked
 GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
@@ -22,19 +22,6 @@ def configure_logging(settings: Settings) -> None:
     install_redaction([settings.telegram_token, settings.wechat_app_secret, settings.rasa_token])
     # httpx logs every request URL at INFO (Telegram's contain the bot token): keep only its warnings.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-
-
-class GatewayServer(uvicorn.Server):
-    """Tells the gateway the moment a stop is asked for: the console's event streams end at once instead
-    of keeping uvicorn waiting for them."""
-
-    def __init__(self, config: uvicorn.Config, gateway) -> None:
-        super().__init__(config)
-        self.gateway = gateway
-
-    def handle_exit(self, sig, frame) -> None:
-        self.gateway.begin_shutdown()
-        super().handle_exit(sig, frame)
 
 
 def main(argv: list[str]) -> int:
@@ -65,7 +52,7 @@ def main(argv: list[str]) -> int:
         ws="none",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    GatewayServer(config, app.state.gateway).run()
+    uvicorn.Server(config).run()
     return 0
 
 
