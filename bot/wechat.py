@@ -481,9 +481,12 @@ class WeChatChannel:
             asyncio.get_running_loop().call_later(20, self.slots.pop, key, None)
 
     async def _await_slot(self, slot: PassiveSlot, inbound: InboundMessage, started: float) -> str | None:
+        # Waiting on the Event directly, not through asyncio.shield: a shielded wait left behind at the
+        # deadline stayed pending forever on a slot that is never filled (the answer goes by
+        # customer-service message) and was logged as "Task was destroyed but it is pending".
         remaining = self.deadline - (time.monotonic() - started)
         try:
-            await asyncio.wait_for(asyncio.shield(slot.filled.wait()), timeout=max(0.0, remaining))
+            await asyncio.wait_for(slot.filled.wait(), timeout=max(0.0, remaining))
             return slot.text
         except asyncio.TimeoutError:
             pass
@@ -518,7 +521,7 @@ class WeChatChannel:
             return None
         remaining = self.deadline - (time.monotonic() - started)
         try:
-            await asyncio.wait_for(asyncio.shield(slot.filled.wait()), timeout=max(0.0, remaining))
+            await asyncio.wait_for(slot.filled.wait(), timeout=max(0.0, remaining))
         except asyncio.TimeoutError:
             return None
         return slot.text

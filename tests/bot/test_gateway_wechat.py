@@ -140,6 +140,10 @@ async def test_slow_rasa_acknowledges_then_delivers_once_by_customer_service(
     assert wechat_api.token_calls and wechat_api.classic_token_calls == 0
     statuses = [(r["kind"], r["status"]) for r in await transcript(wechat_gateway) if r["direction"] == "out"]
     assert statuses == [("notice", "sent_passive"), ("reply", "sent")]
+    # Nothing is left waiting on the slot (a leftover wait was logged as "Task was destroyed but it is
+    # pending" once collected, and piled up under load).
+    leftovers = [t for t in asyncio.all_tasks() if "Event.wait" in repr(t.get_coro())]
+    assert leftovers == []
 
 
 async def test_rasa_down_polite_reply_and_message_kept(tmp_path, gateway_factory, wechat_server) -> None:
