@@ -1,9 +1,15 @@
-"""Handing a conversation to staff: a localised notice, a structured case payload, a pause."""
+"""Handing a conversation to staff: a localised notice, a structured case payload, a pause.
+
+The payload carries what the officer needs so nobody asks the person everything again: the reason, a
+summary, the collected profile, and the last personalised answer recomputed by the engine (tier, amount,
+payout, duration, conditions, how to apply, citation), in Chinese, the console's language.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -13,10 +19,17 @@ from rasa_sdk.types import DomainDict
 
 from actions.config import label, settings
 from actions.profile import conversation_language, profile_from_tracker
+from actions.render import amount_text, citation
+
+logger = logging.getLogger(__name__)
 
 # long digit runs (phone and ID numbers) never reach the staff summary in clear
 LONG_NUMBER = re.compile(r"\d{7,}[\dXx]?")
 HANDOFF_INTENTS = {"request_human", "complain"}
+# the staff console is Chinese: results in the payload are rendered in Chinese whatever the person speaks
+CONSOLE_LANGUAGE = "zh"
+# the overview topic answers across topics (actions.forms.OVERVIEW_TOPIC; not imported: forms imports this)
+OVERVIEW_TOPIC = "eligibility"
 
 
 def mask_numbers(text: str) -> str:
@@ -35,13 +48,91 @@ def handoff_summary(tracker: Tracker, reason: str) -> str:
     )
 
 
+def console_result(result: Mapping[str, Any]) -> dict[str, Any]:
+    """One engine result as the console shows it (docs/console-api.md: Case.result.results[])."""
+    source = result.get("source") or {}
+    amount = amount_text(result, CONSOLE_LANGUAGE) or None
+    return {
+        "policy": result.get("title") or result.get("policy_id"),
+        "policy_id": result.get("policy_id"),
+        "status": result.get("status"),
+        "tier": result.get("tier"),
+        "amount": amount,
+        # how money is paid says nothing when there is no sum (as in the person's answer)
+        "payout": result.get("payout") if result.get("max_amount") is not None else None,
+        "duration": result.get("duration"),
+        "conditions": [str(reason) for reason in result.get("reasons") or []],
+        "how_to_apply": result.get("how_to_apply"),
+        "citation": {
+            "document": source.get("title"),
+            "number": source.get("doc_number"),
+            "article": source.get("article"),
+            "text": citation(source, CONSOLE_LANGUAGE) if source else None,
+        },
+    }
+
+
+def case_result(topic: str | None, results: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
+    results = list(results)
+    shown = [console_result(r) for r in results]
+    if not shown:
+        return None
+    title = label("topic_labels", CONSOLE_LANGUAGE, topic) if topic else None
+    return {
+        "topic": topic,
+        "title": title,
+        # a case-by-case (一事一议) policy: only an officer can settle the amount
+        "personalised": any(bool(r.get("personalised")) for r in results),
+        "results": shown,
+    }
+
+
+def recomputed(tracker: Tracker, profile: Mapping[str, Any], topic: str, policy_ids: list[str]) -> list[dict]:
+    """The engine's results for these policies, in the console's language, best first as remembered."""
+    from policies import evaluate
+
+    outcome = evaluate(
+        profile,
+        topic=None if topic == OVERVIEW_TOPIC else topic,
+        district=tracker.get_slot("district"),
+        language=CONSOLE_LANGUAGE,
+    )
+    by_id = {r["policy_id"]: r for r in outcome.get("results", [])}
+    return [by_id[policy] for policy in policy_ids if policy in by_id]
+
+
+def last_personalised_result(tracker: Tracker, profile: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The last answer the person got (slots ``last_result`` and ``topic``), recomputed in full for the
+    officer; None when nothing was answered yet or nothing is known about the person."""
+    remembered = tracker.get_slot("last_result") or []
+    topic = tracker.get_slot("topic")
+    if not remembered or not topic or not profile:
+        return None
+    from actions.answer import best_of  # local: answer imports this module
+
+    wanted = [r.get("policy_id") for r in best_of(remembered) if r.get("policy_id")]
+    return case_result(topic, recomputed(tracker, profile, topic, wanted))
+
+
+def result_for_handoff(
+    tracker: Tracker, profile: Mapping[str, Any], result: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """The case's result: the policy that caused the handoff (in Chinese), else the last answer."""
+    if not result:
+        return last_personalised_result(tracker, profile)
+    topic = result.get("topic") or tracker.get_slot("topic")
+    again = recomputed(tracker, profile, topic, [result["policy_id"]]) if result.get("policy_id") else []
+    return case_result(topic, again or [result])
+
+
 def hand_off(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
     reason: str,
     result: Mapping[str, Any] | None = None,
 ) -> list[EventType]:
-    """Tell the person, give the gateway the case, and pause the conversation."""
+    """Tell the person, give the gateway the case, and pause the conversation. ``result``: the engine
+    result that caused the handoff (a personalised policy); otherwise the last answer is recomputed."""
     language = conversation_language(tracker)
     if reason == "personalised":
         dispatcher.utter_message(response="utter_handoff_personalised")
@@ -52,13 +143,18 @@ def hand_off(
         profile = profile_from_tracker(tracker)
     except Exception:  # an engine outage must not stop the person from reaching a human
         profile = {}
+    try:
+        case = result_for_handoff(tracker, profile, result)
+    except Exception:  # the officer can still read the transcript
+        logger.exception("could not recompute the last result for the handoff")
+        case = None
     dispatcher.utter_message(
         json_message={
             "handoff": {
                 "reason": reason,
                 "summary": handoff_summary(tracker, reason),
                 "profile": profile,
-                "result": dict(result) if result else None,
+                "result": case,
                 "language": language,
             }
         }

@@ -113,11 +113,17 @@ def case_result(result: Any) -> dict[str, Any] | None:
     if not isinstance(result, dict):
         return None
     if isinstance(result.get("results"), list):
-        return {"topic": result.get("topic"), "title": result.get("title"), "results": result["results"]}
+        return {
+            "topic": result.get("topic"),
+            "title": result.get("title"),
+            "personalised": bool(result.get("personalised")),
+            "results": result["results"],
+        }
     if "policy_id" in result:
         return {
             "topic": result.get("topic"),
             "title": result.get("title"),
+            "personalised": bool(result.get("personalised")),
             "results": [_compact_engine_result(result)],
         }
     return None

@@ -3,9 +3,31 @@ from __future__ import annotations
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answer import remember, results_to_show
 from actions.fallback import ActionClarify
-from actions.handoff import ActionHandoff, mask_numbers
+from actions.handoff import ActionHandoff, hand_off, mask_numbers
+from policies import evaluate
 from tests.actions.helpers import domain, make_tracker, responses, user_event
+
+# a Qingpu master's with an associate senior title, renting there: the high-level rent subsidy, tier D
+QINGPU_MASTER = {
+    "district": "青浦",
+    "education": "硕士",
+    "full_time": True,
+    "age": 30,
+    "title": "副高级",
+    "employer_registered_in_district": True,
+    "tax_and_social_insurance_in_district": True,
+    "owns_home_in_district": False,
+    "rents_in_district": True,
+    "spouse_receives_rent_subsidy": False,
+}
+
+
+def _answered(profile: dict, topic: str, language: str) -> list[dict]:
+    """The ``last_result`` slot as action_answer_policy leaves it after answering ``topic``."""
+    outcome = evaluate(profile, topic=topic, district=profile.get("district"), language=language)
+    return remember(results_to_show(outcome["results"]))
 
 
 def _handoff_payload(dispatcher: CollectingDispatcher) -> dict:
@@ -82,3 +104,61 @@ async def test_a_clear_message_in_between_resets_the_count() -> None:
     tracker = make_tracker(text="嗯嗯那个", intent="nlu_fallback", events=earlier)
     await ActionClarify().run(dispatcher, tracker, domain())
     assert responses(dispatcher) == ["utter_clarify"]
+
+
+async def test_handoff_after_an_answer_carries_the_answer_recomputed_in_chinese() -> None:
+    """An English speaker asked about the rent subsidy, then for a person: the officer gets the full result
+    (tier, amount, payout, duration, conditions, how to apply, citation) in the console's language."""
+    slots = {
+        **QINGPU_MASTER,
+        "topic": "rent_subsidy",
+        "language": "en",
+        "last_result": _answered(QINGPU_MASTER, "rent_subsidy", "en"),
+    }
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots, text="can I talk to someone", intent="request_human")
+    events = await ActionHandoff().run(dispatcher, tracker, domain())
+    assert events == [ConversationPaused()]
+    payload = _handoff_payload(dispatcher)
+    assert payload["language"] == "en"
+    result = payload["result"]
+    assert (result["topic"], result["title"], result["personalised"]) == ("rent_subsidy", "租房补贴", False)
+    # only what the person can get is carried (best_of), not the superseded alternatives
+    [answer] = result["results"]
+    assert (
+        answer["policy"] == "青浦高层次人才租房补贴" and answer["policy_id"] == "qingpu.housing.rent_subsidy"
+    )
+    assert (answer["status"], answer["tier"], answer["payout"]) == ("eligible", "D", "按月发放")
+    assert "4000元" in answer["amount"] and "5年" in answer["duration"]
+    assert answer["conditions"] and all(isinstance(c, str) for c in answer["conditions"])
+    assert "用人单位" in answer["how_to_apply"]
+    assert answer["citation"]["number"] == "青委〔2020〕88号" and answer["citation"]["article"]
+    assert answer["citation"]["document"] and "青委〔2020〕88号" in answer["citation"]["text"]
+
+
+async def test_no_result_without_an_answer_or_without_a_profile() -> None:
+    for slots in (
+        {**QINGPU_MASTER, "topic": "rent_subsidy"},  # asked, never answered
+        {
+            "topic": "rent_subsidy",
+            "last_result": _answered(QINGPU_MASTER, "rent_subsidy", "zh"),
+        },  # no profile
+    ):
+        dispatcher = CollectingDispatcher()
+        await ActionHandoff().run(dispatcher, make_tracker(slots, intent="request_human"), domain())
+        assert _handoff_payload(dispatcher)["result"] is None
+
+
+async def test_a_personalised_policy_is_the_result_of_its_own_handoff() -> None:
+    """action_answer_policy passes the engine result that needs an officer (in the person's language)."""
+    outcome = evaluate(QINGPU_MASTER, topic="rent_subsidy", language="en")
+    english = next(r for r in outcome["results"] if r["policy_id"] == "qingpu.housing.rent_subsidy")
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        {**QINGPU_MASTER, "topic": "rent_subsidy", "language": "en"}, intent="ask_rent_subsidy"
+    )
+    events = hand_off(dispatcher, tracker, "personalised", {**english, "personalised": True})
+    assert events == [ConversationPaused()]
+    assert responses(dispatcher) == ["utter_handoff_personalised", "utter_handoff", None]
+    [answer] = _handoff_payload(dispatcher)["result"]["results"]
+    assert answer["policy"] == "青浦高层次人才租房补贴"  # recomputed in Chinese for the console

@@ -300,6 +300,7 @@ async def test_assistant_payload_with_a_result_is_shown_on_the_case_card(console
     result = {
         "topic": "rent_subsidy",
         "title": "租房补贴",
+        "personalised": True,
         "results": [
             {
                 "policy": "青浦高层次人才租房补贴",

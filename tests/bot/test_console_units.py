@@ -84,7 +84,7 @@ def test_an_engine_result_from_an_older_payload_is_shown_in_the_console_shape() 
         "source": {"title": "若干意见", "doc_number": "青委〔2020〕88号", "article": "附件4第一条"},
     }
     shaped = case_result(engine_result)
-    assert shaped["topic"] == "rent_subsidy" and len(shaped["results"]) == 1
+    assert shaped["topic"] == "rent_subsidy" and len(shaped["results"]) == 1 and not shaped["personalised"]
     assert shaped["results"][0]["citation"] == {
         "document": "若干意见",
         "number": "青委〔2020〕88号",
