@@ -297,6 +297,7 @@ async def test_officer_claims_replies_and_closes_a_telegram_case(
         await page.select_option("#close-outcome", "answered")
         await page.click("#close-ok")
         await expect(page.locator("#case-status")).to_have_text("已结案")
+        await expect(page.locator("#case-status")).to_be_visible()
         await expect(page.locator("#composer-locked")).to_contain_text("案件已结案")
         closed_notice = person_text("case_closed", "zh")
         await wait_for(lambda: closed_notice in texts_sent(telegram_api, CHAT), timeout=10)
@@ -431,6 +432,8 @@ async def test_wechat_case_shows_the_quota_and_a_refused_send_explains_itself(
         await page.locator("#list .item", has_text="微信").click()
         await expect(page.locator("#case-status")).to_have_text("等待认领")
         await page.click("#btn-claim")
+        await expect(page.locator("#list .item")).to_have_count(0)  # no longer waiting
+        await expect(page.locator("#count-queue")).to_have_text("")
         quota = page.locator("#quota")
         await expect(quota).to_have_text("剩余 5 条 · 47 小时内有效")
 
@@ -466,4 +469,141 @@ async def test_wechat_case_shows_the_quota_and_a_refused_send_explains_itself(
         passive = await person_says("好的")
         assert passive and "第6条答复：材料清单见附件说明" in passive
         await expect(quota).to_have_text("剩余 5 条 · 47 小时内有效")
+        assert officer.errors == []
+
+
+# -- (f) proactive takeover and hand back, on the web chat ---------------------------------------------------------
+async def web_person_says(running: Running, session: str | None, text: str) -> tuple[str, list[str]]:
+    body = {"text": text, **({"session": session} if session else {})}
+    response = await running.http.post("/api/chat", json=body)
+    assert response.status_code == 200, response.text
+    data = response.json()
+    return data["session"], [m["text"] for m in data["messages"]]
+
+
+async def web_person_sees(running: Running, session: str) -> list[str]:
+    """What the web chat page would show of messages sent outside the person's turns."""
+    response = await running.http.get("/api/chat/poll", params={"session": session, "after": 0, "wait": 0})
+    return [m["text"] for m in response.json()["messages"]]
+
+
+async def test_officer_takes_over_a_web_chat_and_hands_it_back(rasa, tmp_path) -> None:
+    async with running_gateway(make_settings(tmp_path, (rasa.url,))) as gateway, chromium() as browser:
+        await add_staff(gateway, "zhou", "周静")
+        session, answer = await web_person_says(gateway, None, "青浦的人才公寓怎么申请")
+        assert answer == ["收到：青浦的人才公寓怎么申请"]
+        officer = await open_console(browser, gateway.url)
+        page = officer.page
+        await officer.log_in("zhou")
+        await page.click('#nav button[data-view="conversations"]')
+        await page.fill("#search-q", "人才公寓")
+        conversation = page.locator("#list .item", has_text="人才公寓")
+        await expect(conversation).to_have_count(1)
+        await expect(conversation).to_contain_text("网页")
+        await conversation.click()
+        await page.click("#takeover")
+
+        # Taken over: a case of mine, the person told, the assistant paused.
+        await expect(page.locator("#case-status")).to_have_text("处理中 · 周静")
+        await expect(page.locator("#case-title")).to_contain_text("工作人员主动接管")
+        joined = person_text("staff_joined", "zh")
+        assert (f"web:{session}", {"event": "pause"}) in rasa.events
+        await page.fill("#reply-text", "您好，我是周静。人才公寓需要单位先申报，您在哪家单位工作？")
+        await page.press("#reply-text", "Control+Enter")
+        await expect(page.locator("#reply-status")).to_have_text("已发送")
+        seen = await web_person_sees(gateway, session)
+        assert joined in seen and "您好，我是周静。人才公寓需要单位先申报，您在哪家单位工作？" in seen
+
+        # While staff have it, the person's words reach the officer live and the assistant stays quiet.
+        _, answer = await web_person_says(gateway, session, "我在青浦一家制造企业")
+        assert answer == []
+        await expect(page.locator(".msg.person", has_text="我在青浦一家制造企业")).to_be_visible()
+
+        # Hand back: the case closes as handed_back, the person is told, the assistant answers again.
+        await page.click("#btn-handback")
+        await page.click("#handback-ok")
+        await expect(page.locator("#case-status")).to_have_text("已结案")
+        await expect(page.locator("#case-card")).to_contain_text("交回智能助手")
+        await expect(page.locator("#list .item")).to_have_count(0)  # no longer among "my cases"
+        await expect(page.locator("#count-mine")).to_have_text("")
+        assert (f"web:{session}", {"event": "resume"}) in rasa.events
+        assert person_text("case_closed", "zh") in await web_person_sees(gateway, session)
+        _, answer = await web_person_says(gateway, session, "还有一个问题")
+        assert answer == ["收到：还有一个问题"]
+        assert officer.errors == []
+
+
+# -- (g) admin: quick answers, export, audit log -----------------------------------------------------------------------
+async def test_admin_manages_quick_answers_exports_and_reads_the_audit_log(
+    telegram_gateway, telegram_api
+) -> None:
+    gateway = telegram_gateway
+    await add_staff(gateway, "admin", "管理员周", role="admin")
+    await telegram_person_says(gateway, CHAT, "转人工")
+    await wait_for(lambda: texts_sent(telegram_api, CHAT), timeout=10)
+    canned = "请携带身份证原件和学历学位证书，到区人才服务窗口办理。"
+    async with chromium() as browser:
+        officer = await open_console(browser, gateway.url)
+        page = officer.page
+        await officer.log_in("admin")
+        await page.click('#nav button[data-view="canned"]')
+        await page.fill("#canned-title", "办理材料")
+        await page.fill("#canned-text", canned)
+        await page.click("#canned-save")
+        await expect(page.locator("#admin-view tbody tr", has_text="办理材料")).to_contain_text(canned)
+
+        # The quick answer goes into the reply box, the officer sends it.
+        await page.click('#nav button[data-view="queue"]')
+        await page.locator("#list .item", has_text="…5151").click()
+        await expect(page.locator("#case-status")).to_have_text("等待认领")
+        await page.click("#btn-claim")
+        await expect(page.locator("#case-status")).to_have_text("处理中 · 管理员周")
+        await page.fill("#reply-text", "您好。")
+        await page.select_option("#canned-select", label="办理材料")
+        await expect(page.locator("#reply-text")).to_have_value("您好。" + canned)
+        await page.press("#reply-text", "Control+Enter")
+        await wait_for(lambda: "您好。" + canned in texts_sent(telegram_api, CHAT), timeout=10)
+
+        # Export: a text file with the transcript.
+        async with page.expect_download() as download_info:
+            await page.click("#btn-export")
+        download = await download_info.value
+        exported = Path(await download.path()).read_text(encoding="utf-8")
+        assert "转人工" in exported and canned in exported
+
+        # The audit log: who did what, in words.
+        await page.click('#nav button[data-view="audit"]')
+        rows = page.locator("#audit tbody tr")
+        await expect(rows.filter(has_text="新增快捷回复")).to_contain_text("管理员周")
+        await expect(rows.filter(has_text="认领")).to_contain_text("#1")
+        await expect(rows.filter(has_text="导出记录")).to_have_count(1)
+        await expect(rows.filter(has_text="开启案件")).to_contain_text("智能助手")
+        await expect(page.locator("#count-queue")).to_have_text("")
+        assert officer.errors == []
+
+
+# -- (h) the live stream drops and comes back -------------------------------------------------------------------------
+async def test_live_updates_reconnect_and_catch_up(telegram_gateway, telegram_api) -> None:
+    gateway = telegram_gateway
+    await add_staff(gateway, "wang", "王芳")
+    async with chromium() as browser:
+        officer = await open_console(browser, gateway.url, allowed=re.compile(r"net::ERR_FAILED"))
+        page = officer.page
+        # The stream cannot be reached (a proxy hiccup): the page says so and keeps trying.
+        await page.route("**/console/api/events", lambda route: route.abort())
+        await officer.log_in("wang")
+        await expect(page.locator("#list-empty")).to_have_text("暂无等待中的案件。")
+        await expect(page.locator("#live")).to_contain_text("连接中断")
+        # A case opens while this officer is cut off.
+        await telegram_person_says(gateway, CHAT, "转人工")
+        await wait_for(lambda: texts_sent(telegram_api, CHAT), timeout=10)
+        await asyncio.sleep(0.5)
+        await expect(page.locator("#list .item")).to_have_count(0)
+        await page.unroute("**/console/api/events")
+        await expect(page.locator("#live")).to_have_text("● 实时", timeout=15000)
+        await expect(page.locator("#list .item", has_text="…5151")).to_be_visible()
+        await expect(page.locator("#count-queue")).to_have_text("1")
+        # And live updates flow again: a second case appears without reloading.
+        await telegram_person_says(gateway, CHAT_EN, "Can I talk to a human please?", language_code="en")
+        await expect(page.locator("#list .item")).to_have_count(2)
         assert officer.errors == []
