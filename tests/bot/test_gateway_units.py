@@ -160,42 +160,66 @@ async def test_rasa_client_resume_uses_token() -> None:
 def test_python_m_bot_starts_with_nothing_configured(tmp_path) -> None:
     """`python -m bot` with no credentials: web chat up, one line per disabled channel."""
     import os
-    import socket
     import subprocess
-    import sys
     import urllib.request
-    from pathlib import Path
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from bot.testing.process import free_port, start_gateway, wait_until_reachable
+
+    port = free_port()
     keep = {"PATH", "HOME", "LANG", "SYSTEMROOT"}
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.update(BOT_PORT=str(port), BOT_DATABASE_URL=f"sqlite:///{tmp_path / 'g.db'}", PYTHONUNBUFFERED="1")
-    root = Path(__file__).resolve().parents[2]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_gateway(env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         lines = [process.stdout.readline() for _ in range(3)]
         assert lines[0].startswith("wechat: disabled") and lines[1].startswith("telegram: disabled")
         assert lines[2].strip() == f"web chat: http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                assert time.monotonic() < deadline and process.poll() is None
-                time.sleep(0.2)
+        wait_until_reachable(f"http://127.0.0.1:{port}/healthz", process, seconds=30)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
             assert "人才直达车" in page.read().decode()
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_process_helpers_find_a_listener_and_its_costs() -> None:
+    """The benchmark measures servers it did not start by their port: the lookup must find the owner."""
+    import os
+    import socket
+
+    from bot.testing.process import cpu_seconds, free_port_block, pid_listening_on, rss_mib
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert pid_listening_on(port) == os.getpid()
+    assert pid_listening_on(port) is None
+    assert cpu_seconds(os.getpid()) > 0 and rss_mib(os.getpid()) > 10
+    base = free_port_block(3)
+    for candidate in range(base, base + 3):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", candidate))  # all three really free
+
+
+def test_gateway_benchmark_runs_end_to_end_against_the_standin() -> None:
+    """benchmarks/bench_gateway.py stays runnable: both phases, every turn answered in time."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_gateway.py", "--rasa-url", "standin", "--users", "3"]
+        + ["--turns", "2", "--think-median", "0.5", "--standin-delay", "0.01"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "[realistic] 3 users x 2 turns; think time: log-normal, median 0.5 s" in out
+    assert "[stress] 3 users x 2 turns; think time: none" in out
+    assert out.count("(6 turns in") == 2 and out.count("HTTP errors                0") == 2
+    assert out.count("past WeChat's 5 s         0") == 2 and "gateway " in out
