@@ -236,6 +236,18 @@ async def test_officer_claims_replies_and_closes_a_telegram_case(
         await expect(page.locator("#login-screen")).to_be_visible()
         await page.fill("#login-name", "wang")
         await officer.screenshot("login")
+        posts_without_csrf: list[str] = []
+        page.on(
+            "request",
+            lambda r: (
+                posts_without_csrf.append(r.url)
+                if r.method != "GET"
+                and "/console/api/" in r.url
+                and "login" not in r.url
+                and not r.headers.get("x-csrf-token")
+                else None
+            ),
+        )
         await officer.log_in("wang")
         await expect(page.locator("#me")).to_have_text("王芳（工作人员）")
 
@@ -285,6 +297,11 @@ async def test_officer_claims_replies_and_closes_a_telegram_case(
         await telegram_person_says(gateway, CHAT, "好的，我明天问一下单位人事")
         await expect(transcript.locator(".msg.person", has_text="我明天问一下单位人事")).to_be_visible()
         assert rasa.messages_of(f"telegram:{CHAT}")[-1] == "好的，我明天问一下单位人事"
+        # A person's words are text, never markup.
+        markup = '<img src="x" onerror="document.title=\'pwned\'">我的材料'
+        await telegram_person_says(gateway, CHAT, markup)
+        await expect(transcript.locator(".msg.person", has_text="我的材料")).to_contain_text(markup)
+        await expect(transcript.locator("img")).to_have_count(0)
         await page.fill("#note-text", "已告知申报途径，待单位确认名单。")
         await page.click("#note-add")
         await expect(card.locator(".notes li", has_text="待单位确认名单")).to_be_visible()
@@ -304,6 +321,8 @@ async def test_officer_claims_replies_and_closes_a_telegram_case(
         assert (f"telegram:{CHAT}", {"event": "resume"}) in rasa.events
         await expect(page.locator("#count-queue")).to_have_text("2")
         assert officer.errors == []
+        assert posts_without_csrf == []
+        assert await page.title() != "pwned"
     # The staff reply went to that chat only, once.
     assert [t for p in telegram_api.sent() for t in [p["text"]] if t == reply] == [reply]
 
@@ -518,6 +537,20 @@ async def test_officer_takes_over_a_web_chat_and_hands_it_back(rasa, tmp_path) -
         _, answer = await web_person_says(gateway, session, "我在青浦一家制造企业")
         assert answer == []
         await expect(page.locator(".msg.person", has_text="我在青浦一家制造企业")).to_be_visible()
+        # Had Rasa not paused (say the pause call failed), its answers are kept but never sent: the
+        # officer sees them dimmed and marked, and can hide them.
+        rasa.paused.discard(f"web:{session}")
+        _, answer = await web_person_says(gateway, session, "单位在青浦工业园区")
+        assert answer == []
+        suppressed = page.locator(".msg.bot.suppressed", has_text="收到：单位在青浦工业园区")
+        # (the live stream leaves suppressed replies out, bot/console/sse.py; the case page lists them)
+        await expect(page.locator(".msg.person", has_text="单位在青浦工业园区")).to_be_visible()
+        await page.reload()
+        await expect(suppressed).to_contain_text("未发出")
+        await page.uncheck("#show-suppressed")
+        await expect(suppressed).to_be_hidden()
+        await page.check("#show-suppressed")
+        assert "收到：单位在青浦工业园区" not in await web_person_sees(gateway, session)
 
         # Hand back: the case closes as handed_back, the person is told, the assistant answers again.
         await page.click("#btn-handback")
@@ -526,6 +559,10 @@ async def test_officer_takes_over_a_web_chat_and_hands_it_back(rasa, tmp_path) -
         await expect(page.locator("#case-card")).to_contain_text("交回智能助手")
         await expect(page.locator("#list .item")).to_have_count(0)  # no longer among "my cases"
         await expect(page.locator("#count-mine")).to_have_text("")
+        await page.click('#nav button[data-view="closed"]')
+        await expect(page.locator("#list .item", has_text="工作人员主动接管")).to_contain_text(
+            "已结案 · 周静"
+        )
         assert (f"web:{session}", {"event": "resume"}) in rasa.events
         assert person_text("case_closed", "zh") in await web_person_sees(gateway, session)
         _, answer = await web_person_says(gateway, session, "还有一个问题")
