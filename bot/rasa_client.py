@@ -135,3 +135,14 @@ class RasaClient:
 
     async def pause(self, sender: str) -> None:
         await self.append_event(sender, {"event": "pause"})
+
+    async def hand_back(self, sender: str) -> None:
+        """End a staff pause so the assistant answers the next message as usual.
+
+        Rasa stops its prediction loop right after the action that paused (no ``action_listen``), and
+        records the person's messages during the pause without actions. Resumed like that, the trained
+        assistant met the next question ("青浦的租房补贴怎么领") with its fallback and handed off again;
+        with an ``action_listen`` after the resume it answered (tests/bot/test_console_e2e.py).
+        """
+        await self.resume(sender)
+        await self.append_event(sender, {"event": "action", "name": "action_listen"})

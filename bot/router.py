@@ -300,13 +300,13 @@ class HandoffDesk:
         return [Reply(say("handoff_notice", payload.get("language") or language), author="gateway")]
 
     async def close(self, conversation_id: str, closed_by: str = "staff") -> bool:
-        """Close the open handoff, resume the assistant in Rasa and tell the person."""
+        """Close the open handoff, resume the assistant in Rasa (``RasaClient.hand_back``), tell the person."""
         store = self.router.store
         closed = await store.call(store.close_handoff, conversation_id, closed_by)
         if not closed:
             return False
         try:
-            await self.router.rasa.resume(conversation_id)
+            await self.router.rasa.hand_back(conversation_id)
         except RasaUnavailable as error:
             log.error("could not resume %s in Rasa: %s", conversation_id.split(":")[0], error)
         conversation = await store.call(store.conversation, conversation_id)

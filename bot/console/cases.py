@@ -107,7 +107,7 @@ class CaseDesk:
 
     async def _resume_and_tell(self, conversation_id: str, language: str) -> None:
         try:
-            await self.router.rasa.resume(conversation_id)
+            await self.router.rasa.hand_back(conversation_id)
         except RasaUnavailable as error:
             # The gateway no longer suppresses replies; Rasa stays paused until the next resume. Logged
             # loudly because the assistant will not answer this person.

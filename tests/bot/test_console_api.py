@@ -287,7 +287,10 @@ async def test_takeover_pauses_the_assistant_and_hand_back_resumes_it(console, s
     assert [c["open_case_id"] for c in listed] == [case["id"]]
     handed_back = await wang.post(f"/cases/{case['id']}/close", {"outcome": "handed_back"})
     assert handed_back.json()["case"]["outcome_label"] == "交回智能助手"
-    assert rasa.events[-1] == (conversation, {"event": "resume"})
+    assert rasa.events[-2:] == [
+        (conversation, {"event": "resume"}),
+        (conversation, {"event": "action", "name": "action_listen"}),
+    ]
     assert [m["text"] for m in (await person_says(console, "再问一下", session))["messages"]] == [
         "收到：再问一下"
     ]
