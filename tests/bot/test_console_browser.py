@@ -355,18 +355,29 @@ async def test_expired_session_returns_to_log_in_with_a_message(rasa, tmp_path) 
     settings = make_settings(tmp_path, (rasa.url,), console_session_minutes=0.1)  # 6 idle seconds
     async with running_gateway(settings) as gateway, chromium() as browser:
         await add_staff(gateway, "qian", "钱芸")
+        session, _ = await web_person_says(gateway, None, "转人工")
         officer = await open_console(browser, gateway.url)
         page = officer.page
         await officer.log_in("qian")
-        await expect(page.locator("#app")).to_be_visible()
-        await asyncio.sleep(7)
-        # The next action finds the session gone (the live stream may notice first): back to the log-in.
+        await page.locator("#list .item", has_text="网页").click()
+        await expect(page.locator("#case-status")).to_have_text("等待认领")
+        await page.click("#btn-claim")
+        draft = "您好，您的情况需要补充社保缴纳记录，请准备近六个月的缴费证明。"
+        await page.fill("#reply-text", draft)
+        await asyncio.sleep(7)  # the officer steps away; the session expires
+        # Sending finds the session gone (or the live stream noticed first): back to the log-in, in words.
         if await page.locator("#app").is_visible():
-            await page.locator('#nav button[data-view="mine"]').click()
+            await page.press("#reply-text", "Control+Enter")
         await expect(page.locator("#login-screen")).to_be_visible()
         await expect(page.locator("#login-notice")).to_contain_text(error_text("session_expired"))
+        await expect(page.locator("#login-notice")).to_contain_text("未发送的回复已保留")
+        # Logged in again: the same case, the unsent reply still in the box; now it goes out.
         await officer.log_in("qian")
-        await expect(page.locator("#app")).to_be_visible()
+        await expect(page.locator("#case-status")).to_have_text("处理中 · 钱芸")
+        await expect(page.locator("#reply-text")).to_have_value(draft)
+        await page.press("#reply-text", "Control+Enter")
+        await expect(page.locator("#reply-status")).to_have_text("已发送")
+        assert draft in await web_person_sees(gateway, session)
         assert officer.errors == []
 
 
