@@ -297,11 +297,6 @@ async def test_officer_claims_replies_and_closes_a_telegram_case(
         await telegram_person_says(gateway, CHAT, "好的，我明天问一下单位人事")
         await expect(transcript.locator(".msg.person", has_text="我明天问一下单位人事")).to_be_visible()
         assert rasa.messages_of(f"telegram:{CHAT}")[-1] == "好的，我明天问一下单位人事"
-        # A person's words are text, never markup.
-        markup = '<img src="x" onerror="document.title=\'pwned\'">我的材料'
-        await telegram_person_says(gateway, CHAT, markup)
-        await expect(transcript.locator(".msg.person", has_text="我的材料")).to_contain_text(markup)
-        await expect(transcript.locator("img")).to_have_count(0)
         await page.fill("#note-text", "已告知申报途径，待单位确认名单。")
         await page.click("#note-add")
         await expect(card.locator(".notes li", has_text="待单位确认名单")).to_be_visible()
@@ -309,6 +304,11 @@ async def test_officer_claims_replies_and_closes_a_telegram_case(
         await page.locator("#case-card").evaluate("card => { card.scrollTop = 0; }")
         await officer.screenshot("case")
 
+        # A person's words are text, never markup.
+        markup = '<img src="x" onerror="document.title=\'pwned\'">我的材料'
+        await telegram_person_says(gateway, CHAT, markup)
+        await expect(transcript.locator(".msg.person", has_text="我的材料")).to_contain_text(markup)
+        await expect(transcript.locator("img")).to_have_count(0)
         # Close with an outcome: the assistant resumes and the person is told.
         await page.click("#btn-close")
         await page.select_option("#close-outcome", "answered")
@@ -465,7 +465,9 @@ async def test_wechat_case_shows_the_quota_and_a_refused_send_explains_itself(
         await expect(page.locator("#list .item")).to_have_count(0)  # no longer waiting
         await expect(page.locator("#count-queue")).to_have_text("")
         quota = page.locator("#quota")
-        await expect(quota).to_have_text("剩余 5 条 · 47 小时内有效")
+        await expect(quota).to_have_text(
+            re.compile(r"^剩余 5 条 · 4[78] 小时内有效$")
+        )  # 48 h less a moment, clocks to the second
 
         # Too long for one WeChat message: warned while typing, and the backend's refusal is shown.
         await page.fill("#reply-text", "请" * 700)
@@ -498,7 +500,9 @@ async def test_wechat_case_shows_the_quota_and_a_refused_send_explains_itself(
         # The person writes again: the kept reply goes out with the passive reply, and the quota is back.
         passive = await person_says("好的")
         assert passive and "第6条答复：材料清单见附件说明" in passive
-        await expect(quota).to_have_text("剩余 5 条 · 47 小时内有效")
+        await expect(quota).to_have_text(
+            re.compile(r"^剩余 5 条 · 4[78] 小时内有效$")
+        )  # 48 h less a moment, clocks to the second
         assert officer.errors == []
 
 
