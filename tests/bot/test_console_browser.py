@@ -278,6 +278,7 @@ async def test_officer_claims_replies_and_closes_a_telegram_case(
         await expect(card.locator("dt", has_text="所在区")).to_be_visible()
         await expect(card).to_contain_text("松江G60紧缺急需人才薪酬补贴")
         await expect(card).to_contain_text("沪松人〔2022〕27号")
+        await expect(card.locator(".result .policy")).to_contain_text("需咨询主管部门")  # status "referral"
         transcript = page.locator("#transcript")
         await expect(transcript.locator(".msg.person", has_text="紧缺急需人才")).to_be_visible()
         await expect(transcript.locator(".msg.bot", has_text="收到：我是硕士")).to_be_visible()
