@@ -9,10 +9,11 @@
 #
 # Tracker store with several local nodes: one SQLite file per node (node 0 keeps $RASA_TRACKER_DB, node i
 # uses <name>.node<i>.db). SQLite admits one writer at a time, so one file shared by several Rasa
-# processes risks "database is locked" under load; per-node files are safe only because routing is
-# sticky: a conversation's history lives on the node that owns it, and a fail-over to another node (owner
-# down) or a change of RASA_NODES starts the moved conversations afresh. Several machines: one
-# PostgreSQL tracker store and a Redis lock store for all nodes (endpoints.yml, bot/README.md).
+# processes queues their writes and risks "database is locked" as load grows (bot/README.md has a
+# measurement); per-node files cannot contend, and are safe only because routing is sticky: a
+# conversation's history lives on the node that owns it, and a fail-over to another node (owner down)
+# or a change of RASA_NODES starts the moved conversations afresh. Several machines: one PostgreSQL
+# tracker store and a Redis lock store for all nodes (endpoints.yml, bot/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -121,9 +121,10 @@ async def test_handoff_notice_silence_and_resume(web, rasa) -> None:
     # The assistant's own notice goes out once; the gateway adds none of its own.
     assert [m["text"] for m in reply["messages"]] == ["好的，已为您转接工作人员，请稍候。"]
     silent = (await web.http.post("/api/chat", json={"text": "handoff"})).json()
-    assert [m["text"] for m in silent["messages"]] == [
-        say("handoff_notice", "zh")
-    ]  # payload only: gateway speaks
+    # Payload only: the gateway speaks, once. The wording is the handoff desk's (the staff console's
+    # depends on office hours), so only its gist is checked here.
+    [notice] = [m["text"] for m in silent["messages"]]
+    assert "转接人工服务" in notice
     quiet = (await web.http.post("/api/chat", json={"session": session, "text": "我等着"})).json()
     assert quiet["messages"] == []
     assert rasa.messages_of(f"web:{session}")[-1] == "我等着"
