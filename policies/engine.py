@@ -234,7 +234,7 @@ def judge_all(
     judgements = [judge(p, facts) for p in knowledge.policies if p.district in districts and p.in_force(day)]
     apply_combination_rules(judgements)
     if topic:
-        judgements = [j for j in judgements if j.policy.topic == topic]
+        judgements = [j for j in judgements if j.policy.answers(topic)]
     judgements.sort(key=_sort_key)
     return judgements
 

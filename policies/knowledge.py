@@ -82,6 +82,11 @@ class Policy:
     file: str
     valid_from: str = ""
     valid_until: str | None = None
+    also_topics: tuple[str, ...] = ()
+
+    def answers(self, topic: str) -> bool:
+        """Whether the rule answers a question on this topic (its own topic or one it also covers)."""
+        return topic == self.topic or topic in self.also_topics
 
     def in_force(self, on: str) -> bool:
         """Whether the rule applies on a day (ISO date text compares in date order)."""
@@ -255,6 +260,7 @@ def _build_policy(
         id=entry["id"],
         district=district["district"],
         topic=entry["topic"],
+        also_topics=tuple(entry.get("also_topics", ())),
         kind=entry["kind"],
         title=entry["title"],
         document=document,
