@@ -376,3 +376,62 @@ async def test_menu_definition_cli() -> None:
     menu = json.loads(out)
     keys = [b["key"] for top in menu["button"] for b in top.get("sub_button", [top])]
     assert "TOPIC_RENT_SUBSIDY" in keys and "REQUEST_HUMAN" in keys and len(menu["button"]) <= 3
+
+
+async def test_two_gateway_os_processes_share_dedupe_and_token(
+    rasa, wechat_api, aes_key, wechat_server, tmp_path
+) -> None:
+    """Item 9 with real processes: two `python -m bot` on one SQLite database (as two machines on one
+    PostgreSQL would be), WeChat's retry reaching the other one, and one access token for both."""
+    import os
+
+    import httpx
+    from gateway_harness import WECHAT_SECRET
+
+    from bot.testing.process import free_port, start_gateway, wait_until_reachable
+
+    keep = {"PATH", "HOME", "LANG"}
+    base = {k: v for k, v in os.environ.items() if k in keep}
+    base.update(
+        BOT_DATABASE_URL=f"sqlite:///{tmp_path / 'shared.db'}",
+        RASA_URL=rasa.url,
+        WECHAT_TOKEN=WECHAT_TOKEN,
+        WECHAT_APP_ID=WECHAT_APP_ID,
+        WECHAT_APP_SECRET=WECHAT_SECRET,
+        WECHAT_ENCODING_AES_KEY=aes_key,
+        WECHAT_API_BASE_URL=f"{wechat_api.url}/cgi-bin/",
+        WECHAT_PASSIVE_DEADLINE="1.0",
+        RASA_TELEMETRY_ENABLED="false",
+    )
+    ports, processes = [free_port(), free_port()], []
+    try:
+        # One after the other: two processes migrating a fresh database at the same instant can collide
+        # (store.migrate, reported to the store's owner); a rolling start is what a deployment does.
+        for port in ports:
+            processes.append(start_gateway(dict(base, BOT_PORT=str(port))))
+            url = f"http://127.0.0.1:{port}/healthz"
+            await asyncio.to_thread(wait_until_reachable, url, processes[-1], 60)
+        first, second = (
+            Running(
+                f"http://127.0.0.1:{p}", None, httpx.AsyncClient(base_url=f"http://127.0.0.1:{p}", timeout=30)
+            )
+            for p in ports
+        )
+        xml = wechat_server.text_xml(OPENID, "两个进程", msg_id=8080)
+        assert await send(first, wechat_server, xml) == (200, "收到：两个进程")
+        assert await send(second, wechat_server, xml) == (200, "收到：两个进程")  # repeated, not re-asked
+        assert rasa.messages_of(f"wechat:{OPENID}") == ["两个进程"]
+        # A slow answer from each process goes by customer-service message with one shared token.
+        for running, text in ((first, "slow 1.3 甲"), (second, "slow 1.3 乙")):
+            _, reply = await send(running, wechat_server, wechat_server.text_xml(OPENID, text))
+            assert "稍后" in reply
+        await wait_for(lambda: len(wechat_api.sent) == 2, timeout=15)
+        assert sorted(wechat_api.texts_to(OPENID)) == ["收到：slow 1.3 乙", "收到：slow 1.3 甲"]
+        assert len(wechat_api.token_calls) == 1 and wechat_api.classic_token_calls == 0
+        await first.http.aclose()
+        await second.http.aclose()
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            await asyncio.to_thread(process.wait, 20)
