@@ -19,6 +19,7 @@ from ..router import Router
 from .audit import AuditLog
 from .auth import Accounts, Staff
 from .case_store import OPEN_STATUSES, CaseStore
+from .render import person_label
 from .settings import config, error_text, expected_answer_text, held_explanation, outcome_tags, person_text
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ class CaseDesk:
         if not closed:
             return False
         actor = closed_by.split(":", 1)[1] if closed_by.startswith("staff:") else closed_by
-        await self.audit.arecord(actor, "close", case_id, outcome=outcome, conversation=conversation_id)
+        await self.audit.arecord(actor, "close", case_id, outcome=outcome, person=person_label(conversation_id))
         if case_id is not None:
             self._publish({"id": case_id, "conversation_id": conversation_id}, "case_updated")
         await self._resume_and_tell(conversation_id, language)
@@ -269,7 +270,7 @@ class CaseDesk:
                 log.warning(
                     "could not pause %s in Rasa: %s", split_conversation_id(conversation_id)[0], error
                 )
-        await self.audit.arecord(staff.login, "takeover", case["id"], conversation=conversation_id)
+        await self.audit.arecord(staff.login, "takeover", case["id"], person=person_label(conversation_id))
         self._publish(case, "case_opened")
         await self.router.send(
             conversation_id, [Reply(person_text("staff_joined", language), author="gateway")]
