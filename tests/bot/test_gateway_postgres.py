@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ import pytest
 
 from bot.models import InboundMessage
 from bot.store import MIGRATIONS, Store
+from bot.testing.process import free_port
 
 INITDB = shutil.which("initdb")
 pytestmark = pytest.mark.skipif(INITDB is None, reason="PostgreSQL server binaries (initdb) not installed")
@@ -29,9 +29,7 @@ def postgres_url() -> Iterator[str]:
     directory = tempfile.mkdtemp(prefix="gw-pg-")
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     data = os.path.join(directory, "data")
     subprocess.run(
         _as_postgres([INITDB, "-D", data, "-U", "gw", "--auth=trust", "-E", "UTF8"]),
