@@ -177,12 +177,15 @@ def is_plain_no(tracker: Tracker) -> bool:
 
 
 def set_a_fact_since_last_message(tracker: Tracker) -> bool:
-    """Whether a profile fact was set after the person's latest message (e.g. by the form from a yes/no)."""
+    """Whether a profile fact changed after the person's latest message (e.g. set by the form from a
+    yes/no). A fact set again to the value it had is no change: the form re-validates the facts it
+    already knows each time it starts."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
         if event.get("event") == "slot" and event.get("name") in profile_fields():
-            return True
+            if event.get("value") != previous_value(tracker, event["name"]):
+                return True
     return False
 
 

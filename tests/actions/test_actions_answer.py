@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswerPolicy, ActionExplainApplication, ActionExplainBasis
 from actions.render import amount_text, citation, format_money
-from tests.actions.helpers import domain, make_tracker, responses
+from tests.actions.helpers import domain, make_tracker, responses, slot_event, user_event
 
 QINGPU_MASTER = {
     "district": "青浦",
@@ -258,3 +258,19 @@ async def test_every_overview_line_cites_its_document() -> None:
     assert [m["short_citation"] for m in english_lines] == [
         m["short_citation"].replace("依据", "source: ") for m in lines
     ]
+
+
+async def test_facts_the_form_re_validates_on_start_are_no_new_fact() -> None:
+    """On start the form sets the facts it already knows again (district 杨浦 -> 杨浦): a bare "1" after
+    an answer still carries nothing."""
+    earlier = [user_event("杨浦的租房补贴有吗", "ask_rent_subsidy"), slot_event("district", "杨浦")]
+    tracker = make_tracker(
+        {"topic": "rent_subsidy", "district": "杨浦"},
+        text="1",
+        intent="inform",
+        events=earlier,
+        trailing_slots={"district": "杨浦"},
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerPolicy().run(dispatcher, tracker, domain())
+    assert responses(dispatcher) == ["utter_what_do_you_mean"]
