@@ -91,3 +91,79 @@ def test_request_for_a_human_hands_off_and_pauses(client):
 def test_odd_input_gets_a_sensible_reply(client, message):
     replies = client.say(message)
     assert texts(replies).strip(), f"no reply to {message[:20]!r}"
+
+
+def test_issue_6_sentence_gets_the_chinese_answer_in_english(assistant_services):
+    """Issue 6's sentence ends in the same policy results as its Chinese equivalent — same policies,
+    statuses, tier, amount and document — worded in English."""
+    url, token = assistant_services["rasa_url"], assistant_services["rasa_token"]
+    zh = AssistantClient(url, token, language="zh")
+    en = AssistantClient(url, token, language="en")
+    zh_answer = texts(
+        zh.answer_until_done("我34岁，全日制本科，副高职称，在青浦上班，租房补贴能拿多少？", TIER_E_PROFILE)
+    )
+    en_answer = texts(
+        en.answer_until_done(
+            "I'm 34, full-time bachelor's, associate senior title, working in Qingpu — "
+            "what housing support can I get?",
+            TIER_E_PROFILE,
+        )
+    )
+    zh_slots, en_slots = zh.tracker()["slots"], en.tracker()["slots"]
+    assert en_slots["topic"] == zh_slots["topic"] == "rent_subsidy"
+    assert [(r["policy_id"], r["status"]) for r in en_slots["last_result"]] == [
+        (r["policy_id"], r["status"]) for r in zh_slots["last_result"]
+    ]
+    assert "（E档）" in zh_answer and "(class E)" in en_answer
+    assert "每月最高3000元" in zh_answer, zh_answer
+    assert "up to CNY 3,000 per month" in en_answer, en_answer
+    assert zh_answer.count(QINGPU_DOC) == en_answer.count(QINGPU_DOC) >= 1
+    assert "you appear to qualify" in en_answer and "Source:" in en_answer and "estimate" in en_answer
+
+
+def test_a_bare_number_after_an_answer_is_met_with_a_question_not_a_goodbye(client):
+    client.say("杨浦的租房补贴有吗")
+    for typed in ("1", "2"):
+        replies = client.say(typed)
+        answer = texts(replies)
+        assert "没明白" in answer and "再见" not in answer, answer
+        assert any(reply.get("buttons") for reply in replies), replies
+    assert "再见" not in texts(client.say("ok"))
+
+
+@pytest.mark.parametrize(
+    "language, follow_up, district",
+    [
+        ("zh", "那杨浦呢？", "杨浦"),
+        ("zh", "那长宁呢？", "长宁"),
+        ("zh", "那松江呢？", "松江"),
+        ("en", "what about Yangpu?", "Yangpu"),
+        ("en", "and Changning?", "Changning"),
+    ],
+)
+def test_another_district_re_answers_the_same_topic(assistant_services, language, follow_up, district):
+    client = AssistantClient(
+        assistant_services["rasa_url"], assistant_services["rasa_token"], language=language
+    )
+    first = (
+        "青浦的租房补贴怎么领？我34岁 全日制本科 副高"
+        if language == "zh"
+        else ("rent subsidy in Qingpu? I'm 34, full-time bachelor's, associate professor")
+    )
+    client.answer_until_done(first, TIER_E_PROFILE)
+    replies = client.say(follow_up)
+    assert district in texts(replies), texts(replies)
+    slots = client.tracker()["slots"]
+    assert slots["topic"] == "rent_subsidy"
+    assert client.tracker()["latest_message"]["intent"]["name"] == "inform"
+
+
+def test_facts_volunteered_while_another_question_is_pending_are_acknowledged(client):
+    first = client.say("青浦的租房补贴怎么领")
+    assert client.tracker()["slots"]["requested_slot"] == "employer_registered_in_district", texts(first)
+    replies = client.say("我是博士，在松江")
+    answer = texts(replies)
+    assert answer.startswith("好的，已记下："), answer
+    assert "博士" in answer.splitlines()[0] and "松江" in answer.splitlines()[0]
+    # Songjiang has no rent subsidy to ask about: the employer question is not asked again
+    assert "用人单位注册在该区" not in answer, answer
