@@ -34,13 +34,17 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import (
+    text as sql_text,
+)
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.pool import QueuePool
 
 from .models import Button, InboundMessage
 
 T = TypeVar("T")
+MIGRATION_LOCK_KEY = 0x72637A64  # any constant shared by every gateway process: 'rczd'
 metadata = MetaData()
 
 
@@ -273,9 +277,27 @@ class Store:
             _enable_sqlite_pragmas(self.engine)
 
     # -- lifecycle ---------------------------------------------------------------------------------
-    def migrate(self) -> int:
-        """Bring the schema to the latest version; returns the version now in place."""
+    def migrate(self, attempts: int = 5) -> int:
+        """Bring the schema to the latest version; returns the version now in place.
+
+        Several gateway processes may start at once on a fresh database. On PostgreSQL an advisory lock
+        serialises them; on SQLite the loser's transaction (DDL included) rolls back and it tries again,
+        then finds the work done.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                self._migrate_once()
+                break
+            except DBAPIError:
+                if attempt == attempts:
+                    raise
+                time.sleep(0.2 * attempt)
+        return self.version()
+
+    def _migrate_once(self) -> None:
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             schema_version.create(conn, checkfirst=True)
             done = set(conn.execute(select(schema_version.c.version)).scalars())
             for version, description, apply in MIGRATIONS:
@@ -287,7 +309,6 @@ class Store:
                         version=version, description=description, applied_at=utcnow()
                     )
                 )
-        return self.version()
 
     def version(self) -> int:
         with self.engine.connect() as conn:
