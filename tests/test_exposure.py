@@ -73,6 +73,17 @@ def test_rasa_http_api_needs_the_token(assistant_services) -> None:
     assert answer.status_code == 200
 
 
+def test_the_token_is_not_in_the_process_list(assistant_services) -> None:
+    """`ps` shows every user's command lines: the Rasa token must not be among them."""
+    token = assistant_services["rasa_token"].encode()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                assert token not in (entry / "cmdline").read_bytes(), f"process {entry.name}"
+            except OSError:
+                continue
+
+
 def test_every_rasa_process_runs_with_telemetry_off(assistant_services) -> None:
     rasa_port = str(urlparse(assistant_services["rasa_url"]).port)
     action_port = os.environ.get("ACTION_PORT", "5055")
