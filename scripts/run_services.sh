@@ -93,6 +93,7 @@ done
 if [ -f bot/__main__.py ]; then
   wait_for "gateway      " "http://$BOT_HOST:$BOT_PORT/healthz" 60
   echo "web chat:      http://$BOT_HOST:$BOT_PORT/"
+  echo "staff console: http://$BOT_HOST:$BOT_PORT/console  (accounts: .venv/bin/python -m bot staff add <login> --role admin)"
 fi
 echo "all services up (logs in $LOG_DIR/). Chat in a terminal with 'make shell'. Ctrl-C stops everything."
 # Stay in the foreground until a service exits or we are interrupted.
