@@ -1,15 +1,24 @@
-"""Per-turn latency of the real assistant through Rasa's REST webhook, and (optionally) training time.
+"""Per-turn latency of the real assistant through Rasa's REST webhook, where the time goes, and training time.
 
 Starts the services (as `make run` does) unless --rasa-url points at running ones, then plays
 --conversations conversations of the scripted turns below one after another (one conversation at a
 time, the issue's target: p95 <= 150 ms on 2 cores) and prints p50/p95/max per turn. The first turn
-after start-up (model warm-up) is reported on its own and left out of the percentiles.
+after start-up (model warm-up) is reported on its own and left out of the percentiles. Every figure is
+printed with the machine and its load average, because other work on the 2 cores moves them a lot.
+
+With --breakdown it also loads the same model in this process (with the fixes of scripts/rasa_latency.py,
+as the server runs), plays the conversations again against the same action server and prints the
+median milliseconds per turn of each step: NLU, policy predictions, custom action calls (Rasa's side +
+HTTP + the action server), tracker store reads and writes, and the rest.
 With --train-time it also trains the model from scratch into a temporary directory and prints how long it took.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import collections
+import contextlib
 import os
 import platform
 import statistics
@@ -18,6 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -38,11 +48,29 @@ TURNS = [
     "依据是什么",
     "谢谢",
 ]
+METADATA = {"channel": "bench", "language": "zh"}
 
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    return f"{platform.machine()} {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def play(rasa_url: str, conversations: int) -> tuple[float, list[float]]:
@@ -55,11 +83,7 @@ def play(rasa_url: str, conversations: int) -> tuple[float, list[float]]:
                 start = time.perf_counter()
                 response = http.post(
                     f"{rasa_url}/webhooks/rest/webhook",
-                    json={
-                        "sender": sender,
-                        "message": text,
-                        "metadata": {"channel": "bench", "language": "zh"},
-                    },
+                    json={"sender": sender, "message": text, "metadata": METADATA},
                 )
                 elapsed = (time.perf_counter() - start) * 1000
                 response.raise_for_status()
@@ -68,6 +92,103 @@ def play(rasa_url: str, conversations: int) -> tuple[float, list[float]]:
                 else:
                     latencies.append(elapsed)
     return first or 0.0, latencies
+
+
+# --- where the time goes: the same turns, in this process, with timers around Rasa's steps -------------
+STEPS = {
+    # label: (class, method, is coroutine) — Rasa 3.6's MessageProcessor, RemoteAction, SQLTrackerStore
+    "NLU (parse message)": ("rasa.core.processor.MessageProcessor", "parse_message", True),
+    "policy predictions": ("rasa.core.processor.MessageProcessor", "_predict_next_with_tracker", False),
+    "custom action calls": ("rasa.core.actions.action.RemoteAction", "run", True),
+    "tracker store read": ("rasa.core.tracker_store.SQLTrackerStore", "retrieve", True),
+    "tracker store write": ("rasa.core.tracker_store.SQLTrackerStore", "save", True),
+}
+
+
+@contextlib.contextmanager
+def timed_steps(spent: dict[str, float]) -> Iterator[None]:
+    """Add each step's wall time to spent[label] while inside; restore Rasa's methods afterwards."""
+    import importlib
+
+    originals = []
+    for label, (class_path, method, is_coroutine) in STEPS.items():
+        module, _, class_name = class_path.rpartition(".")
+        cls = getattr(importlib.import_module(module), class_name)
+        original = cls.__dict__[method]
+        originals.append((cls, method, original))
+        setattr(cls, method, _timed(original, label, is_coroutine, spent))
+    try:
+        yield
+    finally:
+        for cls, method, original in originals:
+            setattr(cls, method, original)
+
+
+def _timed(function, label: str, is_coroutine: bool, spent: dict[str, float]):
+    if is_coroutine:
+
+        async def timed_coroutine(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return await function(*args, **kwargs)
+            finally:
+                spent[label] += time.perf_counter() - start
+
+        return timed_coroutine
+
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[label] += time.perf_counter() - start
+
+    return timed
+
+
+async def breakdown(model: Path, action_url: str, conversations: int) -> dict[str, float]:
+    """Median ms per turn of each step (and the whole turn), the first conversation left out as warm-up."""
+    import logging
+
+    from rasa.core.agent import load_agent
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.core.utils import AvailableEndpoints
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    from scripts.rasa_latency import install_latency_fixes
+
+    # the server logs at INFO; Rasa's debug logging (its default in process) would cost time of its own
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+    install_latency_fixes()
+    per_turn: dict[str, list[float]] = collections.defaultdict(list)
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["ACTION_ENDPOINT_URL"] = action_url
+        os.environ["RASA_TRACKER_DB"] = str(Path(tmp) / "tracker.db")
+        agent = await load_agent(
+            model_path=str(model), endpoints=AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
+        )
+        spent: dict[str, float] = collections.defaultdict(float)
+        with timed_steps(spent):
+            for conversation in range(conversations + 1):
+                sender = f"bench:{uuid.uuid4().hex[:10]}"
+                for text in TURNS:
+                    spent.clear()
+                    start = time.perf_counter()
+                    await agent.handle_message(
+                        UserMessage(text, CollectingOutputChannel(), sender, metadata=METADATA)
+                    )
+                    total = time.perf_counter() - start
+                    if conversation == 0:
+                        continue
+                    per_turn["whole turn (in process)"].append(total * 1000)
+                    for label in STEPS:
+                        per_turn[label].append(spent[label] * 1000)
+                    per_turn["rest (events, slots, forms, replies)"].append(
+                        (total - sum(spent.values())) * 1000
+                    )
+    return {label: statistics.median(values) for label, values in per_turn.items()}
 
 
 def train_time() -> float:
@@ -83,25 +204,49 @@ def train_time() -> float:
         return time.perf_counter() - start
 
 
+def report_latency(first: float, latencies: list[float], conversations: int) -> None:
+    print(
+        f"per-turn latency over {len(latencies)} turns ({conversations} conversations, one at a time): "
+        f"p50 {statistics.median(latencies):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms, "
+        f"max {max(latencies):.0f} ms; first turn after start-up {first:.0f} ms  [{load_average()}]"
+    )
+
+
+def report_breakdown(medians: dict[str, float]) -> None:
+    print(f"where the time goes (median ms per turn, in process)  [{load_average()}]")
+    for label, value in medians.items():
+        print(f"  {label:38s} {value:6.1f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rasa-url", help="use running services instead of starting them")
+    parser.add_argument(
+        "--action-url", help="with --rasa-url and --breakdown: the running action server's webhook"
+    )
     parser.add_argument("--conversations", type=int, default=25)
-    parser.add_argument("--model", help="(informational) the model make bench trained")
+    parser.add_argument(
+        "--model", default=str(ROOT / "models/assistant.tar.gz"), help="the model (for --breakdown)"
+    )
+    parser.add_argument("--breakdown", action="store_true", help="also time each step of a turn in process")
     parser.add_argument("--train-time", action="store_true", help="also time a full training from scratch")
     args = parser.parse_args()
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"machine: {machine()}; {load_average()}")
     if args.rasa_url:
         first, latencies = play(args.rasa_url, args.conversations)
+        report_latency(first, latencies, args.conversations)
+        if args.breakdown:
+            if not args.action_url:
+                parser.error("--breakdown with --rasa-url needs --action-url")
+            report_breakdown(asyncio.run(breakdown(Path(args.model), args.action_url, args.conversations)))
     else:
         with running_assistant("bench-token", ROOT / "var/log/bench") as assistant:
             first, latencies = play(assistant.rasa_url, args.conversations)
-    print(
-        f"per-turn latency over {len(latencies)} turns ({args.conversations} conversations, one at a time): "
-        f"p50 {statistics.median(latencies):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms, "
-        f"max {max(latencies):.0f} ms; first turn after start-up {first:.0f} ms"
-    )
+            report_latency(first, latencies, args.conversations)
+            if args.breakdown:
+                action_url = f"http://127.0.0.1:{os.environ.get('ACTION_PORT', '5055')}/webhook"
+                report_breakdown(asyncio.run(breakdown(Path(args.model), action_url, args.conversations)))
     if args.train_time:
         print(f"training from scratch (rasa train --force): {train_time():.0f} s")
     return 0
