@@ -56,8 +56,12 @@ format: venv ## ruff format + autofix
 test-unit: venv ## fast tests: policies, nlu components, actions, gateway (no trained model)
 	$(PY) -m pytest -m "not e2e" -q
 
+# The NLU quality bar (both languages) first; then the test stories with --e2e: they carry the person's
+# words, so every message goes through the trained NLU (intent and entities must match) before the
+# dialogue's actions are checked; then the end-to-end tests against the running assistant.
 test-e2e: train system-deps ## tests against the real trained assistant (services started by the tests)
-	$(RASA) test core --stories tests/stories --model $(MODEL) --fail-on-prediction-errors --out var/results/core
+	$(PY) scripts/nlu_eval.py --model $(MODEL) --check
+	$(RASA) test core --e2e --stories tests/stories --model $(MODEL) --fail-on-prediction-errors --out var/results/core
 	$(PY) -m pytest -m e2e -q
 
 test: lint validate test-unit test-e2e ## everything CI runs

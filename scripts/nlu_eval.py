@@ -5,7 +5,8 @@ trained pipeline — exactly what the dialogue sees — and compared with its an
   - intent accuracy: predicted intent (nlu_fallback counts as wrong) == annotated intent;
   - entity precision / recall / F1 over (entity type, canonical value) pairs per message,
     micro-averaged, and per entity type.
-Prints a table and writes var/results/nlu_eval.json. With --check, exits 1 below the quality bar.
+Prints a table and writes var/results/nlu_eval.json. With --check, exits 1 when either language is
+below the quality bar (intent accuracy 95 %, entity F1 90 %).
 """
 
 from __future__ import annotations
@@ -123,9 +124,10 @@ def main() -> int:
                 print(f"      {entity:<22} F1 {scores['f1']:.1%}  n={scores['support']}")
         for error in result["intent_errors"][:15]:
             print(f"      miss: {error['text']!r}: expected {error['expected']}, got {error['predicted']}")
+        # the bar holds for each language: overseas talent get the same understanding (issue 6)
         if result["intent_accuracy"] < QUALITY_BAR["intent_accuracy"]:
             failed = True
-        if language == "zh" and micro["f1"] < QUALITY_BAR["entity_f1"]:
+        if micro["f1"] < QUALITY_BAR["entity_f1"]:
             failed = True
     print(f"details: {out.relative_to(ROOT)}")
     if args.check and failed:
