@@ -100,7 +100,9 @@ class CaseDesk:
         if not closed:
             return False
         actor = closed_by.split(":", 1)[1] if closed_by.startswith("staff:") else closed_by
-        await self.audit.arecord(actor, "close", case_id, outcome=outcome, person=person_label(conversation_id))
+        await self.audit.arecord(
+            actor, "close", case_id, outcome=outcome, person=person_label(conversation_id)
+        )
         if case_id is not None:
             self._publish({"id": case_id, "conversation_id": conversation_id}, "case_updated")
         await self._resume_and_tell(conversation_id, language)
