@@ -3,7 +3,7 @@
 Starts the services (as `make run` does) unless --rasa-url points at running ones, then plays
 --conversations conversations of the scripted turns below one after another (one conversation at a
 time, the issue's target: p95 <= 150 ms on 2 cores) and prints p50/p95/max per turn. The first turn
-after start-up (model warm-up) is reported on its own and left out of the percentiles. Every figure is
+(right after start-up, unless --rasa-url) is reported on its own and left out of the percentiles. Every figure is
 printed with the machine and its load average, because other work on the 2 cores moves them a lot.
 
 With --breakdown it also loads the same model in this process (with the fixes of scripts/rasa_latency.py,
@@ -146,7 +146,7 @@ def _timed(function, label: str, is_coroutine: bool, spent: dict[str, float]):
     return timed
 
 
-async def breakdown(model: Path, action_url: str, conversations: int) -> dict[str, float]:
+async def breakdown(model: Path, action_url: str, conversations: int, fixes: bool = True) -> dict[str, float]:
     """Median ms per turn of each step (and the whole turn), the first conversation left out as warm-up."""
     import logging
 
@@ -161,7 +161,8 @@ async def breakdown(model: Path, action_url: str, conversations: int) -> dict[st
     # the server logs at INFO; Rasa's debug logging (its default in process) would cost time of its own
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
-    install_latency_fixes()
+    if fixes:
+        install_latency_fixes()
     per_turn: dict[str, list[float]] = collections.defaultdict(list)
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["ACTION_ENDPOINT_URL"] = action_url
@@ -208,12 +209,15 @@ def report_latency(first: float, latencies: list[float], conversations: int) -> 
     print(
         f"per-turn latency over {len(latencies)} turns ({conversations} conversations, one at a time): "
         f"p50 {statistics.median(latencies):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms, "
-        f"max {max(latencies):.0f} ms; first turn after start-up {first:.0f} ms  [{load_average()}]"
+        f"max {max(latencies):.0f} ms; first turn {first:.0f} ms  [{load_average()}]"
     )
 
 
-def report_breakdown(medians: dict[str, float]) -> None:
-    print(f"where the time goes (median ms per turn, in process)  [{load_average()}]")
+def report_breakdown(medians: dict[str, float], fixes: bool) -> None:
+    how = "with" if fixes else "WITHOUT"
+    print(
+        f"where the time goes (median ms per turn, in process, {how} scripts/rasa_latency.py)  [{load_average()}]"
+    )
     for label, value in medians.items():
         print(f"  {label:38s} {value:6.1f}")
 
@@ -229,6 +233,11 @@ def main() -> int:
         "--model", default=str(ROOT / "models/assistant.tar.gz"), help="the model (for --breakdown)"
     )
     parser.add_argument("--breakdown", action="store_true", help="also time each step of a turn in process")
+    parser.add_argument(
+        "--without-fixes",
+        action="store_true",
+        help="--breakdown without scripts/rasa_latency.py (for comparison)",
+    )
     parser.add_argument("--train-time", action="store_true", help="also time a full training from scratch")
     args = parser.parse_args()
 
@@ -239,14 +248,16 @@ def main() -> int:
         if args.breakdown:
             if not args.action_url:
                 parser.error("--breakdown with --rasa-url needs --action-url")
-            report_breakdown(asyncio.run(breakdown(Path(args.model), args.action_url, args.conversations)))
+            medians = breakdown(Path(args.model), args.action_url, args.conversations, not args.without_fixes)
+            report_breakdown(asyncio.run(medians), not args.without_fixes)
     else:
         with running_assistant("bench-token", ROOT / "var/log/bench") as assistant:
             first, latencies = play(assistant.rasa_url, args.conversations)
             report_latency(first, latencies, args.conversations)
             if args.breakdown:
                 action_url = f"http://127.0.0.1:{os.environ.get('ACTION_PORT', '5055')}/webhook"
-                report_breakdown(asyncio.run(breakdown(Path(args.model), action_url, args.conversations)))
+                medians = breakdown(Path(args.model), action_url, args.conversations, not args.without_fixes)
+                report_breakdown(asyncio.run(medians), not args.without_fixes)
     if args.train_time:
         print(f"training from scratch (rasa train --force): {train_time():.0f} s")
     return 0
