@@ -1,4 +1,4 @@
-"""Latency fixes for the Rasa server, installed by its launcher (scripts/rasa_with_token.py) before Rasa starts.
+"""Latency fixes for the Rasa server, installed by its launcher (scripts/rasa_server.py) before Rasa starts.
 
 The first two memoise work Rasa 3.6 repeats on every message, the third moves first-call costs to
 start-up; none changes what Rasa computes or answers.

@@ -75,7 +75,7 @@ SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions --port "$ACTIO
 pids+=($!)
 for ((i = 0; i < RASA_NODES; i++)); do
   RASA_TRACKER_DB=$(tracker_db_for_node "$i") \
-    .venv/bin/python scripts/rasa_with_token.py run --model "$MODELS_DIR/assistant.tar.gz" --enable-api \
+    .venv/bin/python scripts/rasa_server.py run --model "$MODELS_DIR/assistant.tar.gz" --enable-api \
     --interface 127.0.0.1 --port "${rasa_ports[$i]}" --endpoints endpoints.yml --credentials credentials.yml \
     >"$(rasa_log_for_node "$i")" 2>&1 &
   pids+=($!)
