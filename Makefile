@@ -73,8 +73,8 @@ bench: train ## benchmarks: policy engine, per-turn latency, training time
 	$(PY) benchmarks/bench_policies.py
 	$(PY) benchmarks/bench_turns.py --model $(MODEL)
 
-bench-gateway: venv ## gateway benchmark: 20 simulated WeChat users against a running assistant (RASA_URL) or the stand-in
-	$(PY) benchmarks/bench_gateway.py --rasa-url $${RASA_URL:-standin} --users 20 --turns 5
+bench-gateway: train ## gateway benchmark: 20 WeChat users (think time + stress); starts the assistant (RASA_NODES, default 1) unless RASA_URL is set
+	$(PY) benchmarks/bench_gateway.py $${RASA_URL:+--rasa-url $$RASA_URL} --nodes $${RASA_NODES:-1} --users 20 --turns 6
 
 clean: ## remove runtime artefacts (models, databases, logs) — keeps .venv
 	rm -rf $(MODELS_DIR) var results .rasa
