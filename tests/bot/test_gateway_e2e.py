@@ -7,12 +7,13 @@ servers still replaced by local stand-ins (the machine is offline).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 import pytest
 from gateway_harness import TELEGRAM_TOKEN, WECHAT_APP_ID, WECHAT_SECRET, WECHAT_TOKEN, wait_for
 
-from bot.testing.telegram_standin import text_update
+from bot.testing.telegram_standin import callback_update, text_update
 from bot.testing.wechat_standin import WeChatServer
 from bot.texts import text as say
 
@@ -105,3 +106,69 @@ async def test_telegram_message_with_the_real_assistant(
         assert response.status_code == 200
         await wait_for(lambda: telegram_api.sent(chat), timeout=60)
         assert telegram_api.sent(chat)[0]["text"] not in NOT_ANSWERS
+
+
+# Issue 6's done-when: the English Telegram conversation ends in the Chinese conversation's answer, in English.
+ISSUE_6_SENTENCE = "I'm 34, full-time bachelor's, associate senior title, working in Qingpu — what housing support can I get?"
+ISSUE_6_ANSWERS = {  # what this person answers when the assistant asks (button titles in English)
+    "employer_registered_in_district": "Yes",
+    "tax_and_social_insurance_in_district": "Yes",
+    "former_executive_of": "None",
+}
+
+
+async def test_english_telegram_conversation_ends_in_the_cited_answer(
+    assistant_services, gateway_factory, telegram_api
+) -> None:
+    import httpx
+
+    async with gateway_factory(
+        **real_rasa(assistant_services),
+        telegram_token=TELEGRAM_TOKEN,
+        telegram_api_base_url=f"{telegram_api.url}/bot",
+    ) as tg:
+        chat = secrets.randbelow(10**9) + 10**6
+        headers = {"X-Telegram-Bot-Api-Secret-Token": tg.gateway.settings.telegram_secret}
+        tracker_url = f"{assistant_services['rasa_url']}/conversations/telegram:{chat}/tracker"
+
+        async def turn(update: dict) -> list[dict]:
+            before = len(telegram_api.sent(chat))
+            assert (await tg.http.post("/telegram/webhook", json=update, headers=headers)).status_code == 200
+            await wait_for(lambda: len(telegram_api.sent(chat)) > before, timeout=60)
+            await asyncio.sleep(1.0)  # the rest of the turn's messages
+            return telegram_api.sent(chat)[before:]
+
+        replies = await turn(text_update(chat, ISSUE_6_SENTENCE, language_code="en"))
+        transcript = [("person", ISSUE_6_SENTENCE), *(("assistant", r["text"]) for r in replies)]
+        async with httpx.AsyncClient(timeout=30) as rasa:
+            for _ in range(6):
+                tracker = (
+                    await rasa.get(tracker_url, params={"token": assistant_services["rasa_token"]})
+                ).json()
+                asked = tracker["slots"].get("requested_slot")
+                if not asked:
+                    break
+                keyboard = [
+                    b
+                    for r in replies
+                    if r.get("reply_markup")
+                    for row in r["reply_markup"]["inline_keyboard"]
+                    for b in row
+                ]
+                choice = next((b for b in keyboard if b["text"] == ISSUE_6_ANSWERS[asked]), None)
+                assert choice, f"asked {asked!r}, offered {[b['text'] for b in keyboard]}: {transcript}"
+                replies = await turn(callback_update(chat, choice["callback_data"]))
+                transcript += [
+                    ("person", f"[{choice['text']}]"),
+                    *(("assistant", r["text"]) for r in replies),
+                ]
+            else:
+                raise AssertionError(f"still asking: {transcript}")
+
+    answer = "\n".join(text for who, text in transcript if who == "assistant")
+    print("\n\n".join(f"{who}> {text}" for who, text in transcript))  # the README's transcript (pytest -s)
+    assert "(class E)" in answer and "up to CNY 3,000 per month" in answer, answer
+    assert "青委〔2020〕88号" in answer and "Source:" in answer and "estimate" in answer
+    assert not any(
+        "\u4e00" <= ch <= "\u9fff" for ch in answer.split("Source:")[0][:40]
+    )  # it starts in English
