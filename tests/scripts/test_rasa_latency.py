@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -105,13 +106,16 @@ def test_events_deserialise_the_same(rasa_resolve_by_type):
     assert [type(e) for e in deserialise_events(serialised)] == [type(e) for e in expected]
 
 
-MODEL = Path(__file__).resolve().parents[2] / "models/assistant.tar.gz"
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = Path(os.environ.get("MODELS_DIR", ROOT / "models")) / "assistant.tar.gz"
 
 
-@pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (make train)")
+@pytest.mark.e2e  # runs after `make train` in `make test`, against the model CI trained or cached
 async def test_warm_up_runs_the_real_model_and_stores_nothing(tmp_path, monkeypatch):
     from rasa.core.agent import load_agent
     from rasa.core.utils import AvailableEndpoints
+
+    assert MODEL.exists(), f"no trained model at {MODEL}: make train"
     from rasa.utils.endpoints import EndpointConfig
 
     tracker_db = EndpointConfig(type="SQL", dialect="sqlite", db=str(tmp_path / "tracker.db"))
