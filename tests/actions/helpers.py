@@ -11,6 +11,20 @@ from rasa_sdk import Tracker
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# a Qingpu master's with an associate senior title, renting there: the high-level rent subsidy, tier D
+QINGPU_MASTER = {
+    "district": "青浦",
+    "education": "硕士",
+    "full_time": True,
+    "age": 30,
+    "title": "副高级",
+    "employer_registered_in_district": True,
+    "tax_and_social_insurance_in_district": True,
+    "owns_home_in_district": False,
+    "rents_in_district": True,
+    "spouse_receives_rent_subsidy": False,
+}
+
 
 @lru_cache(maxsize=1)
 def domain() -> dict[str, Any]:

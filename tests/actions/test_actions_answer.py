@@ -10,20 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswerPolicy, ActionExplainApplication, ActionExplainBasis
 from actions.render import amount_text, citation, format_money
-from tests.actions.helpers import domain, make_tracker, responses, slot_event, user_event
-
-QINGPU_MASTER = {
-    "district": "青浦",
-    "education": "硕士",
-    "full_time": True,
-    "age": 30,
-    "title": "副高级",
-    "employer_registered_in_district": True,
-    "tax_and_social_insurance_in_district": True,
-    "owns_home_in_district": False,
-    "rents_in_district": True,
-    "spouse_receives_rent_subsidy": False,
-}
+from tests.actions.helpers import QINGPU_MASTER, domain, make_tracker, responses, slot_event, user_event
 
 
 async def _answer(slots: dict, **message: Any) -> tuple[list[dict], CollectingDispatcher]:

@@ -7,21 +7,7 @@ from actions.answer import remember, results_to_show
 from actions.fallback import ActionClarify
 from actions.handoff import ActionHandoff, hand_off, mask_numbers
 from policies import evaluate
-from tests.actions.helpers import domain, make_tracker, responses, user_event
-
-# a Qingpu master's with an associate senior title, renting there: the high-level rent subsidy, tier D
-QINGPU_MASTER = {
-    "district": "青浦",
-    "education": "硕士",
-    "full_time": True,
-    "age": 30,
-    "title": "副高级",
-    "employer_registered_in_district": True,
-    "tax_and_social_insurance_in_district": True,
-    "owns_home_in_district": False,
-    "rents_in_district": True,
-    "spouse_receives_rent_subsidy": False,
-}
+from tests.actions.helpers import QINGPU_MASTER, domain, make_tracker, responses, user_event
 
 
 def _answered(profile: dict, topic: str, language: str) -> list[dict]:

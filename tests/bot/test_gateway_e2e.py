@@ -22,6 +22,20 @@ pytestmark = pytest.mark.e2e
 NOT_ANSWERS = {say("rasa_down", "zh"), say("rasa_down", "en")}
 
 
+def telegram_gateway(gateway_factory, assistant_services: dict, telegram_api):
+    """A gateway in front of the real Rasa with Telegram on, its Bot API the local stand-in."""
+    return gateway_factory(
+        **real_rasa(assistant_services),
+        telegram_token=TELEGRAM_TOKEN,
+        telegram_api_base_url=f"{telegram_api.url}/bot",
+    )
+
+
+def fresh_chat() -> int:
+    """A new Telegram chat id: Rasa keeps trackers between runs, so each test starts a fresh conversation."""
+    return secrets.randbelow(10**9) + 10**6
+
+
 def real_rasa(assistant_services: dict) -> dict:
     return {
         "rasa_urls": (assistant_services["rasa_url"],),
@@ -70,7 +84,7 @@ async def test_wechat_message_with_the_real_assistant(
     assistant_services, gateway_factory, wechat_api, aes_key
 ) -> None:
     server = WeChatServer(WECHAT_TOKEN, WECHAT_APP_ID, aes_key)
-    openid = f"oE2E_{secrets.token_hex(12)}"  # a fresh conversation: Rasa keeps trackers between runs
+    openid = f"oE2E_{secrets.token_hex(12)}"
     async with gateway_factory(
         **real_rasa(assistant_services),
         wechat_token=WECHAT_TOKEN,
@@ -91,12 +105,8 @@ async def test_wechat_message_with_the_real_assistant(
 async def test_telegram_message_with_the_real_assistant(
     assistant_services, gateway_factory, telegram_api
 ) -> None:
-    async with gateway_factory(
-        **real_rasa(assistant_services),
-        telegram_token=TELEGRAM_TOKEN,
-        telegram_api_base_url=f"{telegram_api.url}/bot",
-    ) as tg:
-        chat = secrets.randbelow(10**9) + 10**6  # a fresh conversation: Rasa keeps trackers between runs
+    async with telegram_gateway(gateway_factory, assistant_services, telegram_api) as tg:
+        chat = fresh_chat()
         update = text_update(chat, "Hello", language_code="en")
         response = await tg.http.post(
             "/telegram/webhook",
@@ -122,12 +132,8 @@ async def test_english_telegram_conversation_ends_in_the_cited_answer(
 ) -> None:
     import httpx
 
-    async with gateway_factory(
-        **real_rasa(assistant_services),
-        telegram_token=TELEGRAM_TOKEN,
-        telegram_api_base_url=f"{telegram_api.url}/bot",
-    ) as tg:
-        chat = secrets.randbelow(10**9) + 10**6
+    async with telegram_gateway(gateway_factory, assistant_services, telegram_api) as tg:
+        chat = fresh_chat()
         headers = {"X-Telegram-Bot-Api-Secret-Token": tg.gateway.settings.telegram_secret}
         tracker_url = f"{assistant_services['rasa_url']}/conversations/telegram:{chat}/tracker"
 

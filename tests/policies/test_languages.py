@@ -18,9 +18,9 @@ import yaml
 
 from policies import evaluate
 from policies.engine import TOPICS
+from tests.policies.test_cases import CASES
 
 ROOT = Path(__file__).resolve().parents[2]
-CASES_DIR = Path(__file__).parent / "cases"
 VOCABULARY = yaml.safe_load((ROOT / "policies/vocabulary.yml").read_text(encoding="utf-8"))
 ASCII = re.compile(r"^[\x20-\x7e]+$")
 COMPARED = (
@@ -63,17 +63,6 @@ def comparable(evaluation: dict[str, Any]) -> list[dict[str, Any]]:
         {**{key: result[key] for key in COMPARED}, "doc_number": result["source"]["doc_number"]}
         for result in evaluation["results"]
     ]
-
-
-def _cases() -> list:
-    params = []
-    for path in sorted(CASES_DIR.glob("*.yml")):
-        for case in yaml.safe_load(path.read_text(encoding="utf-8")):
-            params.append(pytest.param(case, id=f"{path.stem}: {case['name']}"))
-    return params
-
-
-CASES = _cases()
 
 
 def test_english_words_really_replace_the_chinese_ones() -> None:
