@@ -171,9 +171,14 @@ def is_plain_no(tracker: Tracker) -> bool:
     """A "no" that carries no new fact ("不用了"): nothing to recompute.
 
     A "no" that answered the form's question ("名下有房吗？" "没有") did set a fact: that is not plain."""
+    return says_nothing_new(tracker, "deny")
+
+
+def says_nothing_new(tracker: Tracker, *intents: str) -> bool:
+    """The latest message has one of these intents, no entity, and set no profile fact."""
     message = tracker.latest_message or {}
     intent = (message.get("intent") or {}).get("name")
-    return intent == "deny" and not message.get("entities") and not set_a_fact_since_last_message(tracker)
+    return intent in intents and not message.get("entities") and not set_a_fact_since_last_message(tracker)
 
 
 def set_a_fact_since_last_message(tracker: Tracker) -> bool:
@@ -191,9 +196,7 @@ def set_a_fact_since_last_message(tracker: Tracker) -> bool:
 
 def carries_nothing(tracker: Tracker) -> bool:
     """A message with no question and no fact in it ("1", "2" typed where no options were offered)."""
-    message = tracker.latest_message or {}
-    intent = (message.get("intent") or {}).get("name")
-    return intent == "inform" and not message.get("entities") and not set_a_fact_since_last_message(tracker)
+    return says_nothing_new(tracker, "inform")
 
 
 def bare_number_answer(tracker: Tracker, field: str) -> float | int | None:
@@ -276,7 +279,7 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
         domain: DomainDict,
     ) -> list[str]:
         # facts just answered stay listed so they get validated; the next missing fact follows
-        if tracker.get_slot("requested_slot") is None and (is_plain_no(tracker) or carries_nothing(tracker)):
+        if tracker.get_slot("requested_slot") is None and says_nothing_new(tracker, "deny", "inform"):
             return []  # "不用了" or a bare "1" after an answer starts no new questions
         skipped = set(tracker.get_slot("skipped_facts") or [])
         # facts in this message are listed to be validated; once refused (None) they drop out, and the
