@@ -19,7 +19,7 @@ export MODELS_DIR
 .PHONY: help venv system-deps train run shell test test-unit test-e2e eval bench bench-gateway lint format validate clean
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.txt constraints.txt bot/requirements.txt
 	@test -x "$(PYTHON_BASE)" || { echo "CPython $(PYTHON_VERSION) not found at $(PYTHON_BASE) (Rasa 3.6 needs Python < 3.11); install it with: pyenv install $(PYTHON_VERSION)" >&2; exit 1; }
@@ -30,7 +30,7 @@ $(VENV)/.installed: requirements.txt constraints.txt bot/requirements.txt
 
 venv: $(VENV)/.installed ## set up .venv (Python 3.10.13, pinned packages)
 
-system-deps: ## install the Debian packages the browser tests need (Chromium)
+system-deps: ## install the Debian packages the browser tests need (Chromium, a CJK font)
 	@bash scripts/install_system_deps.sh
 
 train: venv ## train the Rasa model if its inputs changed (cached in $(MODELS_DIR)/)
@@ -59,7 +59,7 @@ test-unit: venv ## fast tests: policies, nlu components, actions, gateway (no tr
 # The NLU quality bar (both languages) first; then the test stories with --e2e: they carry the person's
 # words, so every message goes through the trained NLU (intent and entities must match) before the
 # dialogue's actions are checked; then the end-to-end tests against the running assistant.
-test-e2e: train system-deps ## tests against the real trained assistant (services started by the tests)
+test-e2e: train system-deps ## with the trained model: NLU bar (zh + en), test stories through NLU, end-to-end tests (services started by the tests)
 	$(PY) scripts/nlu_eval.py --model $(MODEL) --check
 	$(RASA) test core --e2e --stories tests/stories --model $(MODEL) --fail-on-prediction-errors --out var/results/core
 	$(PY) -m pytest -m e2e -q
