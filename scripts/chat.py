@@ -15,7 +15,7 @@ import urllib.request
 import uuid
 
 
-def send(url: str, sender: str, text: str, language: str) -> list[dict]:
+def send(url: str, sender: str, text: str, language: str | None) -> list[dict]:
     body = json.dumps(
         {"sender": sender, "message": text, "metadata": {"channel": "shell", "language": language}}
     )
