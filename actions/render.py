@@ -129,13 +129,13 @@ def short_citation(source: Mapping[str, Any] | None, language: str) -> str:
     return fragment(language, "short_citation", doc=doc) if doc else ""
 
 
-def fact_value_text(field: str, value: Any, language: str) -> str:
+def fact_value_text(value: Any, language: str) -> str:
     """A recorded fact's value as the person reads it: 是/否 for yes-no facts, labels for known values."""
     if isinstance(value, bool):
         return label("fragments", language, "yes" if value else "no")
     if isinstance(value, list | tuple):
         return label("fragments", language, "fact_separator").join(
-            fact_value_text(field, v, language) for v in value
+            fact_value_text(v, language) for v in value
         )
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -150,7 +150,7 @@ def noted_facts_text(facts: Iterable[tuple[str, Any]], language: str) -> str:
             language,
             "noted_fact",
             label=fields.get(field, {}).get("label", {}).get(language, field),
-            value=fact_value_text(field, value, language),
+            value=fact_value_text(value, language),
         )
         for field, value in facts
     ]
