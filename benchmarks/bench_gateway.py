@@ -42,10 +42,8 @@ import math
 import os
 import random
 import secrets
-import signal
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -70,7 +68,9 @@ from bot.testing.process import (  # noqa: E402
 from bot.testing.rasa_standin import RasaStandIn  # noqa: E402
 from bot.testing.server import serve  # noqa: E402
 from bot.testing.wechat_standin import WeChatApiStandIn, WeChatServer  # noqa: E402
+from bot.testing.wechat_standin import gateway_env as wechat_gateway_env  # noqa: E402
 from bot.texts import text as say  # noqa: E402
+from scripts.services import running_assistant  # noqa: E402
 
 TOKEN, APP_ID, SECRET = "bench-token", "wxbench000000000", "bench-secret"
 # One person's conversation: a greeting, topic questions with facts, a fact on its own, thanks.
@@ -149,25 +149,23 @@ def load_average() -> str:
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def gateway_env(base: dict[str, str], api_url: str, aes_key: str, db: Path) -> dict[str, str]:
+def gateway_env(base: dict[str, str], server: WeChatServer, api: WeChatApiStandIn, api_url: str, db: Path):
     env = dict(
         base,
+        **wechat_gateway_env(server, api, api_url, passive_deadline=4.0),
         BOT_DATABASE_URL=f"sqlite:///{db}",
-        WECHAT_TOKEN=TOKEN,
-        WECHAT_APP_ID=APP_ID,
-        WECHAT_APP_SECRET=SECRET,
-        WECHAT_ENCODING_AES_KEY=aes_key,
-        WECHAT_API_BASE_URL=f"{api_url}/cgi-bin/",
-        WECHAT_PASSIVE_DEADLINE="4.0",
         RASA_TELEMETRY_ENABLED="false",
     )
     env.pop("TELEGRAM_BOT_TOKEN", None)
     return env
 
 
-@contextlib.asynccontextmanager
-async def assistant_started(nodes: int, env: dict[str, str], work: Path):
-    """scripts/run_services.sh with RASA_NODES=nodes; yields (gateway URL, Services)."""
+@contextlib.contextmanager
+def assistant_started(nodes: int, env: dict[str, str], work: Path):
+    """scripts/run_services.sh with RASA_NODES=nodes (scripts/services.py); yields (gateway URL, Services).
+
+    Synchronous on purpose: start-up blocks the event loop (nothing in it is needed until the first turn),
+    so Ctrl-C lands in running_assistant, which stops the half-started services."""
     rasa_port = int(env.get("RASA_PORT") or free_port_block(nodes))
     action_port = int(env.get("ACTION_PORT") or free_port())
     bot_port = int(env.get("BOT_PORT") or free_port())
@@ -179,30 +177,13 @@ async def assistant_started(nodes: int, env: dict[str, str], work: Path):
         ACTION_PORT=str(action_port),
         BOT_PORT=str(bot_port),
         BOT_HOST="127.0.0.1",
-        LOG_DIR=str(log_dir),
         RASA_TRACKER_DB=str(work / "tracker.db"),
-        RASA_TOKEN=secrets.token_urlsafe(24),
     )
-    env.pop("RASA_URL", None)
-    env.pop("RASA_URLS", None)
-    process = subprocess.Popen(
-        ["bash", str(ROOT / "scripts/run_services.sh")],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        gateway_url = f"http://127.0.0.1:{bot_port}"
-        print(f"starting the assistant with {nodes} Rasa node(s); logs in {log_dir}/ ...", flush=True)
-        started = time.monotonic()
-        await asyncio.to_thread(wait_until_reachable, f"{gateway_url}/healthz", process, 200)
-        ports = [rasa_port + i for i in range(nodes)]
-        for port in ports:
-            url = f"http://127.0.0.1:{port}/status?token={env['RASA_TOKEN']}"
-            await asyncio.to_thread(wait_until_reachable, url, process, 180 + 90 * nodes)
+    print(f"starting the assistant with {nodes} Rasa node(s); logs in {log_dir}/ ...", flush=True)
+    started = time.monotonic()
+    with running_assistant(secrets.token_urlsafe(24), log_dir, 200 + 90 * nodes, env) as assistant:
         print(f"  up after {time.monotonic() - started:.0f} s", flush=True)
+        ports = [rasa_port + i for i in range(nodes)]
         services = Services(log_dir=log_dir, rasa_urls=[f"http://127.0.0.1:{p}" for p in ports])
         # scripts/run_services.sh: node 0 keeps RASA_TRACKER_DB, node i writes tracker.node<i>.db
         services.tracker_files = {
@@ -214,14 +195,7 @@ async def assistant_started(nodes: int, env: dict[str, str], work: Path):
             services.pids[f"rasa node {i}"] = pid_listening_on(port)
         services.pids["action server"] = pid_listening_on(action_port)
         services.pids = {k: v for k, v in services.pids.items() if v}
-        yield gateway_url, services
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            await asyncio.to_thread(process.wait, 60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        yield assistant.gateway_url, services
 
 
 @contextlib.asynccontextmanager
@@ -401,11 +375,11 @@ async def run(args: argparse.Namespace) -> None:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-gateway-")))
         api = WeChatApiStandIn(APP_ID, SECRET)
         api_url = await stack.enter_async_context(serve(api.app))
-        aes_key = WeChatServer.new_aes_key()
-        env = gateway_env(dict(os.environ), api_url, aes_key, work / "gateway.db")
+        server = WeChatServer(TOKEN, APP_ID, WeChatServer.new_aes_key())
+        env = gateway_env(dict(os.environ), server, api, api_url, work / "gateway.db")
         if args.rasa_url is None:
             where = f"the trained assistant ({args.nodes} Rasa node(s), started here)"
-            gateway_url, services = await stack.enter_async_context(assistant_started(args.nodes, env, work))
+            gateway_url, services = stack.enter_context(assistant_started(args.nodes, env, work))
         else:
             if args.rasa_url == "standin":
                 standin = RasaStandIn(base_delay=args.standin_delay)
@@ -420,7 +394,7 @@ async def run(args: argparse.Namespace) -> None:
             httpx.AsyncClient(base_url=gateway_url, timeout=60, limits=limits)
         )
         services.gateway_db = work / "gateway.db"
-        bench = Bench(http, WeChatServer(TOKEN, APP_ID, aes_key), api)
+        bench = Bench(http, server, api)
         print(f"gateway benchmark against {where}", flush=True)
         # Warm-up, not counted: every Rasa node answers a short conversation first.
         warm = openids_per_node(services.rasa_urls or ["standin"], f"oWarm{secrets.token_hex(3)}", 2)

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +31,14 @@ def reachable(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def running_assistant(token: str, log_dir: Path, startup_seconds: float = 300) -> Iterator[RunningAssistant]:
-    """Start action server, Rasa server and gateway; stop them all on exit."""
-    env = dict(os.environ, RASA_TOKEN=token, LOG_DIR=str(log_dir))
+def running_assistant(
+    token: str, log_dir: Path, startup_seconds: float = 300, env: Mapping[str, str] | None = None
+) -> Iterator[RunningAssistant]:
+    """Start action server, Rasa server(s) and gateway; stop them all on exit.
+
+    ``env`` (default: this process's environment) is what scripts/run_services.sh reads: ports, RASA_NODES,
+    databases. Start-up waits for every Rasa node ($RASA_PORT, $RASA_PORT+1, ...)."""
+    env = dict(os.environ if env is None else env, RASA_TOKEN=token, LOG_DIR=str(log_dir))
     env.setdefault("BOT_DATABASE_URL", f"sqlite:///{log_dir / 'gateway.db'}")
     env.setdefault("RASA_TRACKER_DB", str(log_dir / "tracker.db"))
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -43,6 +48,8 @@ def running_assistant(token: str, log_dir: Path, startup_seconds: float = 300) -
         gateway_url=f"http://127.0.0.1:{env.get('BOT_PORT', '8080')}",
     )
     action_health = f"http://127.0.0.1:{env.get('ACTION_PORT', '5055')}/health"
+    first_rasa_port = int(env.get("RASA_PORT", "5005"))
+    rasa_ports = range(first_rasa_port, first_rasa_port + int(env.get("RASA_NODES") or 1))
     process = subprocess.Popen(
         ["bash", str(ROOT / "scripts/run_services.sh")],
         cwd=ROOT,
@@ -52,7 +59,7 @@ def running_assistant(token: str, log_dir: Path, startup_seconds: float = 300) -
     )
     try:
         deadline = time.monotonic() + startup_seconds
-        ready = [f"{assistant.rasa_url}/status?token={token}", action_health]
+        ready = [f"http://127.0.0.1:{port}/status?token={token}" for port in rasa_ports] + [action_health]
         if (ROOT / "bot/__main__.py").exists():
             ready.append(f"{assistant.gateway_url}/healthz")
         while not all(reachable(url) for url in ready):

@@ -216,3 +216,18 @@ class WeChatApiStandIn:
         async with self._arrivals:
             self._arrivals.notify_all()
         return JSONResponse({"errcode": 0, "errmsg": "ok"})
+
+
+def gateway_env(
+    server: WeChatServer, api: WeChatApiStandIn, api_url: str, passive_deadline: float
+) -> dict[str, str]:
+    """The WECHAT_* environment of a ``python -m bot`` process that ``server`` signs requests for and that
+    sends customer-service messages to ``api`` (served at ``api_url``)."""
+    return {
+        "WECHAT_TOKEN": server.token,
+        "WECHAT_APP_ID": server.app_id,
+        "WECHAT_APP_SECRET": api.secret,
+        "WECHAT_ENCODING_AES_KEY": server.aes_key or "",
+        "WECHAT_API_BASE_URL": f"{api_url}/cgi-bin/",
+        "WECHAT_PASSIVE_DEADLINE": str(passive_deadline),
+    }
