@@ -104,7 +104,7 @@ def _pick_tier(policy: Policy, facts: Mapping[str, Any], judgement: Judgement) -
         else:
             failed.append(tier)
     if judgement.tier is not None and policy.tiers_are == "alternatives":
-        unknown = []
+        unknown, tier_missing = [], []  # one class that holds decides: nothing else is worth asking
     duration = policy.duration_months
     candidates = unknown + ([judgement.tier] if judgement.tier else [])
     judgement.potential = max((total_value(t.max_amount, t.unit, duration) for t in candidates), default=0.0)
