@@ -134,6 +134,16 @@ def _status(policy: Policy, outcomes: set[str], tier_found: bool | None) -> str:
 
 def judge(policy: Policy, facts: Mapping[str, Any]) -> Judgement:
     """Judge one policy: eligible / can_register / review / ineligible / needs_info, or referral (descriptive)."""
+    if policy.kind != "computable" and not (
+        policy.requires or policy.checked_if_known or policy.office_checks
+    ):
+        # a referral for everyone: nothing to judge (most plan entries)
+        return Judgement(
+            policy=policy,
+            status="referral",
+            potential=total_value(policy.max_amount, policy.unit, policy.duration_months),
+            notes=list(policy.notes),
+        )
     judgement = Judgement(policy=policy, status="ineligible")
     _judge_conditions(policy, facts, judgement)
     outcomes = judgement.outcomes()

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .knowledge import Condition, Policy, Tier
 
 OUTCOMES = ("met", "unmet", "unknown", "not_checked", "review")
 
 
-@dataclass(frozen=True)
-class ConditionResult:
+class ConditionResult(NamedTuple):
     """The outcome of one condition, or of the tier choice (`tier` set, `condition` its named condition if any)."""
 
     outcome: str

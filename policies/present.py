@@ -90,12 +90,15 @@ def _tier_name(entry: Mapping[str, Any]) -> str:
 def condition_lines(result: Mapping[str, Any], language: str) -> list[str]:
     """Each condition of a result as a line; unmet first when the result is ineligible. A condition the person
     never answered reads "待确认"/"not checked", never "符合"."""
-    table = words(language)
+    entries = result.get("conditions")
+    if not entries:
+        return []
+    table = messages()[language]
     separator = table["colon"]
     plain: list[tuple[str, str]] = []
     tiers: dict[str, list[Mapping[str, Any]]] = {"met": [], "unknown": [], "unmet": []}
-    for entry in result.get("conditions") or []:
-        if entry.get("tier") is not None:
+    for entry in entries:
+        if "tier" in entry:
             tiers.setdefault(entry["outcome"], []).append(entry)
         else:
             plain.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .judgement import ConditionResult, Judgement
+from .knowledge import Policy, Tier
 from .present import amount_text, bands_text, condition_lines, first_failure, number, words
 from .profile import profile_fields
 
@@ -20,24 +21,33 @@ def fact_labels(facts: list[str], language: str) -> str:
     return words(language)["fact_separator"].join(specs[fact].label[language] for fact in facts)
 
 
+_REFERRALS: dict[tuple[int, str], tuple[object, str]] = {}
+_ENTRIES: dict[tuple[int, int, int, str], tuple[object, object, dict[str, Any]]] = {}
+
+
 def condition_entry(check: ConditionResult, judgement: Judgement, language: str) -> dict[str, Any]:
     """{condition, outcome, label, article} of one condition (tier entries also carry `tier`)."""
-    condition, tier = check.condition, check.tier
-    if tier is not None:
-        article = tier.article or (condition.article if condition else judgement.policy.article)
-        return {
-            "condition": condition.name if condition else f"tier_{tier.tier}",
-            "outcome": check.outcome,
-            "label": tier.label[language],
-            "article": article[language],
-            "tier": tier.tier,
-        }
-    return {
-        "condition": condition.name,
-        "outcome": check.outcome,
-        "label": condition.label[language],
-        "article": condition.article[language],
-    }
+    condition, tier, policy = check.condition, check.tier, judgement.policy
+    key = (id(condition), id(tier), id(policy), language)
+    cached = _ENTRIES.get(key)
+    if cached is None or cached[0] is not condition or cached[1] is not tier:
+        if tier is not None:
+            article = tier.article or (condition.article if condition else policy.article)
+            base = {
+                "condition": condition.name if condition else f"tier_{tier.tier}",
+                "label": tier.label[language],
+                "article": article[language],
+                "tier": tier.tier,
+            }
+        else:
+            base = {
+                "condition": condition.name,
+                "label": condition.label[language],
+                "article": condition.article[language],
+            }
+        cached = (condition, tier, base)
+        _ENTRIES[key] = cached
+    return {"condition": cached[2]["condition"], "outcome": check.outcome, **cached[2]}
 
 
 def _review_rules(result: dict[str, Any], language: str) -> str:
@@ -82,36 +92,53 @@ def summarise(judgement: Judgement, result: dict[str, Any], language: str) -> st
         if len(judgement.missing) > SUMMARY_FACTS:
             facts += table["more_facts"]
         return templates["needs_info"].format(title=title, facts=facts)
-    if status == "referral":
-        key = "personalised" if policy.kind == "personalised" else "referral"
-        return templates[key].format(title=title, benefit=result["benefit"], contact=result["contact"])
+    if status == "referral":  # the same words every time: built once
+        key = (id(policy), language)
+        cached = _REFERRALS.get(key)
+        if cached is None or cached[0] is not policy:
+            template = templates["personalised" if policy.kind == "personalised" else "referral"]
+            cached = (
+                policy,
+                template.format(title=title, benefit=result["benefit"], contact=result["contact"]),
+            )
+            _REFERRALS[key] = cached
+        return cached[1]
     if status == "superseded":
         return templates["superseded"].format(title=title, by=judgement.superseded_by.policy.title[language])
     return templates["ineligible"].format(title=title, reason=first_failure(result, language))
 
 
-def render_result(judgement: Judgement, language: str) -> dict[str, Any]:
-    """The API result of one policy: every text in `language`; official Chinese names kept in `source`."""
-    policy = judgement.policy
-    max_amount, min_amount, unit = judgement.amounts
-    tier = judgement.tier
+# The parts of a result that depend only on the policy, its tier and the language, built once per process.
+# Keyed by object identity; the value keeps the policy and tier alive so an id is never reused for another.
+_STATIC: dict[tuple[int, int, str], tuple[object, object, dict[str, Any]]] = {}
+
+
+def _static_part(policy: Policy, tier: Tier | None, language: str) -> dict[str, Any]:
+    key = (id(policy), id(tier), language)
+    cached = _STATIC.get(key)
+    if cached is not None and cached[0] is policy and cached[1] is tier:
+        return cached[2]
+    max_amount, min_amount, unit = (
+        (tier.max_amount, tier.min_amount, tier.unit)
+        if tier is not None
+        else (policy.max_amount, policy.min_amount, policy.unit)
+    )
     article = tier.article if tier is not None and tier.article else policy.article
     benefit = tier.benefit if tier is not None and tier.benefit else policy.benefit
-    result: dict[str, Any] = {
+    static = {
         "policy_id": policy.id,
         "district": policy.district,
         "topic": policy.topic,
         "title": policy.title[language],
         "benefit": benefit[language],
         "tier": tier.tier if tier is not None else None,
-        "status": judgement.status,
         "max_amount": number(max_amount) if max_amount is not None else None,
         "min_amount": number(min_amount) if min_amount is not None else None,
         "unit": unit,
         "bands": [
             {
                 "label": band["label"][language],
-                "share_percent": band.get("share_percent"),
+                "share_percent": band["share_percent"],
                 "amount": band["amount"],
             }
             for band in policy.bands
@@ -119,13 +146,9 @@ def render_result(judgement: Judgement, language: str) -> dict[str, Any]:
         "payout": policy.payout[language] if policy.payout else words(language)["no_payout"],
         "duration": policy.duration[language] if policy.duration else None,
         "duration_months": policy.duration_months,
-        "missing_facts": list(judgement.missing),
-        "conditions": [condition_entry(check, judgement, language) for check in judgement.checks],
         "how_to_apply": policy.how_to_apply[language],
         "contact": policy.contact[language],
-        "notes": [note[language] for note in judgement.notes],
         "personalised": policy.kind == "personalised",
-        "superseded_by": judgement.superseded_by.policy.id if judgement.superseded_by else None,
         "source": {
             "title": policy.document["title"],
             "title_en": policy.document["title_en"],
@@ -135,6 +158,23 @@ def render_result(judgement: Judgement, language: str) -> dict[str, Any]:
             "part": policy.part[language],
             "article": article[language],
         },
+    }
+    _STATIC[key] = (policy, tier, static)
+    return static
+
+
+def render_result(judgement: Judgement, language: str) -> dict[str, Any]:
+    """The API result of one policy: every text in `language`; official Chinese names kept in `source`."""
+    static = _static_part(judgement.policy, judgement.tier, language)
+    result: dict[str, Any] = {
+        **static,
+        "bands": [dict(band) for band in static["bands"]],
+        "source": dict(static["source"]),
+        "status": judgement.status,
+        "missing_facts": list(judgement.missing),
+        "conditions": [condition_entry(check, judgement, language) for check in judgement.checks],
+        "notes": [note[language] for note in judgement.notes],
+        "superseded_by": judgement.superseded_by.policy.id if judgement.superseded_by else None,
     }
     result["reasons"] = condition_lines(result, language)
     if judgement.superseded_by is not None:
