@@ -47,7 +47,7 @@ STATUS_ORDER = {
 # Statuses whose value is not certain: 就高不重复 compares them by what they could be worth, never as a sum owed.
 UNCERTAIN = ("needs_info", "review", "can_register")
 # How strongly a missing fact in a result of this status argues for asking it next.
-MISSING_WEIGHT = {"needs_info": 3, "eligible": 1}
+MISSING_WEIGHT = {"needs_info": 3, "eligible": 1, "can_register": 1, "review": 1}
 
 
 def total_value(amount: float | None, unit: str | None, duration_months: int | None) -> float:
@@ -71,16 +71,17 @@ def _add_missing(missing: list[str], facts: tuple[str, ...]) -> None:
 
 
 def _judge_conditions(policy: Policy, facts: Mapping[str, Any], judgement: Judgement) -> None:
-    """Requirements (unknown -> ask), conditions checked only when known, and the office's own checks."""
+    """Requirements (unknown -> ask), scope rules confirmed last, and the office's own checks."""
     for condition in policy.requires:
         outcome, missing = condition_outcome(condition, facts)
         judgement.checks.append(ConditionResult(outcome, condition))
         _add_missing(judgement.missing, missing)
-    for condition in policy.checked_if_known:
-        outcome, _ = condition_outcome(condition, facts)
+    for condition in policy.confirm_last:
+        outcome, missing = condition_outcome(condition, facts)
         judgement.checks.append(
             ConditionResult("not_checked" if outcome == "unknown" else outcome, condition)
         )
+        _add_missing(judgement.confirm_missing, missing)
     for condition in policy.office_checks:
         judgement.checks.append(ConditionResult("not_checked", condition))
 
@@ -134,9 +135,7 @@ def _status(policy: Policy, outcomes: set[str], tier_found: bool | None) -> str:
 
 def judge(policy: Policy, facts: Mapping[str, Any]) -> Judgement:
     """Judge one policy: eligible / can_register / review / ineligible / needs_info, or referral (descriptive)."""
-    if policy.kind != "computable" and not (
-        policy.requires or policy.checked_if_known or policy.office_checks
-    ):
+    if policy.kind != "computable" and not (policy.requires or policy.confirm_last or policy.office_checks):
         # a referral for everyone: nothing to judge (most plan entries)
         return Judgement(
             policy=policy,
@@ -151,7 +150,11 @@ def judge(policy: Policy, facts: Mapping[str, Any]) -> Judgement:
     if not policy.tiers:
         judgement.potential = total_value(policy.max_amount, policy.unit, policy.duration_months)
     judgement.status = _status(policy, outcomes, tier_found)
-    if judgement.status not in ("needs_info", "eligible"):
+    if judgement.status in ("eligible", "can_register", "review"):
+        _add_missing(
+            judgement.missing, tuple(judgement.confirm_missing)
+        )  # scope rules: asked once the rest holds
+    elif judgement.status != "needs_info":
         judgement.missing = []
     max_amount, _, unit = judgement.amounts
     judgement.value = (

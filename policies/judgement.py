@@ -4,8 +4,8 @@ Condition outcomes (the `conditions` of a result):
     met          the person's facts satisfy it
     unmet        the facts rule it out
     unknown      a fact it needs was not given (the engine asks for it)
-    not_checked  the engine did not check it: only the office can, or the person never gave the fact and the
-                 rule does not make the engine ask (checked_if_known); never shown as met
+    not_checked  the engine did not check it: only the office can (office_checks), or it is a scope rule asked
+                 last (confirm_last) whose fact is not given yet; never shown as met
     review       unmet as written, but the document lets the office relax it (一般/可适当放宽): the office decides
 """
 
@@ -36,6 +36,7 @@ class Judgement:
     status: str
     tier: Tier | None = None
     missing: list[str] = field(default_factory=list)
+    confirm_missing: list[str] = field(default_factory=list)  # facts of confirm_last conditions not given yet
     checks: list[ConditionResult] = field(default_factory=list)
     notes: list[Mapping[str, str]] = field(default_factory=list)
     value: float = 0.0  # comparable total in yuan of a certain benefit, for 就高不重复 and sorting

@@ -86,7 +86,7 @@ class Policy:
     valid_from: str = ""
     valid_until: str | None = None
     also_topics: tuple[str, ...] = ()
-    checked_if_known: tuple[Condition, ...] = ()  # unmet -> ineligible; unknown -> not checked, never asked
+    confirm_last: tuple[Condition, ...] = ()  # scope rules asked once the rest holds; unknown -> not checked
     office_checks: tuple[Condition, ...] = ()  # conditions the office checks; always "not checked"
     tiers_are: str = "ranked"  # ranked: the first tier that holds, higher ones still possible; alternatives
     decision: str | None = None  # yearly_ranking: meeting the conditions only entitles the person to register
@@ -235,13 +235,11 @@ def _build_policy(
             where, "a computable policy needs tiers or max_amount + unit (unit: null when no amount)"
         )
     requires = tuple(condition(name, f"{where}/requires") for name in entry.get("requires", []))
-    checked_if_known = tuple(
-        condition(name, f"{where}/checked_if_known") for name in entry.get("checked_if_known", [])
-    )
+    confirm_last = tuple(condition(name, f"{where}/confirm_last") for name in entry.get("confirm_last", []))
     office_checks = tuple(
         condition(name, f"{where}/office_checks") for name in entry.get("office_checks", [])
     )
-    for named in requires + checked_if_known:
+    for named in requires + confirm_last:
         if named.check is None:
             raise PolicyDataError(
                 where, f"condition {named.name!r} has no `when`; list it under office_checks"
@@ -317,7 +315,7 @@ def _build_policy(
         file=where.split(" at ")[0],
         valid_from=entry.get("valid_from", document["date"]),
         valid_until=entry.get("valid_until"),
-        checked_if_known=checked_if_known,
+        confirm_last=confirm_last,
         office_checks=office_checks,
         tiers_are=entry.get("tiers_are", "ranked"),
         decision=entry.get("decision"),
