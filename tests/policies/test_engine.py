@@ -227,3 +227,22 @@ def test_engine_and_render_import_without_a_cycle() -> None:
         if isinstance(node, ast.ImportFrom)
     }  # fmt: skip
     assert "engine" not in imported
+
+
+# Offices and services the documents never name or only plan (issue 12 point 10).
+NOT_IN_THE_DOCUMENTS = ("区教育局", "卫生健康委", "Education Bureau", "Health Commission", "可在线办理")
+
+
+def test_answers_name_no_office_the_documents_do_not_name(everything: dict) -> None:
+    for language in ("zh", "en"):
+        for result in evaluate({}, district="all", language=language)["results"]:
+            text = " ".join([result["summary"], result["how_to_apply"], result["contact"], *result["notes"]])
+            for phrase in NOT_IN_THE_DOCUMENTS:
+                assert phrase not in text, (result["policy_id"], phrase)
+
+
+def test_plans_are_worded_as_plans() -> None:
+    for policy in default_knowledge_base().policies:
+        benefit = policy.benefit["zh"]
+        if "探索" in benefit:
+            assert "提出" in benefit, policy.id  # 规划提出探索… / 方案提出…
