@@ -1,9 +1,12 @@
 """The eligibility engine: one profile against the knowledge base, three-valued, with combination rules applied.
 
 Evaluation happens in two passes so the combination rules see every overlapping benefit:
-1. each policy of the selected district(s) is judged on its own (requirements, then the first tier that holds);
-2. exclusive groups apply 就高不重复 (the highest eligible benefit stays eligible, the others become superseded),
-   `alongside` notes are attached; only then is the topic filter applied and the results rendered in one language.
+1. each policy of the selected district(s) is judged on its own (requirements, then the tier): eligible, or
+   review when a condition the document lets the office relax is unmet, or can_register when the office picks
+   recipients by a yearly ranking; needs_info / ineligible / referral otherwise;
+2. exclusive groups apply 就高不重复 (the highest certain benefit stays eligible; the others, and uncertain results
+   worth no more, become superseded), `alongside` notes are attached; only then is the topic filter applied and the
+   results rendered in one language (policies/render.py, wording from policies/present.py).
 """
 
 from __future__ import annotations
@@ -135,8 +138,8 @@ def _status(policy: Policy, outcomes: set[str], tier_found: bool | None) -> str:
 
 def judge(policy: Policy, facts: Mapping[str, Any]) -> Judgement:
     """Judge one policy: eligible / can_register / review / ineligible / needs_info, or referral (descriptive)."""
-    if policy.kind != "computable" and not (policy.requires or policy.confirm_last or policy.office_checks):
-        # a referral for everyone: nothing to judge (most plan entries)
+    checked = policy.requires or policy.confirm_last or policy.office_checks or policy.tiers
+    if policy.kind != "computable" and not checked:  # a referral for everyone (most plan entries)
         return Judgement(
             policy=policy,
             status="referral",
@@ -151,9 +154,8 @@ def judge(policy: Policy, facts: Mapping[str, Any]) -> Judgement:
         judgement.potential = total_value(policy.max_amount, policy.unit, policy.duration_months)
     judgement.status = _status(policy, outcomes, tier_found)
     if judgement.status in ("eligible", "can_register", "review"):
-        _add_missing(
-            judgement.missing, tuple(judgement.confirm_missing)
-        )  # scope rules: asked once the rest holds
+        # scope rules (confirm_last) are asked once the rest holds, when they can still change the answer
+        _add_missing(judgement.missing, tuple(judgement.confirm_missing))
     elif judgement.status != "needs_info":
         judgement.missing = []
     max_amount, _, unit = judgement.amounts
