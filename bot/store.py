@@ -215,6 +215,17 @@ canned_replies = Table(
     Column("updated_at", DateTime),
 )
 
+# Console log-in throttling (issue 10): one counter per (scope, key) in a fixed window, taken with one
+# conditional UPDATE so concurrent attempts can never exceed the limit (bot/console/throttle.py).
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("scope", String(16), primary_key=True),  # address | pair | login | known
+    Column("key", String(200), primary_key=True),
+    Column("window_start", DateTime, nullable=False),
+    Column("count", Integer, nullable=False),
+)
+
 CASE_TABLES = [cases, case_notes, audit_log, staff_accounts, staff_sessions, login_failures, canned_replies]
 
 
@@ -228,6 +239,10 @@ def _migration_2(conn: Connection) -> None:
     metadata.create_all(conn, tables=CASE_TABLES, checkfirst=True)
 
 
+def _migration_3(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[login_throttle], checkfirst=True)
+
+
 # Append only: (version, description, function). Never edit a released entry.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "conversations, messages, handoffs, wechat quota, token cache", _migration_1),
@@ -236,6 +251,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
         "staff handoff: cases, notes, audit log, staff accounts, sessions, login failures, canned replies",
         _migration_2,
     ),
+    (3, "console log-in throttle counters (per address, per login and address, per login)", _migration_3),
 ]
 
 

@@ -17,26 +17,22 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..models import split_conversation_id
-from . import render
+from . import privacy, render
 from .audit import AuditLog
 from .auth import Accounts, Session
 from .cases import CaseDesk, CaseError
+from .http_security import PAGE_HEADERS, came_over_tls, client_address, login_request_problem
 from .settings import config, error_text
 
 log = logging.getLogger(__name__)
 
-PAGE = Path(__file__).with_name("web") / "console.html"
+WEB = Path(__file__).with_name("web")
+PAGE = WEB / "console.html"
+ASSETS = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
 COOKIE = "console_session"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
 VIEWS = ("queue", "mine", "all", "closed")
-PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-    "img-src 'self' data:; frame-ancestors 'none'",
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-}
 
 Handler = Callable[[Request, Session], Awaitable[Response]]
 
@@ -61,6 +57,17 @@ async def json_body(request: Request) -> dict[str, Any]:
     return body
 
 
+def reason_of(body: dict[str, Any], *, required: bool = False) -> str | None:
+    """The ``reason`` an officer stated for seeing clear text (privacy.py), or None when none was given."""
+    try:
+        reason = privacy.stated_reason(body.get("reason"))
+    except ValueError:
+        raise ApiError(400, "reason_required") from None
+    if reason is None and required:
+        raise ApiError(400, "reason_required")
+    return reason
+
+
 def int_param(request: Request, name: str, missing: str = "no_such_case") -> int:
     try:
         return int(request.path_params[name])
@@ -75,14 +82,14 @@ class ConsoleApi:
         self.desk = desk
         self.accounts = accounts
         self.audit = audit
-        base = gateway.settings.public_base_url or ""
-        self.secure_cookie = base.startswith("https://")
+        self.public_base_url = gateway.settings.public_base_url
 
     def routes(self) -> list[Route]:
         e = self.endpoint
         return [
             Route("/console", self.page, methods=["GET"]),
             Route("/console/", self.page, methods=["GET"]),
+            Route("/console/{asset:str}", self.asset, methods=["GET"]),
             Route("/console/api/login", self.login, methods=["POST"]),
             Route("/console/api/logout", e(self.logout), methods=["POST"]),
             Route("/console/api/me", e(self.me), methods=["GET"]),
@@ -93,6 +100,7 @@ class ConsoleApi:
             Route("/console/api/cases/{id}/notes", e(self.note), methods=["POST"]),
             Route("/console/api/cases/{id}/transfer", e(self.transfer), methods=["POST"]),
             Route("/console/api/cases/{id}/close", e(self.close), methods=["POST"]),
+            Route("/console/api/cases/{id}/reveal", e(self.reveal), methods=["POST"]),
             Route("/console/api/cases/{id}/export", e(self.export, admin=True), methods=["GET"]),
             Route("/console/api/outcomes", e(self.outcomes), methods=["GET"]),
             Route("/console/api/officers", e(self.officers), methods=["GET"]),
@@ -164,8 +172,18 @@ class ConsoleApi:
             PAGE.read_text(encoding="utf-8"), media_type="text/html; charset=utf-8", headers=PAGE_HEADERS
         )
 
+    async def asset(self, request: Request) -> Response:
+        """The page's script and style sheet (files of their own: the page's policy forbids inline script)."""
+        name = request.path_params["asset"]
+        if name not in ASSETS or not (WEB / name).exists():
+            return PlainTextResponse("not found", status_code=404)
+        return Response((WEB / name).read_bytes(), media_type=ASSETS[name])
+
     # -- auth --------------------------------------------------------------------------------------------
     async def login(self, request: Request) -> Response:
+        problem = login_request_problem(request, self.public_base_url)
+        if problem is not None:
+            return error(*problem)
         try:
             body = await json_body(request)
         except ApiError as problem:
@@ -173,25 +191,35 @@ class ConsoleApi:
         login, password = body.get("login"), body.get("password")
         if not isinstance(login, str) or not isinstance(password, str) or not login.strip():
             return error(400, "bad_request")
-        result = await self.store.call(self.accounts.login, login, password)
+        address = client_address(request)
+        result = await self.store.call(self.accounts.login, login, password, address)
         attempted = login.strip().lower()[:60]
+        refused = {"minutes": result.minutes, "address": address}
         if result.failed_now:
-            locked = {"locked_minutes": result.locked_minutes} if result.locked_minutes else {}
-            await self.audit.arecord(attempted, "login_failed", **locked)
-        elif result.locked_minutes is not None:
-            await self.audit.arecord(attempted, "login_refused_locked", minutes=result.locked_minutes)
-        if result.locked_minutes is not None:
-            return error(423, "locked", error_text("locked", minutes=result.locked_minutes))
+            await self.audit.arecord(
+                attempted,
+                "login_failed",
+                address=address,
+                **({"locked_minutes": result.minutes} if result.locked else {}),
+            )
+        elif result.throttled:
+            await self.audit.arecord(attempted, "login_throttled", **refused)
+        elif result.locked:
+            await self.audit.arecord(attempted, "login_refused_locked", **refused)
+        if result.throttled:
+            return error(429, "throttled", error_text("throttled", minutes=result.minutes))
+        if result.locked:
+            return error(423, "locked", error_text("locked", minutes=result.minutes))
         if result.session is None:
             return error(401, "bad_credentials")
-        await self.audit.arecord(result.session.staff.login, "login")
+        await self.audit.arecord(result.session.staff.login, "login", address=address)
         response = JSONResponse({**result.session.staff.as_dict(), "csrf_token": result.session.csrf_token})
         response.set_cookie(
             COOKIE,
             result.token,
             httponly=True,
             samesite="strict",
-            secure=self.secure_cookie,
+            secure=came_over_tls(request) or (self.public_base_url or "").startswith("https://"),
             path="/console",
         )
         return response
@@ -218,24 +246,34 @@ class ConsoleApi:
     async def case(self, request: Request, session: Session) -> Response:
         case = await self.desk.get(int_param(request, "id"))
         names = await self.names()
-        # the person's own words in clear only for whoever handles the case, and admins
-        unmasked = session.staff.is_admin or (
-            case["status"] != "closed" and case["assignee"] == session.staff.login
-        )
+        history = await self.store.call(self.audit.entries, case_id=case["id"])
+        unmasked = privacy.sees_clear(case, session.staff.login, session.staff.is_admin, history)
         rows = await self.store.call(self.store.messages, case["conversation_id"])
         if rows and case["assignee"] == session.staff.login and case["status"] == "assigned":
             await self.store.call(self.desk.cases.mark_seen, case["id"], rows[-1]["id"])
             case = await self.desk.get(case["id"])
         notes = await self.store.call(self.desk.cases.notes, case["id"])
-        history = await self.store.call(self.audit.entries, case_id=case["id"])
         return JSONResponse(
             {
-                "case": await self.detail(case, names),
+                "case": {**await self.detail(case, names), "unmasked": unmasked},
                 "messages": [render.message(r, names, unmasked=unmasked) for r in rows],
                 "notes": [render.note(n, names) for n in notes],
                 "history": [render.audit_entry(h) for h in history],
             }
         )
+
+    async def sees_clear(self, case: dict[str, Any], session: Session) -> bool:
+        history = await self.store.call(self.audit.entries, case_id=case["id"])
+        return privacy.sees_clear(case, session.staff.login, session.staff.is_admin, history)
+
+    async def reveal(self, request: Request, session: Session) -> Response:
+        """State a reason to see this case's transcript in clear (audited; this viewer, this case)."""
+        case = await self.desk.get(int_param(request, "id"))
+        reason = reason_of(await json_body(request), required=True)
+        if not privacy.may_reveal(case, session.staff.login, session.staff.is_admin):
+            raise ApiError(409, "not_yours")
+        await self.audit.arecord(session.staff.login, "reveal", case["id"], reason=reason)
+        return await self.case(request, session)
 
     async def claim(self, request: Request, session: Session) -> Response:
         case = await self.desk.claim(int_param(request, "id"), session.staff)
@@ -294,7 +332,12 @@ class ConsoleApi:
 
     # -- proactive takeover -------------------------------------------------------------------------------
     async def conversations(self, request: Request, session: Session) -> Response:
-        rows = await self.store.call(self.desk.cases.conversations, request.query_params.get("q"))
+        query = (request.query_params.get("q") or "").strip()[:80]
+        reason = reason_of(dict(request.query_params))
+        rows = await self.store.call(self.desk.cases.conversations, query, clear=reason is not None)
+        if query:  # every search is audited, with the reason that let it match clear text
+            found = {"q": query, "results": len(rows), **({"reason": reason} if reason else {})}
+            await self.audit.arecord(session.staff.login, "search", **found)
         items = []
         for row in rows:
             activity = await self.store.call(self.desk.cases.activity, row["id"], 0)
@@ -309,11 +352,14 @@ class ConsoleApi:
                     "open_case_id": row["open_case_id"],
                 }
             )
-        return JSONResponse({"conversations": items})
+        return JSONResponse({"conversations": items, "matched": "clear" if reason else "masked"})
 
     async def takeover(self, request: Request, session: Session) -> Response:
-        case = await self.desk.takeover(request.path_params["conversation_id"], session.staff)
-        return JSONResponse({"case": await self.detail(case)}, status_code=201)
+        body = await json_body(request) if await request.body() else {}
+        reason = reason_of(body)
+        case = await self.desk.takeover(request.path_params["conversation_id"], session.staff, reason)
+        detail = await self.detail(case)
+        return JSONResponse({"case": {**detail, "unmasked": reason is not None}}, status_code=201)
 
     # -- canned replies ----------------------------------------------------------------------------------
     @staticmethod

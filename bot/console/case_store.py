@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -22,6 +22,8 @@ from ..store import (
     messages,
     utcnow,
 )
+from . import privacy
+from .settings import config
 
 OPEN_STATUSES = ("waiting", "assigned")
 LIST_LIMIT = 200
@@ -252,22 +254,20 @@ class CaseStore:
             "unread": int(unread or 0),
         }
 
-    def conversations(self, query: str | None, limit: int = 50) -> list[dict[str, Any]]:
-        """Most recent conversations first, for the proactive takeover list."""
+    def conversations(
+        self, query: str | None, limit: int = 50, *, clear: bool = False
+    ) -> list[dict[str, Any]]:
+        """Most recent conversations first, for the proactive takeover list; ``query`` matches a
+        conversation id or the person's messages — their masked text unless ``clear`` (privacy.py)."""
         select_query = select(conversations).order_by(conversations.c.updated_at.desc()).limit(limit)
-        if query:
-            pattern = f"%{query.strip()[:80]}%"
-            select_query = select_query.where(
-                or_(
-                    conversations.c.id.like(pattern),
-                    conversations.c.id.in_(
-                        select(messages.c.conversation_id).where(
-                            and_(messages.c.direction == "in", messages.c.text.like(pattern))
-                        )
-                    ),
-                )
-            )
         with self.engine.connect() as conn:
+            if query and query.strip():
+                select_query = select_query.where(
+                    or_(
+                        conversations.c.id.like(privacy.like_pattern(query.strip()[:80], clear=True), "\\"),
+                        conversations.c.id.in_(self._matching_conversations(conn, query.strip()[:80], clear)),
+                    )
+                )
             rows = [_row(r) for r in conn.execute(select_query)]
             open_cases = {
                 r.conversation_id: r.id
@@ -280,6 +280,25 @@ class CaseStore:
         for row in rows:
             row["open_case_id"] = open_cases.get(row["id"])
         return rows
+
+    @staticmethod
+    def _matching_conversations(conn: Connection, query: str, clear: bool) -> list[str]:
+        """Conversations with a message of the person's that matches: LIKE narrows, ``privacy.matches``
+        decides (a LIKE on the stored clear text alone would find what the list masks)."""
+        candidates = conn.execute(
+            select(messages.c.conversation_id, messages.c.text)
+            .where(
+                messages.c.direction == "in",
+                messages.c.text.like(privacy.like_pattern(query, clear=clear), "\\"),
+            )
+            .order_by(messages.c.id.desc())
+            .limit(int(config()["privacy"]["search_scan_messages"]))
+        )
+        found: dict[str, None] = {}
+        for row in candidates:
+            if privacy.matches(row.text, query, clear=clear):
+                found.setdefault(row.conversation_id)
+        return list(found)
 
     # -- notes -------------------------------------------------------------------------------------------
     def add_note(self, case_id: int, author: str, text: str) -> dict[str, Any]:

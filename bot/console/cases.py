@@ -245,9 +245,9 @@ class CaseDesk:
         await self._resume_and_tell(case["conversation_id"], case["language"])
         return case
 
-    async def takeover(self, conversation_id: str, staff: Staff) -> dict[str, Any]:
+    async def takeover(self, conversation_id: str, staff: Staff, reason: str | None = None) -> dict[str, Any]:
         """Open a case assigned to ``staff`` on any conversation and pause the assistant; closing it (outcome
-        ``handed_back``) gives the conversation back."""
+        ``handed_back``) gives the conversation back. A stated ``reason`` (audited) shows it in clear."""
         conversation = await self._db(self.store.conversation, conversation_id)
         if conversation is None:
             raise CaseError.of(404, "no_such_conversation")
@@ -272,7 +272,10 @@ class CaseDesk:
                 log.warning(
                     "could not pause %s in Rasa: %s", split_conversation_id(conversation_id)[0], error
                 )
-        await self.audit.arecord(staff.login, "takeover", case["id"], person=person_label(conversation_id))
+        stated = {"reason": reason} if reason else {}
+        await self.audit.arecord(
+            staff.login, "takeover", case["id"], person=person_label(conversation_id), **stated
+        )
         self._publish(case, "case_opened")
         await self.router.send(
             conversation_id, [Reply(person_text("staff_joined", language), author="gateway")]

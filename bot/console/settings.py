@@ -20,6 +20,7 @@ REQUIRED_SECTIONS = (
     "author_labels",
     "sessions",
     "lockout",
+    "privacy",
     "replies",
     "events",
     "held_explanations",

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from bot.console.case_store import CaseStore
 from bot.console.settings import error_text, held_explanation, person_text
 from bot.models import InboundMessage
-from bot.store import audit_log, canned_replies, case_notes, cases, login_failures, staff_sessions, utcnow
+from bot.store import audit_log, canned_replies, case_notes, cases, login_throttle, staff_sessions, utcnow
 from bot.testing.telegram_standin import text_update
 
 PASSWORD = "console-test-password-1"
@@ -387,7 +387,7 @@ async def test_wechat_reply_past_the_quota_is_refused_kept_and_sent_with_the_nex
 
 
 # -- refusals ----------------------------------------------------------------------------------------------
-async def test_wrong_passwords_lock_the_login_for_fifteen_minutes(console) -> None:
+async def test_wrong_passwords_lock_the_login_from_that_address_for_fifteen_minutes(console) -> None:
     async with httpx.AsyncClient(base_url=console.url) as http:
 
         async def attempt(password: str) -> httpx.Response:
@@ -404,7 +404,9 @@ async def test_wrong_passwords_lock_the_login_for_fifteen_minutes(console) -> No
         assert still.status_code == 423 and "console_session" not in still.cookies
         unknown = await http.post("/console/api/login", json={"login": "nobody", "password": "x"})
         assert unknown.json()["code"] == "bad_credentials"  # same answer as a wrong password
-        bad = await http.post("/console/api/login", content=b"{")
+        bad = await http.post(
+            "/console/api/login", content=b"{", headers={"Content-Type": "application/json"}
+        )
         assert (bad.status_code, bad.json()["code"]) == (400, "bad_request")
         # fifteen minutes later (the failures moved back in time), the login works again
         store = console.gateway.store
@@ -412,7 +414,9 @@ async def test_wrong_passwords_lock_the_login_for_fifteen_minutes(console) -> No
 
         def age_failures() -> None:
             with store.engine.begin() as conn:
-                conn.execute(update(login_failures).values(at=utcnow() - later))
+                conn.execute(
+                    update(login_throttle).values(window_start=login_throttle.c.window_start - later)
+                )
 
         await store.call(age_failures)
         assert (await attempt(PASSWORD)).status_code == 200

@@ -331,7 +331,7 @@ async def test_officer_claims_replies_and_closes_a_telegram_case(
 # -- (b) lockout ----------------------------------------------------------------------------------------------
 async def test_repeated_wrong_passwords_lock_the_account(telegram_gateway) -> None:
     await add_staff(telegram_gateway, "zhao", "赵磊")
-    failures = int(console_config()["lockout"]["failures"])
+    failures = int(console_config()["lockout"]["per_login_and_address"])
     minutes = int(console_config()["lockout"]["minutes"])
     async with chromium() as browser:
         officer = await open_console(browser, telegram_gateway.url)
