@@ -20,7 +20,8 @@ from .audit import AuditLog
 from .auth import Accounts, Staff
 from .case_store import OPEN_STATUSES, CaseStore
 from .render import person_label
-from .settings import config, error_text, expected_answer_text, held_explanation, outcome_tags, person_text
+from .settings import config, error_text, held_explanation, outcome_tags, person_text
+from .workcalendar import expected_answer_text
 
 log = logging.getLogger(__name__)
 

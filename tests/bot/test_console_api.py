@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 
 from bot.console.case_store import CaseStore
 from bot.console.settings import error_text, held_explanation, person_text
+from bot.console.workcalendar import office_hours_text
 from bot.models import InboundMessage
 from bot.store import audit_log, canned_replies, case_notes, cases, login_throttle, staff_sessions, utcnow
 from bot.testing.telegram_standin import text_update
@@ -106,7 +107,7 @@ async def test_handoff_opens_a_waiting_case_and_tells_the_person_when(console, s
     reply = await person_says(console, "handoff")
     # the assistant sent only the payload, so the gateway speaks: office hours, in the person's language
     [notice] = reply["messages"]
-    assert "人工" in notice["text"] and person_text("hours", "zh") in notice["text"]
+    assert "人工" in notice["text"] and office_hours_text("zh") in notice["text"]
     [case] = await wang.queue()
     assert case["conversation_id"] == f"web:{reply['session']}"
     assert (case["status"], case["reason"], case["reason_label"]) == (
