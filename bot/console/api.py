@@ -17,7 +17,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..models import split_conversation_id
-from . import privacy, render
+from . import privacy, render, routing
+from .api_common import ApiError, error, int_param, json_body, reason_of
+from .api_office import OfficeApi
 from .audit import AuditLog
 from .auth import Accounts, Session
 from .cases import CaseDesk, CaseError
@@ -33,46 +35,9 @@ COOKIE = "console_session"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
 VIEWS = ("queue", "mine", "all", "closed")
+FILTERS = ("district", "topic", "channel", "language", "sort")
 
 Handler = Callable[[Request, Session], Awaitable[Response]]
-
-
-def error(status: int, code: str, message: str | None = None, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message or error_text(code), "code": code, **extra}, status_code=status)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str | None = None) -> None:
-        super().__init__(code)
-        self.status, self.code, self.message = status, code, message
-
-
-async def json_body(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, "bad_request") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_request")
-    return body
-
-
-def reason_of(body: dict[str, Any], *, required: bool = False) -> str | None:
-    """The ``reason`` an officer stated for seeing clear text (privacy.py), or None when none was given."""
-    try:
-        reason = privacy.stated_reason(body.get("reason"))
-    except ValueError:
-        raise ApiError(400, "reason_required") from None
-    if reason is None and required:
-        raise ApiError(400, "reason_required")
-    return reason
-
-
-def int_param(request: Request, name: str, missing: str = "no_such_case") -> int:
-    try:
-        return int(request.path_params[name])
-    except (KeyError, ValueError):
-        raise ApiError(404, missing) from None
 
 
 class ConsoleApi:
@@ -103,17 +68,13 @@ class ConsoleApi:
             Route("/console/api/cases/{id}/reveal", e(self.reveal), methods=["POST"]),
             Route("/console/api/cases/{id}/export", e(self.export, admin=True), methods=["GET"]),
             Route("/console/api/outcomes", e(self.outcomes), methods=["GET"]),
-            Route("/console/api/officers", e(self.officers), methods=["GET"]),
             Route("/console/api/conversations", e(self.conversations), methods=["GET"]),
             Route(
                 "/console/api/conversations/{conversation_id:path}/takeover",
                 e(self.takeover),
                 methods=["POST"],
             ),
-            Route("/console/api/canned", e(self.canned_list), methods=["GET"]),
-            Route("/console/api/canned", e(self.canned_add, admin=True), methods=["POST"]),
-            Route("/console/api/canned/{id}", e(self.canned_update, admin=True), methods=["PUT"]),
-            Route("/console/api/canned/{id}", e(self.canned_retire, admin=True), methods=["DELETE"]),
+            *OfficeApi(self).routes(e),
             Route("/console/api/audit", e(self.audit_entries, admin=True), methods=["GET"]),
         ]
 
@@ -232,14 +193,30 @@ class ConsoleApi:
         return response
 
     async def me(self, request: Request, session: Session) -> Response:
-        return JSONResponse({**session.staff.as_dict(), "csrf_token": session.csrf_token})
+        login = session.staff.login
+        mine = (await self.store.call(routing.officer_districts, self.store.engine, login)).get(login, [])
+        return JSONResponse(
+            {
+                **session.staff.as_dict(),
+                "csrf_token": session.csrf_token,
+                "districts": mine,
+                "all_districts": list(routing.districts()),
+                "max_open_cases": routing.limit_per_officer(),
+            }
+        )
 
     # -- cases -------------------------------------------------------------------------------------------
     async def list_cases(self, request: Request, session: Session) -> Response:
         view = request.query_params.get("view", "queue")
         if view not in VIEWS:
             raise ApiError(400, "bad_request")
-        rows = await self.store.call(self.desk.cases.list, view, session.staff.login)
+        try:
+            filters = routing.check_filters({k: request.query_params.get(k, "") for k in FILTERS})
+        except ValueError:
+            raise ApiError(400, "bad_filter") from None
+        login = session.staff.login
+        mine = (await self.store.call(routing.officer_districts, self.store.engine, login)).get(login, [])
+        rows = await self.store.call(self.desk.cases.list, view, login, filters, mine)
         names = await self.names()
         return JSONResponse({"cases": [await self.summary(row, names) for row in rows]})
 
@@ -298,7 +275,13 @@ class ConsoleApi:
 
     async def transfer(self, request: Request, session: Session) -> Response:
         body = await json_body(request)
-        case = await self.desk.transfer(int_param(request, "id"), session.staff, body.get("to"))
+        case = await self.desk.transfer(
+            int_param(request, "id"),
+            session.staff,
+            body.get("to"),
+            body.get("to_district"),
+            body.get("reason"),
+        )
         return JSONResponse({"case": await self.detail(case)})
 
     async def close(self, request: Request, session: Session) -> Response:
@@ -318,16 +301,6 @@ class ConsoleApi:
     async def outcomes(self, request: Request, session: Session) -> Response:
         return JSONResponse(
             {"outcomes": [dict(tag=o["tag"], label=o["label"]) for o in config()["outcomes"]]}
-        )
-
-    async def officers(self, request: Request, session: Session) -> Response:
-        rows = await self.store.call(self.accounts.list, active_only=True)
-        return JSONResponse(
-            {
-                "officers": [
-                    {"login": r["login"], "display_name": r["display_name"], "role": r["role"]} for r in rows
-                ]
-            }
         )
 
     # -- proactive takeover -------------------------------------------------------------------------------
@@ -360,47 +333,6 @@ class ConsoleApi:
         case = await self.desk.takeover(request.path_params["conversation_id"], session.staff, reason)
         detail = await self.detail(case)
         return JSONResponse({"case": {**detail, "unmasked": reason is not None}}, status_code=201)
-
-    # -- canned replies ----------------------------------------------------------------------------------
-    @staticmethod
-    def canned_fields(body: dict[str, Any]) -> tuple[str, str, str]:
-        title, text, language = body.get("title"), body.get("text"), body.get("language") or "zh"
-        if not isinstance(title, str) or not title.strip() or not isinstance(text, str) or not text.strip():
-            raise ApiError(400, "empty")
-        limit = int(config()["replies"]["max_chars"])
-        if len(title.strip()) > 80 or len(text.strip()) > limit:
-            raise ApiError(400, "too_long", error_text("too_long", limit=limit))
-        if language not in ("zh", "en"):
-            raise ApiError(400, "bad_language")
-        return title.strip(), text.strip(), language
-
-    async def canned_list(self, request: Request, session: Session) -> Response:
-        rows = await self.store.call(self.desk.cases.canned)
-        return JSONResponse({"canned": [render.canned(r) for r in rows]})
-
-    async def canned_add(self, request: Request, session: Session) -> Response:
-        title, text, language = self.canned_fields(await json_body(request))
-        row = await self.store.call(self.desk.cases.add_canned, title, text, language, session.staff.login)
-        await self.audit.arecord(session.staff.login, "canned_add", canned_id=row["id"], title=title)
-        return JSONResponse({"canned": render.canned(row)}, status_code=201)
-
-    async def canned_update(self, request: Request, session: Session) -> Response:
-        canned_id = int_param(request, "id", "no_such_canned")
-        title, text, language = self.canned_fields(await json_body(request))
-        row = await self.store.call(
-            self.desk.cases.update_canned, canned_id, title, text, language, session.staff.login
-        )
-        if row is None:
-            raise ApiError(404, "no_such_canned")
-        await self.audit.arecord(session.staff.login, "canned_edit", canned_id=canned_id, title=title)
-        return JSONResponse({"canned": render.canned(row)})
-
-    async def canned_retire(self, request: Request, session: Session) -> Response:
-        canned_id = int_param(request, "id", "no_such_canned")
-        if not await self.store.call(self.desk.cases.retire_canned, canned_id, session.staff.login):
-            raise ApiError(404, "no_such_canned")
-        await self.audit.arecord(session.staff.login, "canned_retire", canned_id=canned_id)
-        return Response(status_code=204)
 
     # -- admin -------------------------------------------------------------------------------------------
     async def audit_entries(self, request: Request, session: Session) -> Response:

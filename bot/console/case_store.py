@@ -22,7 +22,7 @@ from ..store import (
     messages,
     utcnow,
 )
-from . import privacy
+from . import privacy, routing
 from .settings import config
 
 OPEN_STATUSES = ("waiting", "assigned")
@@ -78,6 +78,8 @@ class CaseStore:
                         assignee=assignee,
                         assigned_at=now if assignee else None,
                         seen_message_id=0,
+                        district=routing.district_of(payload),
+                        topic=routing.topic_of(payload),
                     )
                 )
                 case_id = int(result.inserted_primary_key[0])
@@ -118,29 +120,28 @@ class CaseStore:
         return handoff_id
 
     # -- state changes ---------------------------------------------------------------------------------
-    def claim(self, case_id: int, login: str) -> bool:
-        """waiting → assigned to ``login``; exactly one of several simultaneous claims succeeds."""
+    def claim(self, case_id: int, login: str, limit: int | None = None) -> bool:
+        """waiting → assigned to ``login``; exactly one of several simultaneous claims succeeds, and none
+        while ``login`` already holds ``limit`` cases (checked in the same UPDATE)."""
+        condition = [cases.c.id == case_id, cases.c.status == "waiting"]
         with self.engine.begin() as conn:
+            if limit is not None:
+                return routing.assign_within_limit(conn, condition, login, limit)
             result = conn.execute(
                 update(cases)
-                .where(cases.c.id == case_id, cases.c.status == "waiting")
+                .where(*condition)
                 .values(status="assigned", assignee=login, assigned_at=utcnow(), seen_message_id=0)
             )
             return result.rowcount == 1
 
-    def transfer(self, case_id: int, to_login: str, *, from_login: str | None) -> bool:
-        """Reassign an open case. ``from_login`` None (an admin) takes any open case; otherwise only the
-        current assignee's."""
+    def transfer(self, case_id: int, to_login: str, *, from_login: str | None, limit: int) -> bool:
+        """Reassign an open case to an officer holding fewer than ``limit``. ``from_login`` None (an
+        admin) takes any open case; otherwise only the current assignee's."""
         condition = [cases.c.id == case_id, cases.c.status.in_(OPEN_STATUSES)]
         if from_login is not None:
             condition += [cases.c.assignee == from_login, cases.c.status == "assigned"]
         with self.engine.begin() as conn:
-            result = conn.execute(
-                update(cases)
-                .where(*condition)
-                .values(status="assigned", assignee=to_login, assigned_at=utcnow(), seen_message_id=0)
-            )
-            return result.rowcount == 1
+            return routing.assign_within_limit(conn, condition, to_login, limit)
 
     def close(self, case_id: int, *, closed_by: str, outcome: str, assignee: str | None) -> bool:
         """Close an open case (``assignee`` None: whoever holds it) and end the assistant's pause."""
@@ -215,18 +216,21 @@ class CaseStore:
         with self.engine.connect() as conn:
             return _row(conn.execute(select(cases).where(cases.c.open_key == conversation_id)).first())
 
-    def list(self, view: str, login: str) -> list[dict[str, Any]]:
+    def list(
+        self, view: str, login: str, filters: dict[str, str] | None = None, mine: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """A view's cases; ``queue`` and ``all`` take the routing filters, ``mine`` (the viewer's
+        districts) and the shared queue first."""
         query = select(cases)
-        if view == "queue":
-            query = query.where(cases.c.status == "waiting").order_by(cases.c.opened_at, cases.c.id)
+        if view in ("queue", "all"):
+            statuses = ("waiting",) if view == "queue" else OPEN_STATUSES
+            query = routing.filtered(query.where(cases.c.status.in_(statuses)), filters or {}, mine or [])
         elif view == "mine":
             query = query.where(cases.c.status == "assigned", cases.c.assignee == login).order_by(
                 cases.c.opened_at
             )
-        elif view == "closed":
+        else:  # closed
             query = query.where(cases.c.status == "closed").order_by(cases.c.closed_at.desc())
-        else:  # all open ones
-            query = query.where(cases.c.status.in_(OPEN_STATUSES)).order_by(cases.c.opened_at, cases.c.id)
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(query.limit(LIST_LIMIT))]
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..logsafe import mask_personal_numbers
-from .cases import TAKEOVER
 from .settings import config
 
+TAKEOVER = "staff_takeover"  # the reason of a case an officer opened by taking a conversation over
 REASON_ACTIONS = ("takeover", "reveal")
 
 

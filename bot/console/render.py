@@ -13,6 +13,7 @@ import yaml
 from ..config import REPO_ROOT
 from ..logsafe import mask_personal_numbers
 from .settings import config, outcome_tags, reason_label
+from .targets import service_targets
 
 PROFILE_FILE = REPO_ROOT / "policies" / "profile.yml"
 PREVIEW_CHARS = 60
@@ -142,8 +143,25 @@ def quota(raw: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+def targets_json(case: dict[str, Any]) -> dict[str, Any] | None:
+    found = service_targets(case)
+    if found is None:
+        return None
+    return {
+        name: {**item, "due_at": iso(item["due_at"]), "done_at": iso(item["done_at"])}
+        for name, item in found.items()
+    }
+
+
+def topic_label(case: dict[str, Any]) -> str | None:
+    result = (case.get("payload") or {}).get("result")
+    title = result.get("title") if isinstance(result, dict) else None
+    return title or case.get("topic")
+
+
 def case_summary(case: dict[str, Any], activity: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     assignee = case.get("assignee")
+    district = case.get("district")
     return {
         "id": case["id"],
         "conversation_id": case["conversation_id"],
@@ -160,6 +178,12 @@ def case_summary(case: dict[str, Any], activity: dict[str, Any], names: dict[str
         "last_message_at": iso(activity.get("last_message_at")),
         "last_message_preview": preview(activity.get("last_message_text")),
         "unread": activity.get("unread", 0),
+        "district": district,
+        "district_label": district or config()["routing_labels"]["shared"],
+        "topic": case.get("topic"),
+        "topic_label": topic_label(case),
+        "first_response_at": iso(case.get("first_response_at")),
+        "targets": targets_json(case),
     }
 
 

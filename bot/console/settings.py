@@ -19,6 +19,8 @@ REQUIRED_SECTIONS = (
     "sessions",
     "lockout",
     "privacy",
+    "routing",
+    "service_targets",
     "replies",
     "events",
     "held_explanations",

@@ -19,7 +19,8 @@ from starlette.responses import Response, StreamingResponse
 
 from ..events import ALL
 from . import render
-from .api import ApiError, ConsoleApi, error
+from .api import ConsoleApi
+from .api_common import ApiError, error
 from .auth import Session
 from .settings import config
 

@@ -17,14 +17,20 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+import test_console_api
+import test_gateway_postgres
 from sqlalchemy import select
-from test_console_api import ID_NUMBER, PASSWORD, PHONE, console, person_says, sign_in  # noqa: F401
-from test_gateway_postgres import INITDB, postgres_url  # noqa: F401
+from test_console_api import ID_NUMBER, PASSWORD, PHONE, person_says
+from test_gateway_postgres import INITDB
 
 from bot.console import throttle
 from bot.console.api import WEB
 from bot.console.settings import config, error_text
 from bot.store import Store, login_throttle, utcnow
+
+# the fixtures of test_console_api (a gateway with three staff accounts, signed-in officers)
+console, sign_in = test_console_api.console, test_console_api.sign_in
+postgres_url = test_gateway_postgres.postgres_url  # a throw-away PostgreSQL cluster
 
 LIMITS = config()["lockout"]
 
@@ -49,7 +55,7 @@ async def audit_actions(running, action: str) -> list[dict]:
 
 
 # -- 9: a stranger cannot lock an officer out ------------------------------------------------------------------
-async def test_a_strangers_wrong_passwords_lock_only_the_strangers_address(console) -> None:  # noqa: F811
+async def test_a_strangers_wrong_passwords_lock_only_the_strangers_address(console) -> None:
     per_pair = int(LIMITS["per_login_and_address"])
     async with client(console, source="127.0.0.2") as stranger, client(console) as office:
         answers = [(await log_in(stranger, "wang", f"guess-{i}")).status_code for i in range(per_pair + 1)]
@@ -66,7 +72,7 @@ async def test_a_strangers_wrong_passwords_lock_only_the_strangers_address(conso
     assert {e["detail"]["address"] for e in failed} == {"127.0.0.2", "203.0.113.7"}
 
 
-async def test_an_untrusted_peer_cannot_choose_its_address_with_a_forwarded_header(console) -> None:  # noqa: F811
+async def test_an_untrusted_peer_cannot_choose_its_address_with_a_forwarded_header(console) -> None:
     per_pair = int(LIMITS["per_login_and_address"])
     async with client(console, source="127.0.0.2") as stranger:
         for i in range(per_pair):  # a fresh invented address each time: ignored, still 127.0.0.2
@@ -75,7 +81,7 @@ async def test_an_untrusted_peer_cannot_choose_its_address_with_a_forwarded_head
     assert {e["detail"]["address"] for e in await audit_actions(console, "login_failed")} == {"127.0.0.2"}
 
 
-async def test_an_address_with_many_failures_is_throttled_for_every_login(console) -> None:  # noqa: F811
+async def test_an_address_with_many_failures_is_throttled_for_every_login(console) -> None:
     per_address = int(LIMITS["per_address"])
     async with client(console) as proxy:
         for i in range(per_address):  # one wrong password each for many logins: no pair is locked
@@ -89,7 +95,7 @@ async def test_an_address_with_many_failures_is_throttled_for_every_login(consol
     assert len(await audit_actions(console, "login_throttled")) == 1
 
 
-async def test_failures_from_many_addresses_lock_the_login_except_where_it_logs_in(console) -> None:  # noqa: F811
+async def test_failures_from_many_addresses_lock_the_login_except_where_it_logs_in(console) -> None:
     per_pair, spread = int(LIMITS["per_login_and_address"]), int(LIMITS["per_login_from_new_addresses"])
     async with client(console) as proxy:
         assert (await log_in(proxy, "wang", PASSWORD, via="198.51.100.4")).status_code == 200  # her office
@@ -103,7 +109,7 @@ async def test_failures_from_many_addresses_lock_the_login_except_where_it_logs_
 
 
 # -- 13: the failure count is atomic ---------------------------------------------------------------------------
-async def test_sixty_concurrent_wrong_logins_record_exactly_the_allowed_number(console) -> None:  # noqa: F811
+async def test_sixty_concurrent_wrong_logins_record_exactly_the_allowed_number(console) -> None:
     per_pair = int(LIMITS["per_login_and_address"])
     async with client(console) as proxy:
         answers = await asyncio.gather(*(log_in(proxy, "wang", f"guess-{i}") for i in range(60)))
@@ -156,7 +162,7 @@ def test_the_throttle_counter_is_atomic_on_sqlite(tmp_path) -> None:
 
 
 @pytest.mark.skipif(INITDB is None, reason="PostgreSQL server binaries (initdb) not installed")
-def test_the_throttle_counter_is_atomic_on_postgres(postgres_url: str) -> None:  # noqa: F811
+def test_the_throttle_counter_is_atomic_on_postgres(postgres_url: str) -> None:
     store = Store(postgres_url)
     store.migrate()
     with store.engine.begin() as conn:
@@ -166,7 +172,7 @@ def test_the_throttle_counter_is_atomic_on_postgres(postgres_url: str) -> None: 
 
 
 # -- 14: log-in CSRF ---------------------------------------------------------------------------------------------
-async def test_a_log_in_another_site_could_forge_is_refused(console) -> None:  # noqa: F811
+async def test_a_log_in_another_site_could_forge_is_refused(console) -> None:
     body = json.dumps({"login": "wang", "password": PASSWORD})
     async with client(console) as http:
         plain = await http.post("/console/api/login", content=body, headers={"Content-Type": "text/plain"})
@@ -187,7 +193,7 @@ async def test_a_log_in_another_site_could_forge_is_refused(console) -> None:  #
 
 
 # -- 10: masking cannot be searched around -----------------------------------------------------------------------
-async def test_search_matches_masked_text_unless_a_reason_is_stated_and_audited(console, sign_in) -> None:  # noqa: F811
+async def test_search_matches_masked_text_unless_a_reason_is_stated_and_audited(console, sign_in) -> None:
     wang, boss = await sign_in("wang"), await sign_in("boss")
     session = (await person_says(console, f"我的身份证是{ID_NUMBER}，电话{PHONE}"))["session"]
     search = lambda **params: wang.get("/conversations", params=params)  # noqa: E731
@@ -208,7 +214,7 @@ async def test_search_matches_masked_text_unless_a_reason_is_stated_and_audited(
     assert {"q": "138****5678", "results": 0} in searches  # the search for PHONE, never held in clear
 
 
-async def test_a_takeover_is_masked_until_the_officer_states_a_reason(console, sign_in) -> None:  # noqa: F811
+async def test_a_takeover_is_masked_until_the_officer_states_a_reason(console, sign_in) -> None:
     wang, li = await sign_in("wang"), await sign_in("li")
     words = f"我的电话{PHONE}"
     session = (await person_says(console, words))["session"]
@@ -236,7 +242,7 @@ async def test_a_takeover_is_masked_until_the_officer_states_a_reason(console, s
 
 
 # -- 16: headers --------------------------------------------------------------------------------------------------
-async def test_no_inline_script_and_nosniff_everywhere(console, sign_in) -> None:  # noqa: F811
+async def test_no_inline_script_and_nosniff_everywhere(console, sign_in) -> None:
     page = await console.http.get("/console")
     policy = page.headers["content-security-policy"]
     script_src = re.search(r"script-src ([^;]*)", policy).group(1)
@@ -265,7 +271,7 @@ async def test_no_inline_script_and_nosniff_everywhere(console, sign_in) -> None
         assert events.headers["x-content-type-options"] == "nosniff"
 
 
-async def test_hsts_and_secure_cookie_follow_tls_as_told_by_a_trusted_proxy(console) -> None:  # noqa: F811
+async def test_hsts_and_secure_cookie_follow_tls_as_told_by_a_trusted_proxy(console) -> None:
     tls = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.4"}
     async with client(console) as proxy, client(console, source="127.0.0.2") as stranger:
         behind = await proxy.post(

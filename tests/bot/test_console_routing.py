@@ -1,0 +1,226 @@
+"""Routing by district and topic, per-officer limits, district transfers and service-time targets (issue 13,
+items 2 and 5): two districts, two officers and an admin on a real gateway over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+import test_console_api
+from sqlalchemy import inspect
+from sqlalchemy import text as sql_text
+from test_console_api import person_says
+
+from bot.console import cli, routing
+from bot.console.settings import config, error_text
+from bot.console.targets import target
+from bot.models import InboundMessage
+from bot.store import Store
+
+# the fixtures of test_console_api (a gateway with three staff accounts, signed-in officers)
+console, sign_in = test_console_api.console, test_console_api.sign_in
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
+async def open_case(running, district: str | None, topic: str | None = None, language: str = "zh") -> str:
+    """A web chat person handed off by the assistant with this profile (the shape of action_handoff)."""
+    session = (await person_says(running, "你好"))["session"]
+    payload = {
+        "reason": "request_human",
+        "summary": "想咨询",
+        "profile": {"district": district} if district else {},
+        "result": {"topic": topic, "title": {"rent_subsidy": "租房补贴"}.get(topic, topic), "results": []}
+        if topic
+        else None,
+        "language": language,
+    }
+    message = InboundMessage(channel="web", user_id=session, text="…")
+    await running.gateway.router.handoff.on_handoff(message, payload, "zh")
+    return f"web:{session}"
+
+
+@contextlib.contextmanager
+def officer_limit(limit: int) -> Iterator[None]:
+    """console.yml's limit, changed for one test (the loaded configuration, restored after)."""
+    routing_config = config()["routing"]
+    before = routing_config["max_open_cases_per_officer"]
+    routing_config["max_open_cases_per_officer"] = limit
+    try:
+        yield
+    finally:
+        routing_config["max_open_cases_per_officer"] = before
+
+
+async def test_officers_see_their_district_and_the_shared_queue_first_with_filters(console, sign_in) -> None:
+    wang, li, boss = await sign_in("wang"), await sign_in("li"), await sign_in("boss")
+    assert (await wang.http.put("/console/api/officers/wang/districts", json={"districts": ["松江"]},
+                                headers=wang.headers)).json()["code"] == "forbidden"  # fmt: skip
+    set_wang = await boss.http.put(
+        "/console/api/officers/wang/districts", json={"districts": ["松江"]}, headers=boss.headers
+    )
+    assert set_wang.json() == {"login": "wang", "districts": ["松江"]}
+    bad = await boss.http.put(
+        "/console/api/officers/wang/districts", json={"districts": ["火星"]}, headers=boss.headers
+    )
+    assert (bad.status_code, bad.json()["code"]) == (400, "bad_district")
+    # the CLI sets li's, against the same database
+    assert cli.main(["districts", "li", "长宁"], console.gateway.settings) == 0
+    assert (await li.get("/me")).json()["districts"] == ["长宁"]
+
+    changning = await open_case(console, "长宁")
+    songjiang = await open_case(console, "松江", "rent_subsidy")
+    unknown = await open_case(console, "火星")  # not a district we serve: shared
+    english = await open_case(console, None, language="en")
+    queue = lambda officer, **params: officer.get("/cases", params={"view": "queue", **params})  # noqa: E731
+    ids = lambda answer: [c["conversation_id"] for c in answer.json()["cases"]]  # noqa: E731
+    assert ids(await queue(wang)) == [songjiang, unknown, english, changning]  # own + shared first
+    assert ids(await queue(li)) == [changning, unknown, english, songjiang]
+    assert ids(await queue(boss)) == [unknown, english, changning, songjiang]  # no districts: shared first
+    listed = {c["conversation_id"]: c for c in (await queue(wang)).json()["cases"]}
+    assert (listed[songjiang]["district"], listed[songjiang]["district_label"]) == ("松江", "松江")
+    assert (listed[songjiang]["topic"], listed[songjiang]["topic_label"]) == ("rent_subsidy", "租房补贴")
+    assert (listed[unknown]["district"], listed[unknown]["district_label"]) == (None, "共享队列")
+    assert (listed[english]["channel"], listed[english]["language"]) == ("web", "en")
+    assert listed[songjiang]["age_seconds"] >= 0 and listed[songjiang]["targets"]["first_response"]["state"]
+
+    assert ids(await queue(wang, district="长宁")) == [changning]
+    assert ids(await queue(wang, district="shared")) == [unknown, english]
+    assert ids(await queue(wang, topic="rent_subsidy")) == [songjiang]
+    assert ids(await queue(wang, language="en", channel="web")) == [english]
+    assert ids(await queue(wang, sort="newest")) == [english, unknown, songjiang, changning]
+    for wrong in ({"district": "火星"}, {"channel": "fax"}, {"sort": "loudest"}, {"language": "fr"}):
+        refused = await queue(wang, **wrong)
+        assert (refused.status_code, refused.json()["code"]) == (400, "bad_filter"), wrong
+    officers = {o["login"]: o for o in (await wang.get("/officers")).json()["officers"]}
+    assert officers["wang"]["districts"] == ["松江"] and officers["li"]["districts"] == ["长宁"]
+
+
+async def test_an_officer_cannot_hold_more_than_the_limit_even_claiming_at_once(console, sign_in) -> None:
+    wang, li = await sign_in("wang"), await sign_in("li")
+    conversations = [await open_case(console, "松江") for _ in range(4)]
+    cases = {c["conversation_id"]: c["id"] for c in await wang.queue()}
+    first, second, third, fourth = (cases[c] for c in conversations)
+    with officer_limit(2):
+        assert (await wang.post(f"/cases/{first}/claim")).status_code == 200
+        # two claims at once with one place left: exactly one gets it
+        answers = await asyncio.gather(
+            wang.post(f"/cases/{second}/claim"), wang.post(f"/cases/{third}/claim")
+        )
+        assert sorted(a.status_code for a in answers) == [200, 409]
+        refused = next(a for a in answers if a.status_code == 409).json()
+        assert refused == {"error": error_text("too_many_cases", limit=2), "code": "too_many_cases"}
+        assert (await wang.post(f"/cases/{fourth}/claim")).json()["code"] == "too_many_cases"
+        assert (await li.post(f"/cases/{fourth}/claim")).status_code == 200
+        moved = await li.post(f"/cases/{fourth}/transfer", {"to": "wang"})
+        assert (moved.status_code, moved.json()) == (
+            409,
+            {"error": error_text("officer_full", name="王芳", limit=2), "code": "officer_full"},
+        )
+    mine = (await wang.get("/cases", params={"view": "mine"})).json()["cases"]
+    assert len(mine) == 2
+
+
+async def test_transfer_to_a_district_queue_needs_a_reason_and_reaches_that_district(
+    console, sign_in
+) -> None:
+    wang, li, boss = await sign_in("wang"), await sign_in("li"), await sign_in("boss")
+    assert cli.main(["districts", "li", "长宁"], console.gateway.settings) == 0
+    conversation = await open_case(console, "松江")
+    [case] = await wang.queue()
+    await wang.post(f"/cases/{case['id']}/claim")
+    unexplained = await wang.post(f"/cases/{case['id']}/transfer", {"to_district": "长宁"})
+    assert (unexplained.status_code, unexplained.json()["code"]) == (400, "transfer_reason")
+    nowhere = await wang.post(f"/cases/{case['id']}/transfer", {"to_district": "火星", "reason": "不对"})
+    assert (nowhere.status_code, nowhere.json()["code"]) == (400, "bad_district")
+    moved = await wang.post(
+        f"/cases/{case['id']}/transfer", {"to_district": "长宁", "reason": "单位注册在长宁"}
+    )
+    assert moved.status_code == 200
+    detail = moved.json()["case"]
+    assert (detail["status"], detail["assignee"], detail["district"]) == ("waiting", None, "长宁")
+    assert [c["conversation_id"] for c in await li.queue()][0] == conversation
+    entries = (await boss.get("/audit", params={"limit": 20})).json()["entries"]
+    [transfer] = [e for e in entries if e["action"] == "transfer"]
+    assert transfer["detail"] == {"to_district": "长宁", "previous": "wang", "reason": "单位注册在长宁"}
+
+
+async def test_the_first_staff_reply_meets_the_first_response_target(console, sign_in) -> None:
+    wang = await sign_in("wang")
+    await open_case(console, "松江")
+    [case] = await wang.queue()
+    assert case["first_response_at"] is None and case["targets"]["first_response"]["done_at"] is None
+    await wang.post(f"/cases/{case['id']}/claim")
+    await wang.post(f"/cases/{case['id']}/reply", {"text": "您好，我来帮您看看。"})
+    await wang.post(f"/cases/{case['id']}/reply", {"text": "请问您的单位在哪个区？"})
+    detail = (await wang.get(f"/cases/{case['id']}")).json()["case"]
+    first = detail["targets"]["first_response"]
+    assert detail["first_response_at"] is not None and first["done_at"] == detail["first_response_at"]
+    assert first["state"] in ("met", "breached")  # met in office hours; outside them the clock had not run
+    taken = (await wang.post("/conversations/web:nobody/takeover")).status_code
+    assert taken == 404
+
+
+def at(month: int, day: int, hour: int, minute: int = 0, year: int = 2025) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def naive_utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def test_targets_count_working_time_across_guoqing() -> None:
+    opened = naive_utc(at(9, 30, 16, 30))  # Tuesday before 国庆 2025, half an hour before closing
+    hour = dt.timedelta(hours=1)
+    running = target(opened, hour, None, at(10, 3, 12, 0))  # mid-holiday: the clock has stopped
+    assert (running["due_at"], running["left_seconds"], running["state"]) == (
+        naive_utc(at(10, 9, 9, 30)),
+        1800,
+        "running",
+    )
+    assert target(opened, hour, None, at(10, 9, 9, 20))["state"] == "due_soon"
+    late = target(opened, hour, None, at(10, 9, 10, 0))
+    assert (late["state"], late["left_seconds"]) == ("breached", -1800)
+    met = target(opened, hour, naive_utc(at(10, 9, 9, 0)), at(10, 20, 9, 0))
+    assert (met["state"], met["left_seconds"]) == ("met", 1800)
+    # 16 working hours: ½ h on 30 Sep, 8 h on 9 Oct, 7½ h on Friday 10 Oct
+    resolution = target(opened, 16 * hour, None, at(10, 9, 9, 0))
+    assert resolution["due_at"] == naive_utc(at(10, 10, 16, 30))
+    # and one that runs onto the 调休 Saturday 11 October
+    friday = naive_utc(at(10, 10, 16, 0))
+    assert target(friday, 2 * hour, None, at(10, 10, 16, 0))["due_at"] == naive_utc(at(10, 11, 10, 0))
+
+
+def test_migration_4_adds_the_routing_columns_to_an_existing_database(tmp_path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'old.db'}")
+    store.migrate()
+    with store.engine.begin() as conn:  # make it a version-3 database, as deployed before this change
+        conn.execute(sql_text("DROP INDEX ix_cases_district"))
+        for column in ("district", "topic", "first_response_at"):
+            conn.execute(sql_text(f"ALTER TABLE cases DROP COLUMN {column}"))
+        conn.execute(sql_text("DROP TABLE staff_districts"))
+        conn.execute(sql_text("DELETE FROM schema_version WHERE version = 4"))
+    assert store.version() == 3
+    assert store.migrate() == 4
+    with store.engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("cases")}
+        assert {"district", "topic", "first_response_at"} <= columns
+        assert "staff_districts" in inspect(conn).get_table_names()
+    assert routing.officer_districts(store.engine) == {}
+    store.dispose()
+
+
+@pytest.mark.parametrize(
+    ("payload", "district", "topic"),
+    [
+        ({"profile": {"district": "松江"}, "result": {"topic": "rent_subsidy"}}, "松江", "rent_subsidy"),
+        ({"profile": {"district": "songjiang"}}, None, None),
+        ({"profile": None, "result": "odd"}, None, None),
+        (None, None, None),
+    ],
+)
+def test_a_case_takes_its_district_from_the_handoff_profile(payload, district, topic) -> None:
+    assert (routing.district_of(payload), routing.topic_of(payload)) == (district, topic)
