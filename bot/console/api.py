@@ -70,6 +70,11 @@ class ConsoleApi:
             Route("/console/api/outcomes", e(self.outcomes), methods=["GET"]),
             Route("/console/api/conversations", e(self.conversations), methods=["GET"]),
             Route(
+                "/console/api/conversations/{conversation_id:path}/messages",
+                e(self.conversation_messages),
+                methods=["GET"],
+            ),
+            Route(
                 "/console/api/conversations/{conversation_id:path}/takeover",
                 e(self.takeover),
                 methods=["POST"],
@@ -321,11 +326,36 @@ class ConsoleApi:
                     "person": render.person_label(row["id"]),
                     "language": row.get("language") or self.gateway.settings.default_language,
                     "last_message_at": render.iso(activity["last_message_at"] or row["updated_at"]),
-                    "last_message_preview": render.preview(activity["last_message_text"]),
+                    "last_message_preview": render.preview(activity["person_last_text"]),
                     "open_case_id": row["open_case_id"],
                 }
             )
         return JSONResponse({"conversations": items, "matched": "clear" if reason else "masked"})
+
+    async def conversation_messages(self, request: Request, session: Session) -> Response:
+        """A read-only look at any conversation before taking it over: always masked, and audited."""
+        conversation_id = request.path_params["conversation_id"]
+        conversation = await self.store.call(self.store.conversation, conversation_id)
+        if conversation is None:
+            raise ApiError(404, "no_such_conversation")
+        rows = await self.store.call(self.store.messages, conversation_id)
+        open_case = await self.store.call(self.desk.cases.open_case_for, conversation_id)
+        await self.audit.arecord(
+            session.staff.login, "view_conversation", person=render.person_label(conversation_id)
+        )
+        names = await self.names()
+        return JSONResponse(
+            {
+                "conversation": {
+                    "conversation_id": conversation_id,
+                    "channel": conversation["channel"],
+                    "person": render.person_label(conversation_id),
+                    "language": conversation.get("language") or self.gateway.settings.default_language,
+                    "open_case_id": open_case["id"] if open_case else None,
+                },
+                "messages": [render.message(r, names, unmasked=False) for r in rows],
+            }
+        )
 
     async def takeover(self, request: Request, session: Session) -> Response:
         body = await json_body(request) if await request.body() else {}

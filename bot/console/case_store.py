@@ -235,11 +235,18 @@ class CaseStore:
             return [_row(r) for r in conn.execute(query.limit(LIST_LIMIT))]
 
     def activity(self, conversation_id: str, seen_message_id: int) -> dict[str, Any]:
-        """The last message a person or anyone sent, and how many of the person's are unread."""
+        """When anyone last wrote, the person's own last words (the preview: what they want, never the
+        assistant's boilerplate), and how many of the person's messages are unread."""
         with self.engine.connect() as conn:
             last = conn.execute(
-                select(messages.c.id, messages.c.text, messages.c.created_at, messages.c.direction)
+                select(messages.c.created_at)
                 .where(messages.c.conversation_id == conversation_id, messages.c.status != "suppressed")
+                .order_by(messages.c.id.desc())
+                .limit(1)
+            ).first()
+            said = conn.execute(
+                select(messages.c.text)
+                .where(messages.c.conversation_id == conversation_id, messages.c.direction == "in")
                 .order_by(messages.c.id.desc())
                 .limit(1)
             ).first()
@@ -254,7 +261,7 @@ class CaseStore:
             ).scalar()
         return {
             "last_message_at": last.created_at if last else None,
-            "last_message_text": last.text if last else None,
+            "person_last_text": said.text if said else None,
             "unread": int(unread or 0),
         }
 

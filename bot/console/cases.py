@@ -181,7 +181,8 @@ class CaseDesk:
         self._require_holder(case, staff)
         text = self.check_reply_text(case, text)
         deliveries = await self.router.send(case["conversation_id"], [Reply(text)], author=staff.author)
-        await self._db(routing.mark_first_response, self.cases.engine, case_id)
+        if await self._db(routing.mark_first_response, self.cases.engine, case_id):
+            self._publish(case, "case_updated")  # its first-response target is met now
         held = [d for d in deliveries if d.status == "held"]
         explanation = held_explanation(held[0].detail) if held else None
         await self.audit.arecord(

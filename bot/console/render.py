@@ -176,7 +176,7 @@ def case_summary(case: dict[str, Any], activity: dict[str, Any], names: dict[str
         "opened_at": iso(case["opened_at"]),
         "age_seconds": age_seconds(case["opened_at"]),
         "last_message_at": iso(activity.get("last_message_at")),
-        "last_message_preview": preview(activity.get("last_message_text")),
+        "last_message_preview": preview(activity.get("person_last_text")),
         "unread": activity.get("unread", 0),
         "district": district,
         "district_label": district or config()["routing_labels"]["shared"],

@@ -162,10 +162,14 @@ def to_district_queue(engine: Engine, case_id: int, district: str | None, *, fro
         return result.rowcount == 1
 
 
-def mark_first_response(engine: Engine, case_id: int) -> None:
+def mark_first_response(engine: Engine, case_id: int) -> bool:
+    """Record the first staff reply (once); True when this was it."""
     with engine.begin() as conn:
-        conn.execute(
-            update(cases)
-            .where(cases.c.id == case_id, cases.c.first_response_at.is_(None))
-            .values(first_response_at=utcnow())
+        return (
+            conn.execute(
+                update(cases)
+                .where(cases.c.id == case_id, cases.c.first_response_at.is_(None))
+                .values(first_response_at=utcnow())
+            ).rowcount
+            == 1
         )

@@ -267,7 +267,7 @@ async def test_takeover_pauses_the_assistant_and_hand_back_resumes_it(console, s
     conversation = f"web:{session}"
     listed = (await wang.get("/conversations")).json()["conversations"]
     assert [c["conversation_id"] for c in listed] == [conversation]
-    assert listed[0]["open_case_id"] is None and listed[0]["last_message_preview"] == "收到：你好"
+    assert listed[0]["open_case_id"] is None and listed[0]["last_message_preview"] == "你好"
     taken = await wang.post(f"/conversations/{conversation}/takeover")
     assert taken.status_code == 201
     case = taken.json()["case"]

@@ -6,22 +6,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import threading
 from collections.abc import Iterator
 
 import pytest
 import test_console_api
-from sqlalchemy import inspect
+import test_gateway_postgres
+from sqlalchemy import insert, inspect
 from sqlalchemy import text as sql_text
 from test_console_api import person_says
+from test_gateway_postgres import INITDB
 
 from bot.console import cli, routing
+from bot.console.case_store import CaseStore
 from bot.console.settings import config, error_text
 from bot.console.targets import target
 from bot.models import InboundMessage
-from bot.store import Store
+from bot.store import Store, cases, conversations, handoffs, messages, staff_accounts, utcnow
 
 # the fixtures of test_console_api (a gateway with three staff accounts, signed-in officers)
 console, sign_in = test_console_api.console, test_console_api.sign_in
+postgres_url = test_gateway_postgres.postgres_url  # a throw-away PostgreSQL cluster
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
@@ -224,3 +229,78 @@ def test_migration_4_adds_the_routing_columns_to_an_existing_database(tmp_path) 
 )
 def test_a_case_takes_its_district_from_the_handoff_profile(payload, district, topic) -> None:
     assert (routing.district_of(payload), routing.topic_of(payload)) == (district, topic)
+
+
+async def test_previews_show_the_persons_words_and_any_conversation_can_be_read_before_takeover(
+    console, sign_in
+) -> None:
+    wang, boss = await sign_in("wang"), await sign_in("boss")
+    session = (await person_says(console, "我想问租房补贴，电话13812345678"))["session"]
+    conversation = f"web:{session}"
+    [listed] = (await wang.get("/conversations")).json()["conversations"]
+    # the assistant answered last ("收到：…"), but the preview is what the person asked, masked
+    assert listed["last_message_preview"] == "我想问租房补贴，电话138****5678"
+    look = await wang.get(f"/conversations/{conversation}/messages")
+    assert look.status_code == 200
+    body = look.json()
+    assert body["conversation"]["open_case_id"] is None and body["conversation"]["channel"] == "web"
+    assert [(m["direction"], m["text"]) for m in body["messages"]] == [
+        ("in", "我想问租房补贴，电话138****5678"),
+        ("out", "收到：我想问租房补贴，电话138****5678"),
+    ]
+    assert (await wang.get("/conversations/web:nobody/messages")).json()["code"] == "no_such_conversation"
+    # reading is not taking over: the assistant still answers, and the look is audited
+    assert (await person_says(console, "还在吗", session))["messages"][0]["text"] == "收到：还在吗"
+    entries = (await boss.get("/audit", params={"limit": 20})).json()["entries"]
+    assert [e["actor"] for e in entries if e["action"] == "view_conversation"] == ["wang"]
+
+
+def assert_the_limit_holds_under_concurrent_claims(store: Store, limit: int = 2, threads: int = 12) -> None:
+    """Twelve threads, each with its own connection, claim twelve cases for one officer: ``limit`` win."""
+    desk = CaseStore(store)
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(staff_accounts).values(
+                login="wang", display_name="王芳", role="officer", password_hash="x", active=True,
+                created_at=utcnow(),
+            )
+        )  # fmt: skip
+    case_ids = []
+    for n in range(threads):
+        store.record_inbound(InboundMessage(channel="web", user_id=f"limit-{n}", text="转人工"))
+        case, _ = desk.open_case(
+            f"web:limit-{n}", reason="request_human", summary=None, payload={}, language="zh",
+            opened_by="assistant",
+        )  # fmt: skip
+        case_ids.append(case["id"])
+    barrier, results = threading.Barrier(threads), []
+
+    def claim(case_id: int) -> None:
+        barrier.wait()
+        results.append(desk.claim(case_id, "wang", limit))
+
+    workers = [threading.Thread(target=claim, args=(case_id,)) for case_id in case_ids]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert (len(results), results.count(True)) == (threads, limit)
+    assert routing.in_hand(store.engine, "wang") == limit
+
+
+def test_the_officer_limit_holds_under_concurrent_claims_on_sqlite(tmp_path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'limit.db'}")
+    store.migrate()
+    assert_the_limit_holds_under_concurrent_claims(store)
+    store.dispose()
+
+
+@pytest.mark.skipif(INITDB is None, reason="PostgreSQL server binaries (initdb) not installed")
+def test_the_officer_limit_holds_under_concurrent_claims_on_postgres(postgres_url: str) -> None:
+    store = Store(postgres_url)
+    store.migrate()
+    with store.engine.begin() as conn:
+        for table in (cases, staff_accounts, messages, conversations, handoffs):
+            conn.execute(table.delete())
+    assert_the_limit_holds_under_concurrent_claims(store)
+    store.dispose()

@@ -24,6 +24,8 @@
     claim: "认领", reply: "回复", note: "备注", transfer: "转交", close: "结案", takeover: "接管",
     case_opened: "开启案件", export: "导出记录",
     canned_add: "新增快捷回复", canned_edit: "修改快捷回复", canned_retire: "停用快捷回复",
+    login_throttled: "登录被拒（该地址失败过多）", search: "搜索会话", reveal: "查看完整号码",
+    view_conversation: "查看会话（只读）", districts: "设置负责区",
   };
   // the policy engine's result statuses (policies/ README), as the officer reads them
   const RESULT_STATUSES = {
@@ -227,8 +229,21 @@
     $("me").textContent = `${me.display_name}（${ROLES[me.role] || me.role}）`;
     document.querySelectorAll(".admin-only").forEach((node) => show(node, me.role === "admin"));
     loadReference();
+    loadDistricts();
     startEvents();
     route();
+  }
+  async function loadDistricts() {
+    try {
+      const me = await api("GET", "/me");
+      state.me.districts = me.districts || [];
+      state.me.all_districts = me.all_districts || [];
+      const select = $("filter-district");
+      select.querySelectorAll("option.district").forEach((option) => option.remove());
+      for (const d of state.me.all_districts) {
+        select.append(el("option", { value: d, class: "district", text: state.me.districts.includes(d) ? `${d}（我的）` : d }));
+      }
+    } catch (error) { report(error); }
   }
   async function loadReference() {
     const [outcomes, officers, canned] = await Promise.allSettled([
@@ -253,6 +268,12 @@
   document.querySelectorAll("#nav button").forEach((button) =>
     button.addEventListener("click", () => go(button.dataset.view)));
 
+  // At phone width the page shows the list or the detail, never both (console.css)
+  function markDetail() {
+    const view = state.view;
+    const open = Boolean(state.caseId) || ADMIN_VIEWS.includes(view) || (view === "conversations" && Boolean(state.conversation));
+    $("app").classList.toggle("has-detail", open);
+  }
   function route() {
     const { view, caseId } = parseHash();
     const admin = state.me.role === "admin";
@@ -268,6 +289,8 @@
     show($("sidebar"), !ADMIN_VIEWS.includes(view));
     $("list-title").textContent = VIEWS[view];
     show($("search"), view === "conversations");
+    show($("filters"), view === "queue" || view === "all");
+    markDetail();
     if (ADMIN_VIEWS.includes(view)) {
       showDetail("admin-view");
       if (view === "canned") renderCannedAdmin(); else renderAudit();
@@ -304,7 +327,7 @@
         renderConversationList();
       } else {
         const counted = ++state.countSeq[view];
-        const data = await api("GET", `/cases?view=${view}`);
+        const data = await api("GET", `/cases?view=${view}${filterQuery(view)}`);
         const cases = data.cases || [];
         cases.forEach(learnClock);
         // The tab's count is updated even when the officer has moved on to another view meanwhile.
@@ -344,6 +367,33 @@
     const empty = { queue: "暂无等待中的案件。", mine: "您目前没有负责的案件。", all: "暂无进行中的案件。", closed: "暂无已结案的案件。" };
     say($("list-empty"), cases.length ? "" : empty[state.view], "empty");
   }
+  function filterQuery(view) {
+    if (view !== "queue" && view !== "all") return "";
+    const params = new URLSearchParams();
+    for (const name of ["district", "channel", "language", "topic", "sort"]) {
+      const value = $(`filter-${name}`).value.trim();
+      if (value && !(name === "sort" && value === "waiting")) params.set(name, value);
+    }
+    const query = params.toString();
+    return query ? `&${query}` : "";
+  }
+  function workingLeft(seconds) {
+    const minutes = Math.round(Math.abs(seconds) / 60);
+    const text = minutes >= 60 ? `${Math.floor(minutes / 60)} 小时 ${minutes % 60} 分` : `${minutes} 分`;
+    return seconds < 0 ? `超时 ${text}` : `剩 ${text}`;
+  }
+  function targetLine(t) {
+    const states = { running: "进行中", due_soon: "即将到期", met: "已达成", breached: "已超时" };
+    return el("span", { class: `target ${t.state}`, text: `${fullTime(t.due_at)}（${states[t.state] || t.state}${t.state === "met" ? "" : "，" + workingLeft(t.left_seconds)}）` });
+  }
+  function targetNode(c) {
+    const targets = c.targets;
+    if (!targets || c.status === "closed") return null;
+    const t = c.first_response_at ? targets.resolution : targets.first_response;
+    const label = c.first_response_at ? "办结" : "首次回复";
+    return el("span", { class: `target ${t.state}`, title: `${label}时限：${fullTime(t.due_at)}（按工作时间计算）`,
+      text: `${label}${workingLeft(t.left_seconds)}` });
+  }
   function caseItem(c) {
     const waiting = c.status === "waiting";
     const age = waiting ? ageNode(c.opened_at, "waiting-age") : ageNode(c.last_message_at || c.opened_at);
@@ -353,6 +403,9 @@
           c.unread ? el("span", { class: "badge unread", title: `${c.unread} 条未读消息`, text: String(c.unread) }) : null, age),
         el("div", { class: "row meta" },
           el("span", { class: "person", text: c.person }), channelBadge(c.channel), langBadge(c.language)),
+        el("div", { class: "row meta" },
+          el("span", { class: "district" + (c.district ? "" : " shared"), text: c.district_label || "共享队列" }),
+          c.topic_label ? el("span", { class: "topic", text: c.topic_label }) : null, targetNode(c)),
         el("div", { class: "row preview", text: c.last_message_preview || "" }),
         !waiting ? el("div", { class: "row preview", text: c.status === "closed" ? `已结案 · ${c.assignee_name || ""}` : `处理人：${c.assignee_name || c.assignee || ""}` }) : null));
   }
@@ -465,6 +518,11 @@
         el("dt", { text: "语言" }), el("dd", {}, langBadge(c.language)),
         el("dt", { text: "对方" }), el("dd", { text: c.person }),
         el("dt", { text: "开启时间" }), el("dd", { text: fullTime(c.opened_at) }),
+        el("dt", { text: "区" }), el("dd", { text: c.district_label || "共享队列" }),
+        c.topic_label ? [el("dt", { text: "主题" }), el("dd", { text: c.topic_label })] : null,
+        c.targets ? [
+          el("dt", { text: "首次回复时限" }), el("dd", {}, targetLine(c.targets.first_response)),
+          el("dt", { text: "办结时限" }), el("dd", {}, targetLine(c.targets.resolution))] : null,
         c.outcome ? [el("dt", { text: "结案结果" }), el("dd", { text: c.outcome_label || outcomeLabel(c.outcome) })] : null)));
     if (!c.unmasked && c.status !== "closed" && (isMine(c) || state.me.role === "admin")) sections.push(revealSection(c));
     sections.push(el("section", {}, el("h3", { text: "助手摘要" }),
@@ -501,7 +559,7 @@
     if (typeof value === "object") return JSON.stringify(value);
     return String(value);
   }
-  const DETAIL_KEYS = { outcome: "结果", to: "转交给", previous: "原处理人", reason: "原因", channel: "渠道", statuses: "发送", chars: "字数", conversation: "会话", title: "标题", language: "语言", minutes: "分钟", messages: "消息数", canned_id: "快捷回复", failures: "失败次数", locked_minutes: "锁定分钟" };
+  const DETAIL_KEYS = { outcome: "结果", to: "转交给", previous: "原处理人", reason: "原因", channel: "渠道", statuses: "发送", chars: "字数", conversation: "会话", title: "标题", language: "语言", minutes: "分钟", messages: "消息数", canned_id: "快捷回复", failures: "失败次数", locked_minutes: "锁定分钟", address: "地址", to_district: "转至区队列", q: "查询", results: "结果数", person: "对方", officer: "工作人员", districts: "区" };
   const DELIVERY = { sent: "已发送", sent_passive: "已发送", held: "暂存", failed: "失败", suppressed: "未发出" };
   /** An audit entry's detail ({outcome: "answered", chars: 12} …) as a short Chinese phrase. */
   function detailText(detail, c) {
@@ -770,6 +828,7 @@
       button.disabled = false;
     }
   }
+  $("back-to-list").addEventListener("click", () => go(state.view));
   $("btn-claim").addEventListener("click", () =>
     caseAction($("btn-claim"), "claim", undefined, () => {
       say($("case-message"), "");
@@ -778,16 +837,21 @@
   $("btn-transfer").addEventListener("click", () => {
     closePanels();
     const targets = state.officers.filter((o) => o.login !== state.me.login);
-    fill($("transfer-to"), ...(targets.length
-      ? targets.map((o) => el("option", { value: o.login, text: `${o.display_name}（${ROLES[o.role] || o.role}）` }))
-      : [el("option", { value: "", text: "没有其他工作人员" })]));
-    $("transfer-ok").disabled = !targets.length;
+    const districts = ["shared", ...(state.me.all_districts || [])];
+    fill($("transfer-to"),
+      el("optgroup", { label: "工作人员" }, targets.map((o) => el("option", { value: o.login,
+        text: `${o.display_name}（${ROLES[o.role] || o.role}${o.districts && o.districts.length ? " · " + o.districts.join("、") : ""}）` }))),
+      el("optgroup", { label: "转回区队列" }, districts.map((d) => el("option", { value: `district:${d}`,
+        text: d === "shared" ? "共享队列" : `${d}队列` }))));
+    $("transfer-reason").value = "";
     show($("panel-transfer"), true);
   });
   $("transfer-ok").addEventListener("click", () => {
     const to = $("transfer-to").value;
     const name = $("transfer-to").selectedOptions[0] ? $("transfer-to").selectedOptions[0].textContent : to;
-    caseAction($("transfer-ok"), "transfer", { to }, () => say($("case-message"), `已转交给 ${name}。`, "notice"));
+    const reason = $("transfer-reason").value.trim();
+    const body = to.startsWith("district:") ? { to_district: to.slice(9), reason } : { to, ...(reason ? { reason } : {}) };
+    caseAction($("transfer-ok"), "transfer", body, () => say($("case-message"), `已转交给 ${name}。`, "notice"));
   });
   $("btn-close").addEventListener("click", () => {
     closePanels();
@@ -806,6 +870,8 @@
     caseAction($("handback-ok"), "close", { outcome: "handed_back" }, () => say($("case-message"), "已交还助手，助手恢复自动回复。", "notice")));
 
   // ---- conversations (proactive takeover) --------------------------------------------------------------------------
+  for (const name of ["district", "channel", "language", "sort"]) $(`filter-${name}`).addEventListener("change", loadList);
+  $("filter-topic").addEventListener("input", () => { clearTimeout(state.searchTimer); state.searchTimer = setTimeout(loadList, 600); });
   for (const id of ["search-q", "search-reason"]) {
     $(id).addEventListener("input", () => {
       clearTimeout(state.searchTimer);
@@ -829,6 +895,16 @@
     if (conv.open_case_id) { go("conversations", conv.open_case_id); return; }
     if (state.caseId) { go("conversations"); return; }
     renderConversation(conv);
+  }
+  async function loadReadOnly(conversationId) {
+    try {
+      const data = await api("GET", `/conversations/${encodeURIComponent(conversationId)}/messages`);
+      const box = $("conv-transcript");
+      if (!box || !state.conversation || state.conversation.conversation_id !== conversationId) return;
+      const messages = data.messages || [];
+      fill(box, ...(messages.length ? messages.map(messageNode) : [el("p", { class: "day", text: "暂无消息" })]));
+      box.scrollTop = box.scrollHeight;
+    } catch (error) { report(error); }
   }
   function renderConversation(conv) {
     state.detail = null;
@@ -854,15 +930,21 @@
       } finally { take.disabled = false; }
     });
     const view = $("conv-view");
+    markDetail();
     fill(view, el("div", { class: "conv-detail" },
+      el("button", { type: "button", class: "back", text: "← 列表", onclick: () => { state.conversation = null; markDetail(); } }),
       el("h2", { text: `会话 · ${conv.person}` }),
       el("div", { class: "row" }, channelBadge(conv.channel), " ", langBadge(conv.language), " ",
         el("span", { class: "muted", text: "最新消息 " }), ageNode(conv.last_message_at)),
       el("div", { class: "preview", text: conv.last_message_preview || "" }),
       el("p", { class: "muted", text: "接管后助手暂停自动回复，由您直接答复对方；处理完毕请点“交还助手”，助手恢复回复并告知对方。" }),
       el("p", { class: "muted", text: "接管后对话中的身份证号、手机号默认遮蔽；如确需查看，请填写理由（记入审计）。" }),
-      el("div", { class: "takeover-row" }, reason, take), status));
+      el("div", { class: "takeover-row" }, reason, take), status,
+      el("h3", { class: "readonly-title", text: "对话记录（只读，号码已遮蔽）" }),
+      el("div", { id: "conv-transcript", class: "transcript readonly", "aria-label": "只读对话记录" },
+        el("p", { class: "day", text: "正在载入…" }))));
     showDetail("conv-view");
+    loadReadOnly(conv.conversation_id);
   }
 
   // ---- admin: quick answers and audit log ----------------------------------------------------------------------------
