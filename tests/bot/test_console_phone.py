@@ -1,5 +1,6 @@
-"""The console at phone width (issue 13, item 8: weekend duty) and the routed queue on a desktop, in real
-headless Chromium against a real gateway (the helpers and stand-ins of test_console_browser.py).
+"""The console at phone width (issue 13, item 8: weekend duty), the routed queue on a desktop, and the
+masked search, read-only look and stated reason before clear text (issue 10, item 10), in real headless
+Chromium against a real gateway (the helpers and stand-ins of test_console_browser.py).
 
 ``UPDATE_SCREENSHOTS=1`` saves docs/screenshots/console-phone-*.png (390×844) and
 console-queue-routing.png (1280×800).
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 
@@ -22,8 +24,11 @@ from test_console_browser import (
     add_staff,
     chromium,
     expect,
+    make_settings,
+    running_gateway,
     telegram_person_says,
     texts_sent,
+    web_person_says,
 )
 
 pytestmark = browser_tests.pytestmark
@@ -102,6 +107,8 @@ async def test_queue_case_card_and_reply_work_at_390_px(telegram_gateway, telegr
         await page.click("#reply-send")
         await wait_for(lambda: reply in texts_sent(telegram_api, CHAT), timeout=10)
         await expect(page.locator("#transcript .msg.staff", has_text=reply)).to_be_visible()
+        # the first reply meets the first-response target, and the card says so without a reload
+        await expect(page.locator("#case-card .target").first).to_contain_text("已达成")
         await no_sideways_scroll(page)
         await officer.screenshot("phone-case")
 
@@ -138,4 +145,34 @@ async def test_the_routed_queue_on_a_desktop(telegram_gateway, telegram_api) -> 
         await expect(page.locator("#back-to-list")).to_be_hidden()  # desktop: list and case side by side
         await expect(page.locator("#sidebar")).to_be_visible()
         await officer.screenshot("queue-routing")
+        assert officer.errors == []
+
+
+async def test_search_is_masked_the_look_is_read_only_and_clear_text_needs_a_reason(rasa, tmp_path) -> None:
+    async with running_gateway(make_settings(tmp_path, (rasa.url,))) as gateway, chromium() as browser:
+        await add_staff(gateway, "zhou", "周静")
+        await web_person_says(gateway, None, "我的手机13812345678，想问人才公寓")
+        officer = await open_at(browser, gateway.url, {"width": 1280, "height": 800})
+        page = officer.page
+        await officer.log_in("zhou")
+        await page.click('#nav button[data-view="conversations"]')
+        items = page.locator("#list .item")
+        await page.fill("#search-q", "13812345678")
+        await expect(page.locator("#search-note")).to_have_text("按遮蔽后的内容匹配")
+        await expect(items).to_have_count(0)  # the number is masked, so it cannot be searched for
+        await page.fill("#search-reason", "来电回访，核对号码")
+        await expect(page.locator("#search-note")).to_have_text("按完整内容匹配（已记入审计）")
+        await expect(items).to_have_count(1)
+        await items.first.click()
+        # the read-only look: the conversation, masked, before any takeover
+        look = page.locator("#conv-transcript")
+        await expect(look.locator(".msg.person")).to_have_text(re.compile("138\\*\\*\\*\\*5678"))
+        await page.click("#takeover")
+        await expect(page.locator("#case-status")).to_have_text("处理中 · 周静")
+        person = page.locator("#transcript .msg.person").first
+        await expect(person).to_contain_text("138****5678")  # taken over without a reason: still masked
+        await page.fill("#reveal-reason", "需回拨确认")
+        await page.click("#reveal")
+        await expect(person).to_contain_text("13812345678")
+        await expect(page.locator("#case-card .history")).to_contain_text("查看完整号码")
         assert officer.errors == []

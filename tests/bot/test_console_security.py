@@ -23,6 +23,7 @@ from sqlalchemy import select
 from test_console_api import ID_NUMBER, PASSWORD, PHONE, person_says
 from test_gateway_postgres import INITDB
 
+from bot.config import Settings
 from bot.console import throttle
 from bot.console.api import WEB
 from bot.console.settings import config, error_text
@@ -286,3 +287,13 @@ async def test_hsts_and_secure_cookie_follow_tls_as_told_by_a_trusted_proxy(cons
         assert told.status_code == 200  # an untrusted peer's header is not believed
         assert "strict-transport-security" not in told.headers
         assert "secure" not in told.headers["set-cookie"].lower().split("; ")
+
+
+def test_trusted_proxies_come_from_the_environment() -> None:
+    """What `python -m bot` hands uvicorn as forwarded_allow_ips (bot/__main__.py)."""
+    assert (
+        Settings.from_env({"TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1"}).trusted_proxies
+        == "10.0.0.0/8, 192.0.2.1"
+    )
+    assert Settings.from_env({"FORWARDED_ALLOW_IPS": "192.0.2.7"}).trusted_proxies == "192.0.2.7"
+    assert Settings.from_env({}).trusted_proxies == "127.0.0.1"
