@@ -43,7 +43,12 @@ def reason_of(body: dict[str, Any], *, required: bool = False) -> str | None:
 
 
 def int_param(request: Request, name: str, missing: str = "no_such_case") -> int:
+    """A row id from the path: anything but a positive 64-bit integer names no row (404, never a 500 from
+    the database's integer range)."""
     try:
-        return int(request.path_params[name])
+        value = int(request.path_params[name])
     except (KeyError, ValueError):
         raise ApiError(404, missing) from None
+    if not 0 < value < 2**63:
+        raise ApiError(404, missing)
+    return value

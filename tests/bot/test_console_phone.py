@@ -31,6 +31,8 @@ from test_console_browser import (
     web_person_says,
 )
 
+from bot.console import routing
+
 pytestmark = browser_tests.pytestmark
 # the fixtures of test_console_browser: the handing-off Rasa stand-in and a Telegram gateway in front of it
 rasa, telegram_gateway = browser_tests.rasa, browser_tests.telegram_gateway
@@ -175,4 +177,28 @@ async def test_search_is_masked_the_look_is_read_only_and_clear_text_needs_a_rea
         await page.click("#reveal")
         await expect(person).to_contain_text("13812345678")
         await expect(page.locator("#case-card .history")).to_contain_text("查看完整号码")
+        assert officer.errors == []
+
+
+async def test_an_admin_sets_the_districts_an_officer_serves(telegram_gateway) -> None:
+    gateway = telegram_gateway
+    await add_staff(gateway, "zhao", "赵主任", role="admin")
+    await add_staff(gateway, "wang", "王芳")
+    async with chromium() as browser:
+        officer = await open_at(browser, gateway.url, {"width": 1280, "height": 800})
+        page = officer.page
+        await officer.log_in("zhao")
+        await page.click('#nav button[data-view="staff"]')
+        row = page.locator("#staff tbody tr", has_text="王芳")
+        await expect(row).to_contain_text("0 / 5")
+        await row.locator('input[value="松江"]').check()
+        await row.locator('input[value="长宁"]').check()
+        await row.locator("button", has_text="保存").click()
+        await expect(page.locator("#admin-view .notice")).to_contain_text("王芳 负责 松江、长宁")
+        served = await gateway.gateway.store.call(
+            routing.officer_districts, gateway.gateway.store.engine, "wang"
+        )
+        assert served == {"wang": ["松江", "长宁"]}
+        await page.click('#nav button[data-view="audit"]')
+        await expect(page.locator("#audit")).to_contain_text("设置负责区")
         assert officer.errors == []

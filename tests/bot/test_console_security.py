@@ -297,3 +297,13 @@ def test_trusted_proxies_come_from_the_environment() -> None:
     )
     assert Settings.from_env({"FORWARDED_ALLOW_IPS": "192.0.2.7"}).trusted_proxies == "192.0.2.7"
     assert Settings.from_env({}).trusted_proxies == "127.0.0.1"
+
+
+async def test_case_ids_out_of_range_are_not_found_not_a_server_error(console, sign_in) -> None:
+    """Issue 10, item 11 (the console's part): a case id like 1e23 or 10**30."""
+    wang = await sign_in("wang")
+    for case_id in ("1e23", str(10**30), "0", "-5", str(2**63)):
+        answer = await wang.get(f"/cases/{case_id}")
+        assert (answer.status_code, answer.json()["code"]) == (404, "no_such_case"), case_id
+        claimed = await wang.post(f"/cases/{case_id}/claim")
+        assert claimed.status_code == 404, case_id

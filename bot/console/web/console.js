@@ -3,10 +3,10 @@
   const API = "/console/api";
   const VIEWS = {
     queue: "待处理", mine: "我的案件", all: "全部进行中", closed: "已结案",
-    conversations: "会话", canned: "快捷回复管理", audit: "审计日志",
+    conversations: "会话", canned: "快捷回复管理", audit: "审计日志", staff: "人员与辖区",
   };
   const CASE_VIEWS = ["queue", "mine", "all", "closed"];
-  const ADMIN_VIEWS = ["canned", "audit"];
+  const ADMIN_VIEWS = ["canned", "audit", "staff"];
   const CHANNELS = { wechat: "微信", telegram: "Telegram", web: "网页" };
   const LANGUAGES = { zh: "中文", en: "English" };
   const STATUSES = { waiting: "等待认领", assigned: "处理中", closed: "已结案" };
@@ -230,9 +230,26 @@
     document.querySelectorAll(".admin-only").forEach((node) => show(node, me.role === "admin"));
     loadReference();
     loadDistricts();
+    paintNotifyButton();
     startEvents();
     route();
   }
+  // A browser notification for a new case in my districts or the shared queue, while the page is in the
+  // background: district, reason and channel only (never the person's words)
+  const canNotify = () => typeof Notification !== "undefined";
+  function notifyNewCase(c) {
+    if (!c || !canNotify() || Notification.permission !== "granted" || !document.hidden) return;
+    const mine = state.me && (!c.district || (state.me.districts || []).includes(c.district));
+    if (!mine) return;
+    new Notification("新的待处理案件", { body: `${c.district_label} · ${c.reason_label} · ${CHANNELS[c.channel] || c.channel}`, tag: `case-${c.id}` });
+  }
+  function paintNotifyButton() {
+    show($("notify"), canNotify() && Notification.permission === "default");
+  }
+  $("notify").addEventListener("click", async () => {
+    if (canNotify()) await Notification.requestPermission();
+    paintNotifyButton();
+  });
   async function loadDistricts() {
     try {
       const me = await api("GET", "/me");
@@ -293,7 +310,7 @@
     markDetail();
     if (ADMIN_VIEWS.includes(view)) {
       showDetail("admin-view");
-      if (view === "canned") renderCannedAdmin(); else renderAudit();
+      if (view === "canned") renderCannedAdmin(); else if (view === "staff") renderStaffAdmin(); else renderAudit();
       return;
     }
     if (viewChanged || view === "conversations") loadList();
@@ -574,6 +591,7 @@
       else if (key === "to" || key === "previous") shown = actorName(value);
       else if (key === "statuses" && Array.isArray(value)) shown = value.map((v) => DELIVERY[v] || v).join("、");
       else if (key === "language") shown = LANGUAGES[value] || value;
+      else if (Array.isArray(value)) shown = value.join("、") || "—";
       else if (typeof value === "object" && value !== null) shown = JSON.stringify(value);
       return `${DETAIL_KEYS[key] || key} ${shown}`;
     }).join("，");
@@ -1002,6 +1020,35 @@
       el("table", {}, el("thead", {}, el("tr", {}, ["标题", "语言", "内容", "操作"].map((h) => el("th", { text: h })))), table));
     reload();
   }
+  // Admin: which districts each officer serves (their queue shows those and the shared queue first)
+  async function renderStaffAdmin() {
+    const view = $("admin-view");
+    const status = el("p", { hidden: true });
+    const body = el("tbody");
+    fill(view, el("h2", { text: "人员与辖区" }),
+      el("p", { class: "muted", text: "勾选每位工作人员负责的区：其待处理列表先显示这些区和共享队列的案件。" }),
+      status, el("table", { id: "staff" }, el("thead", {}, el("tr", {}, ["工作人员", "负责区", "进行中案件", ""].map((h) => el("th", { text: h })))), body));
+    try {
+      const data = await api("GET", "/officers");
+      const all = state.me.all_districts || [];
+      fill(body, ...(data.officers || []).map((o) => {
+        const boxes = all.map((d) => el("label", { class: "district-choice" },
+          el("input", { type: "checkbox", value: d, checked: (o.districts || []).includes(d) }), ` ${d}`));
+        const save = el("button", { type: "button", text: "保存", dataset: { login: o.login } });
+        save.addEventListener("click", async () => {
+          save.disabled = true;
+          const districts = boxes.map((b) => b.querySelector("input")).filter((i) => i.checked).map((i) => i.value);
+          try {
+            await api("PUT", `/officers/${encodeURIComponent(o.login)}/districts`, { districts });
+            say(status, `已保存：${o.display_name} 负责 ${districts.join("、") || "（仅共享队列）"}。`, "notice");
+            if (o.login === state.me.login) loadDistricts();
+          } catch (error) { report(error, status); } finally { save.disabled = false; }
+        });
+        return el("tr", {}, el("td", { text: `${o.display_name}（${o.login}）` }), el("td", {}, boxes),
+          el("td", { text: `${o.open_cases} / ${data.max_open_cases}` }), el("td", {}, save));
+      }));
+    } catch (error) { report(error, status); }
+  }
   async function renderAudit() {
     const view = $("admin-view");
     const status = el("p", { hidden: true });
@@ -1051,7 +1098,7 @@
       try { data = JSON.parse(event.data); } catch (error) { return; }
       handler(data);
     });
-    on("case_opened", (data) => { learnClock(data.case); scheduleListRefresh(); });
+    on("case_opened", (data) => { learnClock(data.case); scheduleListRefresh(); notifyNewCase(data.case); });
     on("case_updated", (data) => {
       learnClock(data.case);
       scheduleListRefresh();
