@@ -110,6 +110,15 @@ class CaseDesk:
         await self._resume_and_tell(conversation_id, language)
         return True
 
+    async def _tell_waiting(self, case: dict[str, Any], key: str, **values: Any) -> None:
+        """Tell a waiting person their case moved (claimed, transferred) — not on WeChat (console.yml)."""
+        if case["channel"] == "wechat":
+            return
+        if key == "case_requeued" and not values.get("district"):
+            key = "case_transferred"  # back to the shared queue: no office to name
+        text = person_text(key, case["language"], **values)
+        await self.router.send(case["conversation_id"], [Reply(text, author="gateway")])
+
     async def _resume_and_tell(self, conversation_id: str, language: str) -> None:
         try:
             await self.router.rasa.hand_back(conversation_id)
@@ -151,6 +160,7 @@ class CaseDesk:
             raise CaseError.of(409, "closed" if case["status"] == "closed" else "not_waiting")
         await self.audit.arecord(staff.login, "claim", case_id)
         self._publish(case, "case_updated")
+        await self._tell_waiting(case, "case_claimed")
         return case
 
     def check_reply_text(self, case: dict[str, Any], text: Any) -> str:
@@ -242,6 +252,7 @@ class CaseDesk:
         )
         case = await self.get(case_id)
         self._publish(case, "case_updated")
+        await self._tell_waiting(case, "case_transferred")
         return case
 
     async def _to_queue(
@@ -271,6 +282,7 @@ class CaseDesk:
         )
         case = await self.get(case["id"])
         self._publish(case, "case_updated")
+        await self._tell_waiting(case, "case_requeued", district=case["district"] or "")
         return case
 
     async def close_case(self, case_id: int, staff: Staff, outcome: Any) -> dict[str, Any]:
