@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -9,10 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import render, routing
+from . import render, reports, routing
 from .api_common import ApiError, int_param, json_body
 from .auth import Session
 from .settings import config, error_text
+from .workcalendar import work_calendar
 
 
 class OfficeApi:
@@ -29,11 +31,42 @@ class OfficeApi:
             Route(
                 "/console/api/officers/{login}/districts", e(self.set_districts, admin=True), methods=["PUT"]
             ),
+            Route("/console/api/reports", e(self.report, admin=True), methods=["GET"]),
+            Route("/console/api/reports/cases.csv", e(self.report_csv, admin=True), methods=["GET"]),
             Route("/console/api/canned", e(self.canned_list), methods=["GET"]),
             Route("/console/api/canned", e(self.canned_add, admin=True), methods=["POST"]),
             Route("/console/api/canned/{id}", e(self.canned_update, admin=True), methods=["PUT"]),
             Route("/console/api/canned/{id}", e(self.canned_retire, admin=True), methods=["DELETE"]),
         ]
+
+    # -- reports (admin) ---------------------------------------------------------------------------------
+    def _range(self, request: Request) -> tuple[dt.date, dt.date]:
+        today = work_calendar().local(dt.datetime.now(dt.timezone.utc)).date()
+        try:
+            return reports.date_range(request.query_params.get("from"), request.query_params.get("to"), today)
+        except ValueError:
+            raise ApiError(400, "bad_range", error_text("bad_range", days=reports.MAX_DAYS)) from None
+
+    async def report(self, request: Request, session: Session) -> Response:
+        start, end = self._range(request)
+        language = self.api.gateway.settings.default_language
+        found = await self.store.call(
+            reports.report, self.store.engine, start, end, default_language=language
+        )
+        return JSONResponse(found)
+
+    async def report_csv(self, request: Request, session: Session) -> Response:
+        start, end = self._range(request)
+        text = await self.store.call(reports.cases_csv, self.store.engine, start, end)
+        await self.audit.arecord(
+            session.staff.login, "report_export", start=start.isoformat(), end=end.isoformat()
+        )
+        name = f"cases-{start.isoformat()}-{end.isoformat()}.csv"
+        return Response(
+            text.encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
     # -- officers ----------------------------------------------------------------------------------------
     async def officers(self, request: Request, session: Session) -> Response:

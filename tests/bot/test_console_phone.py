@@ -3,7 +3,7 @@ masked search, read-only look and stated reason before clear text (issue 10, ite
 Chromium against a real gateway (the helpers and stand-ins of test_console_browser.py).
 
 ``UPDATE_SCREENSHOTS=1`` saves docs/screenshots/console-phone-*.png (390×844) and
-console-queue-routing.png (1280×800).
+console-queue-routing.png and console-reports.png (1280×800).
 """
 
 from __future__ import annotations
@@ -201,4 +201,13 @@ async def test_an_admin_sets_the_districts_an_officer_serves(telegram_gateway) -
         assert served == {"wang": ["松江", "长宁"]}
         await page.click('#nav button[data-view="audit"]')
         await expect(page.locator("#audit")).to_contain_text("设置负责区")
+        # the reports: this week's numbers and the CSV (one conversation, one case: wang's 转人工)
+        await telegram_person_says(gateway, CHAT, "转人工")
+        await page.click('#nav button[data-view="reports"]')
+        await page.click("#report-show")
+        body = page.locator("#report-body")
+        await expect(body.locator("table").first.locator("tbody td").nth(2)).to_have_text("1")
+        await expect(body).to_contain_text("首次回复")
+        assert "/console/api/reports/cases.csv?from=" in await page.get_attribute("#report-csv", "href")
+        await officer.screenshot("reports")
         assert officer.errors == []

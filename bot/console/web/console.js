@@ -3,10 +3,10 @@
   const API = "/console/api";
   const VIEWS = {
     queue: "待处理", mine: "我的案件", all: "全部进行中", closed: "已结案",
-    conversations: "会话", canned: "快捷回复管理", audit: "审计日志", staff: "人员与辖区",
+    conversations: "会话", canned: "快捷回复管理", audit: "审计日志", staff: "人员与辖区", reports: "报表",
   };
   const CASE_VIEWS = ["queue", "mine", "all", "closed"];
-  const ADMIN_VIEWS = ["canned", "audit", "staff"];
+  const ADMIN_VIEWS = ["canned", "audit", "staff", "reports"];
   const CHANNELS = { wechat: "微信", telegram: "Telegram", web: "网页" };
   const LANGUAGES = { zh: "中文", en: "English" };
   const STATUSES = { waiting: "等待认领", assigned: "处理中", closed: "已结案" };
@@ -25,7 +25,7 @@
     case_opened: "开启案件", export: "导出记录",
     canned_add: "新增快捷回复", canned_edit: "修改快捷回复", canned_retire: "停用快捷回复",
     login_throttled: "登录被拒（该地址失败过多）", search: "搜索会话", reveal: "查看完整号码",
-    view_conversation: "查看会话（只读）", districts: "设置负责区",
+    view_conversation: "查看会话（只读）", districts: "设置负责区", report_export: "导出报表",
   };
   // the policy engine's result statuses (policies/ README), as the officer reads them
   const RESULT_STATUSES = {
@@ -310,7 +310,7 @@
     markDetail();
     if (ADMIN_VIEWS.includes(view)) {
       showDetail("admin-view");
-      if (view === "canned") renderCannedAdmin(); else if (view === "staff") renderStaffAdmin(); else renderAudit();
+      if (view === "canned") renderCannedAdmin(); else if (view === "staff") renderStaffAdmin(); else if (view === "reports") renderReports(); else renderAudit();
       return;
     }
     if (viewChanged || view === "conversations") loadList();
@@ -1019,6 +1019,53 @@
       status,
       el("table", {}, el("thead", {}, el("tr", {}, ["标题", "语言", "内容", "操作"].map((h) => el("th", { text: h })))), table));
     reload();
+  }
+  // Admin: numbers for a date range (local days), with the one-row-per-case CSV
+  async function renderReports() {
+    const view = $("admin-view");
+    const status = el("p", { hidden: true });
+    const from = el("input", { type: "date", id: "report-from", "aria-label": "起始日期" });
+    const to = el("input", { type: "date", id: "report-to", "aria-label": "结束日期" });
+    const showButton = el("button", { type: "button", class: "primary", id: "report-show", text: "查看" });
+    const csvLink = el("a", { class: "button", id: "report-csv", text: "导出 CSV（每案一行）", download: "" });
+    const out = el("div", { id: "report-body" });
+    fill(view, el("h2", { text: "报表" }),
+      el("p", { class: "muted", text: "按本地日期统计；时长按工作时间（含调休、扣除节假日）计算。" }),
+      el("div", { class: "takeover-row" }, from, to, showButton, csvLink), status, out);
+    const percent = (x) => (x === null || x === undefined ? "—" : `${Math.round(x * 1000) / 10}%`);
+    const minutes = (x) => (x === null || x === undefined ? "—" : `${x} 分钟`);
+    const table = (heads, rows) => el("table", {}, el("thead", {}, el("tr", {}, heads.map((h) => el("th", { text: h })))),
+      el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c) => el("td", { text: String(c) }))))));
+    async function load() {
+      const params = new URLSearchParams();
+      if (from.value) params.set("from", from.value);
+      if (to.value) params.set("to", to.value);
+      csvLink.href = `${API}/reports/cases.csv?${params}`;
+      try {
+        const r = await api("GET", `/reports?${params}`);
+        from.value = r.from; to.value = r.to;
+        csvLink.href = `${API}/reports/cases.csv?from=${r.from}&to=${r.to}`;
+        say(status, "");
+        const counts = (list, names) => list.map((x) => `${(names && names[x.key]) || x.label || x.key || "—"} ${x.count}`).join("，") || "—";
+        const duration = (d) => [minutes(d.median_minutes), minutes(d.p90_minutes), `${d.met}/${d.done}`, percent(d.met_share), d.breached];
+        fill(out,
+          el("h3", { text: "总览" }),
+          table(["会话", "无需人工", "案件", "按原因", "按区", "按渠道", "按语言", "热门主题"],
+            [[r.conversations, `${r.answered_without_staff}（${percent(r.answered_without_staff_share)}）`, r.cases,
+              counts(r.by_reason), counts(r.by_district), counts(r.by_channel, CHANNELS), counts(r.by_language, LANGUAGES), counts(r.top_topics)]]),
+          el("h3", { text: "响应与办结（工作时间）" }),
+          table(["", "中位数", "P90", "达标/已完成", "达标率", "超时"],
+            [["首次回复", ...duration(r.first_response)], ["办结", ...duration(r.resolution)]]),
+          el("h3", { text: "每日" }),
+          table(["日期", "会话", "按渠道", "按语言", "案件", "转人工", "转人工率"],
+            r.days.map((d) => [d.date, d.conversations,
+              Object.entries(d.by_channel).map(([k, v]) => `${CHANNELS[k] || k} ${v}`).join("，") || "—",
+              Object.entries(d.by_language).map(([k, v]) => `${LANGUAGES[k] || k} ${v}`).join("，") || "—",
+              d.cases, d.handoffs, percent(d.handoff_rate)])));
+      } catch (error) { report(error, status); }
+    }
+    showButton.addEventListener("click", load);
+    load();
   }
   // Admin: which districts each officer serves (their queue shows those and the shared queue first)
   async function renderStaffAdmin() {
