@@ -366,9 +366,25 @@ class ConsoleApi:
 
     # -- admin -------------------------------------------------------------------------------------------
     async def audit_entries(self, request: Request, session: Session) -> Response:
+        """Newest first, a page at a time (``before`` = the last id seen), filtered by actor or action."""
+        params = request.query_params
         try:
-            limit = int(request.query_params.get("limit", 200))
+            limit = int(params.get("limit", 200))
+            before = int(params["before"]) if params.get("before") else None
         except ValueError:
             raise ApiError(400, "bad_request") from None
-        rows = await self.store.call(self.audit.entries, limit=limit)
-        return JSONResponse({"entries": [render.audit_entry(r) for r in rows]})
+        actor, action = params.get("actor") or None, params.get("action") or None
+        if not 0 < limit <= 500 or (before is not None and not 0 < before < 2**63):
+            raise ApiError(400, "bad_request")
+        if (actor and len(actor) > 80) or (action and len(action) > 40):
+            raise ApiError(400, "bad_request")
+        rows = await self.store.call(
+            self.audit.entries, limit=limit, before=before, actor=actor, action=action
+        )
+        more = len(rows) == limit
+        return JSONResponse(
+            {
+                "entries": [render.audit_entry(r) for r in rows],
+                "next_before": rows[-1]["id"] if more else None,
+            }
+        )

@@ -14,6 +14,7 @@ from ..config import REPO_ROOT
 from ..logsafe import mask_personal_numbers
 from .settings import config, outcome_tags, reason_label
 from .targets import service_targets
+from .workcalendar import work_calendar
 
 PROFILE_FILE = REPO_ROOT / "policies" / "profile.yml"
 PREVIEW_CHARS = 60
@@ -241,6 +242,7 @@ def note(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 
 def audit_entry(row: dict[str, Any]) -> dict[str, Any]:
     return {
+        "id": row["id"],
         "at": iso(row["at"]),
         "actor": row["actor"],
         "action": row["action"],
@@ -253,18 +255,25 @@ def canned(row: dict[str, Any]) -> dict[str, Any]:
     return {"id": row["id"], "title": row["title"], "text": row["text"], "language": row["language"]}
 
 
+def local_text(stored: dt.datetime | None) -> str:
+    """A stored (naive UTC) time as the office's local 'YYYY-MM-DD HH:MM:SS'."""
+    return work_calendar().local(stored).strftime("%Y-%m-%d %H:%M:%S") if stored else "—"
+
+
 def transcript_text(case: dict[str, Any], rows: list[dict[str, Any]], names: dict[str, str]) -> str:
-    """The export: a plain-text transcript with the case's header (admins only, unmasked)."""
+    """The export: a plain-text transcript with the case's header (admins only, unmasked), in the
+    office's local time."""
     header = [
         f"案件 #{case['id']}  {person_label(case['conversation_id'])}  ({case['conversation_id']})",
         f"原因：{reason_label(case['reason'])}  状态：{case['status']}  语言：{case['language']}",
-        f"开启：{iso(case['opened_at'])}  处理人：{case.get('assignee') or '—'}"
-        f"  结办：{iso(case.get('closed_at')) or '—'} {case.get('outcome') or ''}".rstrip(),
+        f"开启：{local_text(case['opened_at'])}  处理人：{case.get('assignee') or '—'}"
+        f"  结办：{local_text(case.get('closed_at'))} {case.get('outcome') or ''}".rstrip(),
         f"摘要：{case.get('summary') or '—'}",
+        f"（时间均为 UTC{int(config()['office_hours']['utc_offset_hours']):+d} 本地时间）",
         "",
     ]
     lines = [
-        f"[{iso(r['created_at'])}] {author_label(r['author'], names)}"
+        f"[{local_text(r['created_at'])}] {author_label(r['author'], names)}"
         f"{'' if r['status'] in ('sent', 'sent_passive', 'received', 'forwarded') else ' (' + r['status'] + ')'}"
         f"：{r.get('text') or ''}"
         for r in rows

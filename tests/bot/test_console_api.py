@@ -539,6 +539,7 @@ async def test_admin_exports_a_transcript_and_the_export_is_audited(console, sig
     assert export.headers["content-type"] == "text/plain; charset=utf-8"
     assert export.headers["content-disposition"] == f'attachment; filename="case-{case["id"]}.txt"'
     assert f"转人工 {PHONE}" in export.text and "王芳：您好" in export.text and session in export.text
+    assert "（时间均为 UTC+8 本地时间）" in export.text  # not UTC: the office reads its own clock
     entries = (await boss.get("/audit", params={"limit": 5})).json()["entries"]
     assert (entries[0]["actor"], entries[0]["action"], entries[0]["case_id"]) == (
         "boss",

@@ -92,3 +92,11 @@ def test_the_person_is_told_when_a_human_answers_on_the_real_calendar() -> None:
     assert "10月9日（周四）09:00" in expected_answer_text(national_day, "zh")
     # Friday evening before the 调休 Saturday 2026-10-10: the Saturday, not Monday
     assert "10月10日（周六）09:00" in expected_answer_text(at(2026, 10, 9, 18, 0), "zh")
+
+
+def test_exported_times_are_the_offices_local_clock() -> None:
+    from bot.console.render import local_text
+
+    assert local_text(dt.datetime(2026, 11, 23, 1, 30)) == "2026-11-23 09:30:00"  # stored naive UTC
+    assert local_text(dt.datetime(2026, 11, 23, 17, 0)) == "2026-11-24 01:00:00"
+    assert local_text(None) == "—"

@@ -201,6 +201,8 @@ async def test_an_admin_sets_the_districts_an_officer_serves(telegram_gateway) -
         assert served == {"wang": ["松江", "长宁"]}
         await page.click('#nav button[data-view="audit"]')
         await expect(page.locator("#audit")).to_contain_text("设置负责区")
+        await page.select_option("#audit-action", "districts")  # one action only
+        await expect(page.locator("#audit tbody tr")).to_have_count(1)
         # the reports: this week's numbers and the CSV (one conversation, one case: wang's 转人工)
         await telegram_person_says(gateway, CHAT, "转人工")
         await page.click('#nav button[data-view="reports"]')

@@ -139,3 +139,20 @@ async def test_reports_are_for_admins_with_a_valid_range_and_the_export_is_audit
     assert len(exported.text.strip().splitlines()) == 2
     entries = (await boss.get("/audit", params={"limit": 10})).json()["entries"]
     assert [e["action"] for e in entries if e["actor"] == "boss"][0] == "report_export"
+
+
+async def test_the_audit_log_pages_and_filters(console, sign_in) -> None:
+    wang, boss = await sign_in("wang"), await sign_in("boss")
+    for n in range(5):
+        await wang.get("/conversations", params={"q": f"查询{n}"})  # five audited searches
+    first = (await boss.get("/audit", params={"limit": 3, "action": "search"})).json()
+    assert [e["detail"]["q"] for e in first["entries"]] == ["查询4", "查询3", "查询2"]
+    rest = (
+        await boss.get("/audit", params={"limit": 3, "action": "search", "before": first["next_before"]})
+    ).json()
+    assert [e["detail"]["q"] for e in rest["entries"]] == ["查询1", "查询0"] and rest["next_before"] is None
+    logins = (await boss.get("/audit", params={"actor": "wang", "action": "login"})).json()["entries"]
+    assert [(e["actor"], e["action"]) for e in logins] == [("wang", "login")]
+    for params in ({"limit": "0"}, {"limit": "many"}, {"before": "1e23"}, {"actor": "x" * 81}):
+        refused = await boss.get("/audit", params=params)
+        assert (refused.status_code, refused.json()["code"]) == (400, "bad_request"), params

@@ -20,7 +20,7 @@
     rasa_unavailable: ["助手暂不可用", "failed"],
   };
   const AUDIT_ACTIONS = {
-    login: "登录", logout: "退出", login_failed: "登录失败", login_refused_locked: "登录被拒（账号锁定中）",
+    login: "登录", logout: "退出", login_failed: "登录失败", login_refused_locked: "登录被拒（此地址已锁定）",
     claim: "认领", reply: "回复", note: "备注", transfer: "转交", close: "结案", takeover: "接管",
     case_opened: "开启案件", export: "导出记录",
     canned_add: "新增快捷回复", canned_edit: "修改快捷回复", canned_retire: "停用快捷回复",
@@ -1100,20 +1100,44 @@
     const view = $("admin-view");
     const status = el("p", { hidden: true });
     const body = el("tbody");
+    const actor = el("select", { id: "audit-actor", "aria-label": "按工作人员筛选" },
+      el("option", { value: "", text: "全部人员" }), el("option", { value: "assistant", text: "智能助手" }),
+      state.officers.map((o) => el("option", { value: o.login, text: o.display_name })));
+    const action = el("select", { id: "audit-action", "aria-label": "按操作筛选" },
+      el("option", { value: "", text: "全部操作" }),
+      Object.entries(AUDIT_ACTIONS).map(([key, label]) => el("option", { value: key, text: label })));
+    const more = el("button", { type: "button", id: "audit-more", text: "更早的记录", hidden: true });
+    let before = null;
     fill(view, el("h2", { text: "审计日志" }),
-      el("p", { class: "muted", text: "每一次工作人员操作：谁、做了什么、何时（最近 200 条）。" }),
-      status, el("table", { id: "audit" }, el("thead", {}, el("tr", {}, ["时间", "工作人员", "操作", "案件", "详情"].map((h) => el("th", { text: h })))), body));
-    try {
-      const data = await api("GET", "/audit?limit=200");
-      const entries = data.entries || [];
-      fill(body, ...entries.map((entry) => el("tr", {},
-        el("td", { text: fullTime(entry.at) }), el("td", { text: actorName(entry.actor) }),
-        el("td", { text: AUDIT_ACTIONS[entry.action] || entry.action }),
-        el("td", {}, entry.case_id ? el("button", { type: "button", class: "link", text: `#${entry.case_id}`, onclick: () => go("all", entry.case_id) }) : ""),
-        el("td", { class: "text", text: entry.detail ? detailText(entry.detail) : "" }))));
-      if (!entries.length) fill(body, el("tr", {}, el("td", { colspan: "5", class: "muted", text: "暂无记录。" })));
-    } catch (error) { report(error, status); }
+      el("p", { class: "muted", text: "每一次工作人员操作：谁、做了什么、何时（每页 100 条，最新在前）。" }),
+      el("div", { class: "takeover-row" }, actor, action), status,
+      el("table", { id: "audit" }, el("thead", {}, el("tr", {}, ["时间", "工作人员", "操作", "案件", "详情"].map((h) => el("th", { text: h })))), body),
+      more);
+    async function load(reset) {
+      if (reset) { before = null; fill(body); }
+      const params = new URLSearchParams({ limit: "100" });
+      if (before) params.set("before", String(before));
+      if (actor.value) params.set("actor", actor.value);
+      if (action.value) params.set("action", action.value);
+      try {
+        const data = await api("GET", `/audit?${params}`);
+        const entries = data.entries || [];
+        body.append(...entries.map((entry) => el("tr", {},
+          el("td", { text: fullTime(entry.at) }), el("td", { text: actorName(entry.actor) }),
+          el("td", { text: AUDIT_ACTIONS[entry.action] || entry.action }),
+          el("td", {}, entry.case_id ? el("button", { type: "button", class: "link", text: `#${entry.case_id}`, onclick: () => go("all", entry.case_id) }) : ""),
+          el("td", { class: "text", text: entry.detail ? detailText(entry.detail) : "" }))));
+        if (!body.children.length) fill(body, el("tr", {}, el("td", { colspan: "5", class: "muted", text: "暂无记录。" })));
+        before = data.next_before;
+        show(more, Boolean(before));
+      } catch (error) { report(error, status); }
+    }
+    actor.addEventListener("change", () => load(true));
+    action.addEventListener("change", () => load(true));
+    more.addEventListener("click", () => load(false));
+    load(true);
   }
+
 
   // ---- live updates (server-sent events) ----------------------------------------------------------------------------
   function startEvents() {
