@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..models import split_conversation_id
-from . import privacy, render, routing
+from . import going_wrong, privacy, render, routing
 from .api_common import ApiError, error, int_param, json_body, reason_of
 from .api_office import OfficeApi
 from .audit import AuditLog
@@ -69,6 +69,7 @@ class ConsoleApi:
             Route("/console/api/cases/{id}/export", e(self.export, admin=True), methods=["GET"]),
             Route("/console/api/outcomes", e(self.outcomes), methods=["GET"]),
             Route("/console/api/conversations", e(self.conversations), methods=["GET"]),
+            Route("/console/api/going-wrong", e(self.going_wrong_list), methods=["GET"]),
             Route(
                 "/console/api/conversations/{conversation_id:path}/messages",
                 e(self.conversation_messages),
@@ -316,21 +317,26 @@ class ConsoleApi:
         if query:  # every search is audited, with the reason that let it match clear text
             found = {"q": query, "results": len(rows), **({"reason": reason} if reason else {})}
             await self.audit.arecord(session.staff.login, "search", **found)
-        items = []
-        for row in rows:
-            activity = await self.store.call(self.desk.cases.activity, row["id"], 0)
-            items.append(
-                {
-                    "conversation_id": row["id"],
-                    "channel": row["channel"],
-                    "person": render.person_label(row["id"]),
-                    "language": row.get("language") or self.gateway.settings.default_language,
-                    "last_message_at": render.iso(activity["last_message_at"] or row["updated_at"]),
-                    "last_message_preview": render.preview(activity["person_last_text"]),
-                    "open_case_id": row["open_case_id"],
-                }
-            )
+        items = [await self.conversation_item(row) for row in rows]
         return JSONResponse({"conversations": items, "matched": "clear" if reason else "masked"})
+
+    async def going_wrong_list(self, request: Request, session: Session) -> Response:
+        rows = await self.store.call(going_wrong.going_wrong, self.store.engine)
+        return JSONResponse({"conversations": [await self.conversation_item(row) for row in rows]})
+
+    async def conversation_item(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A conversation in a list (search, going wrong): masked preview of the person's last words."""
+        activity = await self.store.call(self.desk.cases.activity, row["id"], 0)
+        item = {
+            "conversation_id": row["id"],
+            "channel": row["channel"],
+            "person": render.person_label(row["id"]),
+            "language": row.get("language") or self.gateway.settings.default_language,
+            "last_message_at": render.iso(activity["last_message_at"] or row["updated_at"]),
+            "last_message_preview": render.preview(activity["person_last_text"]),
+            "open_case_id": row.get("open_case_id"),
+        }
+        return {**item, "signals": row["signals"]} if "signals" in row else item
 
     async def conversation_messages(self, request: Request, session: Session) -> Response:
         """A read-only look at any conversation before taking it over: always masked, and audited."""

@@ -21,6 +21,7 @@ REQUIRED_SECTIONS = (
     "privacy",
     "routing",
     "service_targets",
+    "going_wrong",
     "replies",
     "events",
     "held_explanations",

@@ -213,3 +213,26 @@ async def test_an_admin_sets_the_districts_an_officer_serves(telegram_gateway) -
         assert "/console/api/reports/cases.csv?from=" in await page.get_attribute("#report-csv", "href")
         await officer.screenshot("reports")
         assert officer.errors == []
+
+
+async def test_the_going_wrong_list_shows_what_went_wrong(rasa, tmp_path) -> None:
+    async with running_gateway(make_settings(tmp_path, (rasa.url,))) as gateway, chromium() as browser:
+        await add_staff(gateway, "zhou", "周静")
+        session, _ = await web_person_says(gateway, None, "人才公寓怎么申请")
+        for text in ("人才公寓怎么申请", "人才公寓怎么申请", "我都说了三遍了，没用"):
+            await web_person_says(gateway, session, text)
+        await web_person_says(gateway, None, "你好")  # a conversation going fine
+        officer = await open_at(browser, gateway.url, {"width": 1280, "height": 800})
+        page = officer.page
+        await officer.log_in("zhou")
+        await page.click('#nav button[data-view="conversations"]')
+        await expect(page.locator("#list .item")).to_have_count(2)
+        await page.check("#going-wrong")
+        items = page.locator("#list .item")
+        await expect(items).to_have_count(1)
+        await expect(items.first.locator(".signal")).to_have_text(
+            ["重复同一回答 ×3", "用户说“刚才说了”", "不满或投诉用语"]
+        )
+        await items.first.click()
+        await expect(page.locator("#conv-transcript .msg.person")).to_have_count(4)
+        assert officer.errors == []

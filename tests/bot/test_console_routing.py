@@ -17,7 +17,7 @@ from sqlalchemy import text as sql_text
 from test_console_api import person_says
 from test_gateway_postgres import INITDB
 
-from bot.console import cli, routing
+from bot.console import cli, going_wrong, routing
 from bot.console.case_store import CaseStore
 from bot.console.settings import config, error_text, person_text
 from bot.console.targets import target
@@ -326,3 +326,28 @@ async def test_a_waiting_person_is_told_when_the_case_is_claimed_and_moved(conso
     await li.post(f"/cases/{case['id']}/transfer", {"to_district": "长宁", "reason": "单位在长宁"})
     assert person_text("case_requeued", "en", district="长宁") in await person_sees()
     assert "长宁" in person_text("case_requeued", "zh", district="长宁")
+
+
+async def test_conversations_going_wrong_are_listed_with_their_signals(console, sign_in) -> None:
+    wang = await sign_in("wang")
+    store = console.gateway.store
+    looping = (await person_says(console, "我想问人才公寓申请"))["session"]
+    for _ in range(2):
+        await person_says(console, "我想问人才公寓申请", looping)  # the same answer three times
+    await person_says(console, "刚才说了，你这个没用", looping)
+    fine = (await person_says(console, "你好"))["session"]
+    lost = (await person_says(console, "嗯嗯"))["session"]
+    [fallback] = sorted(going_wrong.fallback_texts())[-1:]  # the domain's own fallback wording
+    for text in (fallback, fallback, "❌ 松江G60紧缺急需人才薪酬补贴：不符合"):
+        await store.call(store.record_outbound, f"web:{lost}", text, status="sent", author="bot")
+    listed = {c["conversation_id"]: c for c in (await wang.get("/going-wrong")).json()["conversations"]}
+    assert set(listed) == {f"web:{looping}", f"web:{lost}"}
+    assert f"web:{fine}" not in listed
+    codes = lambda c: {s["code"]: s["count"] for s in c["signals"]}  # noqa: E731
+    assert codes(listed[f"web:{looping}"]) == {"repeated_answer": 3, "already_said": 1, "complaint": 1}
+    assert codes(listed[f"web:{lost}"]) == {"fallback": 2, "ineligible": 1}
+    assert listed[f"web:{looping}"]["last_message_preview"] == "刚才说了，你这个没用"
+    # once a case is open, an officer is on it: it leaves the list
+    await wang.post(f"/conversations/web:{looping}/takeover")
+    listed = (await wang.get("/going-wrong")).json()["conversations"]
+    assert [c["conversation_id"] for c in listed] == [f"web:{lost}"]

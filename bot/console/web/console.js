@@ -330,6 +330,14 @@
     const seq = ++state.listSeq;  // an older answer arriving late must not overwrite a newer one
     try {
       if (view === "conversations") {
+        if ($("going-wrong").checked) {
+          const data = await api("GET", "/going-wrong");
+          if (state.view !== view || seq !== state.listSeq) return;
+          $("search-note").textContent = "最近 7 天出现问题、尚无人工处理的会话";
+          state.lists.conversations = data.conversations || [];
+          renderConversationList();
+          return;
+        }
         const q = $("search-q").value.trim();
         const reason = $("search-reason").value.trim();
         const query = `q=${encodeURIComponent(q)}` + (q && reason ? `&reason=${encodeURIComponent(reason)}` : "");
@@ -890,6 +898,10 @@
   // ---- conversations (proactive takeover) --------------------------------------------------------------------------
   for (const name of ["district", "channel", "language", "sort"]) $(`filter-${name}`).addEventListener("change", loadList);
   $("filter-topic").addEventListener("input", () => { clearTimeout(state.searchTimer); state.searchTimer = setTimeout(loadList, 600); });
+  $("going-wrong").addEventListener("change", () => {
+    for (const id of ["search-q", "search-reason"]) $(id).disabled = $("going-wrong").checked;
+    loadList();
+  });
   for (const id of ["search-q", "search-reason"]) {
     $(id).addEventListener("input", () => {
       clearTimeout(state.searchTimer);
@@ -904,6 +916,8 @@
           el("div", { class: "row" }, el("span", { class: "reason", text: conv.person }), ageNode(conv.last_message_at)),
           el("div", { class: "row" }, channelBadge(conv.channel), langBadge(conv.language),
             conv.open_case_id ? el("span", { class: "badge", text: `案件 #${conv.open_case_id} 进行中` }) : null),
+          conv.signals ? el("div", { class: "row meta" }, conv.signals.map((sig) =>
+            el("span", { class: "badge signal", text: `${sig.label}${sig.count > 1 ? " ×" + sig.count : ""}` }))) : null,
           el("div", { class: "row preview", text: conv.last_message_preview || "" })))));
     $("list-note").textContent = rows.length ? `${rows.length} 个` : "";
     say($("list-empty"), rows.length ? "" : "没有找到会话。", "empty");
