@@ -23,6 +23,7 @@ from ..store import cases, staff_accounts, staff_districts, utcnow
 from .settings import config
 
 PROFILE_FILE = REPO_ROOT / "policies" / "profile.yml"
+VOCABULARY_FILE = REPO_ROOT / "policies" / "vocabulary.yml"
 CHANNELS = ("wechat", "telegram", "web")
 LANGUAGES = ("zh", "en")
 SORTS = ("waiting", "newest")
@@ -35,10 +36,22 @@ def districts() -> tuple[str, ...]:
     return tuple(str(value) for value in (fields.get("district") or {}).get("values") or ())
 
 
+@lru_cache(maxsize=1)
+def district_names() -> dict[str, str]:
+    """Every way a district is written (policies/vocabulary.yml: "松江区", "songjiang" …) -> its name."""
+    names = {d.lower(): d for d in districts()}
+    if VOCABULARY_FILE.exists():
+        vocabulary = yaml.safe_load(VOCABULARY_FILE.read_text(encoding="utf-8")) or {}
+        for name, aliases in ((vocabulary.get("district") or {}).get("values") or {}).items():
+            if name in districts():
+                names.update({str(alias).lower(): name for alias in aliases or []})
+    return names
+
+
 def district_of(payload: Any) -> str | None:
     profile = payload.get("profile") if isinstance(payload, dict) else None
     value = profile.get("district") if isinstance(profile, dict) else None
-    return value if isinstance(value, str) and value in districts() else None
+    return district_names().get(value.strip().lower()) if isinstance(value, str) else None
 
 
 def topic_of(payload: Any) -> str | None:

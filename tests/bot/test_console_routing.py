@@ -222,7 +222,9 @@ def test_migration_4_adds_the_routing_columns_to_an_existing_database(tmp_path) 
     ("payload", "district", "topic"),
     [
         ({"profile": {"district": "松江"}, "result": {"topic": "rent_subsidy"}}, "松江", "rent_subsidy"),
-        ({"profile": {"district": "songjiang"}}, None, None),
+        ({"profile": {"district": "songjiang"}}, "松江", None),  # the vocabulary's aliases
+        ({"profile": {"district": "长宁区"}}, "长宁", None),
+        ({"profile": {"district": "火星"}}, None, None),
         ({"profile": None, "result": "odd"}, None, None),
         (None, None, None),
     ],
