@@ -50,6 +50,8 @@ def main(argv: list[str]) -> int:
         log_level="info",
         access_log=False,
         ws="none",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     uvicorn.Server(config).run()

@@ -29,6 +29,9 @@ class Settings:
     rasa_timeout: float = 30.0
     rasa_connect_retries: int = 3
     public_base_url: str | None = None
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDRs, comma
+    # separated; uvicorn's forwarded_allow_ips): client addresses for throttling, TLS for cookies and HSTS
+    trusted_proxies: str = "127.0.0.1"
     default_language: str = "zh"
     max_text_chars: int = 1000
     max_body_bytes: int = 64 * 1024
@@ -73,6 +76,7 @@ class Settings:
             rasa_timeout=float(get("RASA_TIMEOUT") or 30.0),
             rasa_connect_retries=int(get("RASA_CONNECT_RETRIES") or 3),
             public_base_url=(get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            trusted_proxies=get("TRUSTED_PROXIES") or get("FORWARDED_ALLOW_IPS") or "127.0.0.1",
             default_language=get("BOT_LANGUAGE") or "zh",
             max_text_chars=int(get("BOT_MAX_TEXT_CHARS") or 1000),
             webchat_session_per_minute=float(get("WEBCHAT_SESSION_PER_MINUTE") or 12.0),

@@ -31,6 +31,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     update,
 )
@@ -146,6 +147,11 @@ cases = Table(
     Column("closed_by", String(80)),
     Column("outcome", String(40)),
     Column("seen_message_id", Integer, nullable=False, default=0),  # the assignee has read up to here
+    # migration 4 (routing and service-time targets): the district queue (NULL: shared), the topic asked
+    # about, and when staff first answered
+    Column("district", String(20), index=True),
+    Column("topic", String(60)),
+    Column("first_response_at", DateTime),
 )
 
 case_notes = Table(
@@ -215,6 +221,25 @@ canned_replies = Table(
     Column("updated_at", DateTime),
 )
 
+# Console log-in throttling (issue 10): one counter per (scope, key) in a fixed window, taken with one
+# conditional UPDATE so concurrent attempts can never exceed the limit (bot/console/throttle.py).
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("scope", String(16), primary_key=True),  # address | pair | login | known
+    Column("key", String(200), primary_key=True),
+    Column("window_start", DateTime, nullable=False),
+    Column("count", Integer, nullable=False),
+)
+
+# which districts an officer serves (issue 13: routing); an officer without a row sees the shared queue
+staff_districts = Table(
+    "staff_districts",
+    metadata,
+    Column("login", String(60), primary_key=True),
+    Column("district", String(20), primary_key=True),
+)
+
 CASE_TABLES = [cases, case_notes, audit_log, staff_accounts, staff_sessions, login_failures, canned_replies]
 
 
@@ -228,6 +253,26 @@ def _migration_2(conn: Connection) -> None:
     metadata.create_all(conn, tables=CASE_TABLES, checkfirst=True)
 
 
+def _migration_3(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[login_throttle], checkfirst=True)
+
+
+def _migration_4(conn: Connection) -> None:
+    # a database made by migration 2 from this file's current `cases` already has the columns
+    present = {column["name"] for column in inspect(conn).get_columns("cases")}
+    for name, sql_type in (
+        ("district", "VARCHAR(20)"),
+        ("topic", "VARCHAR(60)"),
+        ("first_response_at", None),
+    ):
+        if name not in present:
+            kind = sql_type or ("TIMESTAMP" if conn.dialect.name == "postgresql" else "DATETIME")
+            conn.execute(sql_text(f"ALTER TABLE cases ADD COLUMN {name} {kind}"))
+    if "ix_cases_district" not in {index["name"] for index in inspect(conn).get_indexes("cases")}:
+        conn.execute(sql_text("CREATE INDEX ix_cases_district ON cases (district)"))
+    metadata.create_all(conn, tables=[staff_districts], checkfirst=True)
+
+
 # Append only: (version, description, function). Never edit a released entry.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "conversations, messages, handoffs, wechat quota, token cache", _migration_1),
@@ -236,6 +281,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
         "staff handoff: cases, notes, audit log, staff accounts, sessions, login failures, canned replies",
         _migration_2,
     ),
+    (3, "console log-in throttle counters (per address, per login and address, per login)", _migration_3),
+    (4, "console routing: case district, topic, first response; officers' districts", _migration_4),
 ]
 
 

@@ -12,8 +12,9 @@ from starlette.routing import BaseRoute, Route
 
 from .api import ConsoleApi
 from .audit import AuditLog
-from .auth import Accounts
+from .auth import Accounts, LoginLimits
 from .cases import CaseDesk
+from .http_security import secured
 from .settings import config
 from .sse import EventStream
 
@@ -29,8 +30,7 @@ def accounts_for(gateway: Any) -> Accounts:
         gateway.store,
         idle_minutes=gateway.settings.console_session_minutes,
         absolute_hours=float(settings["sessions"]["absolute_hours"]),
-        lockout_failures=int(settings["lockout"]["failures"]),
-        lockout_minutes=float(settings["lockout"]["minutes"]),
+        limits=LoginLimits.from_config(settings["lockout"]),
     )
 
 
@@ -48,4 +48,6 @@ def routes(gateway: Any) -> list[BaseRoute]:
             print(NO_ACCOUNT_HINT, flush=True)
 
     gateway.on_start.append(announce_missing_account)
-    return [*api.routes(), Route("/console/api/events", stream.endpoint, methods=["GET"])]
+    routes = [*api.routes(), Route("/console/api/events", stream.endpoint, methods=["GET"])]
+    # every console response carries the security headers (nosniff, no-store, HSTS over TLS)
+    return [Route(r.path, secured(r.endpoint), methods=r.methods) for r in routes]

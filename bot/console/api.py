@@ -17,55 +17,27 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..models import split_conversation_id
-from . import render
+from . import going_wrong, privacy, render, routing
+from .api_common import ApiError, error, int_param, json_body, reason_of
+from .api_office import OfficeApi
 from .audit import AuditLog
 from .auth import Accounts, Session
 from .cases import CaseDesk, CaseError
+from .http_security import PAGE_HEADERS, came_over_tls, client_address, login_request_problem
 from .settings import config, error_text
 
 log = logging.getLogger(__name__)
 
-PAGE = Path(__file__).with_name("web") / "console.html"
+WEB = Path(__file__).with_name("web")
+PAGE = WEB / "console.html"
+ASSETS = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
 COOKIE = "console_session"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
 VIEWS = ("queue", "mine", "all", "closed")
-PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-    "img-src 'self' data:; frame-ancestors 'none'",
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-}
+FILTERS = ("district", "topic", "channel", "language", "sort")
 
 Handler = Callable[[Request, Session], Awaitable[Response]]
-
-
-def error(status: int, code: str, message: str | None = None, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message or error_text(code), "code": code, **extra}, status_code=status)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str | None = None) -> None:
-        super().__init__(code)
-        self.status, self.code, self.message = status, code, message
-
-
-async def json_body(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, "bad_request") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_request")
-    return body
-
-
-def int_param(request: Request, name: str, missing: str = "no_such_case") -> int:
-    try:
-        return int(request.path_params[name])
-    except (KeyError, ValueError):
-        raise ApiError(404, missing) from None
 
 
 class ConsoleApi:
@@ -75,14 +47,14 @@ class ConsoleApi:
         self.desk = desk
         self.accounts = accounts
         self.audit = audit
-        base = gateway.settings.public_base_url or ""
-        self.secure_cookie = base.startswith("https://")
+        self.public_base_url = gateway.settings.public_base_url
 
     def routes(self) -> list[Route]:
         e = self.endpoint
         return [
             Route("/console", self.page, methods=["GET"]),
             Route("/console/", self.page, methods=["GET"]),
+            Route("/console/{asset:str}", self.asset, methods=["GET"]),
             Route("/console/api/login", self.login, methods=["POST"]),
             Route("/console/api/logout", e(self.logout), methods=["POST"]),
             Route("/console/api/me", e(self.me), methods=["GET"]),
@@ -93,19 +65,22 @@ class ConsoleApi:
             Route("/console/api/cases/{id}/notes", e(self.note), methods=["POST"]),
             Route("/console/api/cases/{id}/transfer", e(self.transfer), methods=["POST"]),
             Route("/console/api/cases/{id}/close", e(self.close), methods=["POST"]),
+            Route("/console/api/cases/{id}/reveal", e(self.reveal), methods=["POST"]),
             Route("/console/api/cases/{id}/export", e(self.export, admin=True), methods=["GET"]),
             Route("/console/api/outcomes", e(self.outcomes), methods=["GET"]),
-            Route("/console/api/officers", e(self.officers), methods=["GET"]),
             Route("/console/api/conversations", e(self.conversations), methods=["GET"]),
+            Route("/console/api/going-wrong", e(self.going_wrong_list), methods=["GET"]),
+            Route(
+                "/console/api/conversations/{conversation_id:path}/messages",
+                e(self.conversation_messages),
+                methods=["GET"],
+            ),
             Route(
                 "/console/api/conversations/{conversation_id:path}/takeover",
                 e(self.takeover),
                 methods=["POST"],
             ),
-            Route("/console/api/canned", e(self.canned_list), methods=["GET"]),
-            Route("/console/api/canned", e(self.canned_add, admin=True), methods=["POST"]),
-            Route("/console/api/canned/{id}", e(self.canned_update, admin=True), methods=["PUT"]),
-            Route("/console/api/canned/{id}", e(self.canned_retire, admin=True), methods=["DELETE"]),
+            *OfficeApi(self).routes(e),
             Route("/console/api/audit", e(self.audit_entries, admin=True), methods=["GET"]),
         ]
 
@@ -164,8 +139,18 @@ class ConsoleApi:
             PAGE.read_text(encoding="utf-8"), media_type="text/html; charset=utf-8", headers=PAGE_HEADERS
         )
 
+    async def asset(self, request: Request) -> Response:
+        """The page's script and style sheet (files of their own: the page's policy forbids inline script)."""
+        name = request.path_params["asset"]
+        if name not in ASSETS or not (WEB / name).exists():
+            return PlainTextResponse("not found", status_code=404)
+        return Response((WEB / name).read_bytes(), media_type=ASSETS[name])
+
     # -- auth --------------------------------------------------------------------------------------------
     async def login(self, request: Request) -> Response:
+        problem = login_request_problem(request, self.public_base_url)
+        if problem is not None:
+            return error(*problem)
         try:
             body = await json_body(request)
         except ApiError as problem:
@@ -173,25 +158,35 @@ class ConsoleApi:
         login, password = body.get("login"), body.get("password")
         if not isinstance(login, str) or not isinstance(password, str) or not login.strip():
             return error(400, "bad_request")
-        result = await self.store.call(self.accounts.login, login, password)
+        address = client_address(request)
+        result = await self.store.call(self.accounts.login, login, password, address)
         attempted = login.strip().lower()[:60]
+        refused = {"minutes": result.minutes, "address": address}
         if result.failed_now:
-            locked = {"locked_minutes": result.locked_minutes} if result.locked_minutes else {}
-            await self.audit.arecord(attempted, "login_failed", **locked)
-        elif result.locked_minutes is not None:
-            await self.audit.arecord(attempted, "login_refused_locked", minutes=result.locked_minutes)
-        if result.locked_minutes is not None:
-            return error(423, "locked", error_text("locked", minutes=result.locked_minutes))
+            await self.audit.arecord(
+                attempted,
+                "login_failed",
+                address=address,
+                **({"locked_minutes": result.minutes} if result.locked else {}),
+            )
+        elif result.throttled:
+            await self.audit.arecord(attempted, "login_throttled", **refused)
+        elif result.locked:
+            await self.audit.arecord(attempted, "login_refused_locked", **refused)
+        if result.throttled:
+            return error(429, "throttled", error_text("throttled", minutes=result.minutes))
+        if result.locked:
+            return error(423, "locked", error_text("locked", minutes=result.minutes))
         if result.session is None:
             return error(401, "bad_credentials")
-        await self.audit.arecord(result.session.staff.login, "login")
+        await self.audit.arecord(result.session.staff.login, "login", address=address)
         response = JSONResponse({**result.session.staff.as_dict(), "csrf_token": result.session.csrf_token})
         response.set_cookie(
             COOKIE,
             result.token,
             httponly=True,
             samesite="strict",
-            secure=self.secure_cookie,
+            secure=came_over_tls(request) or (self.public_base_url or "").startswith("https://"),
             path="/console",
         )
         return response
@@ -204,38 +199,64 @@ class ConsoleApi:
         return response
 
     async def me(self, request: Request, session: Session) -> Response:
-        return JSONResponse({**session.staff.as_dict(), "csrf_token": session.csrf_token})
+        login = session.staff.login
+        mine = (await self.store.call(routing.officer_districts, self.store.engine, login)).get(login, [])
+        return JSONResponse(
+            {
+                **session.staff.as_dict(),
+                "csrf_token": session.csrf_token,
+                "districts": mine,
+                "all_districts": list(routing.districts()),
+                "max_open_cases": routing.limit_per_officer(),
+            }
+        )
 
     # -- cases -------------------------------------------------------------------------------------------
     async def list_cases(self, request: Request, session: Session) -> Response:
         view = request.query_params.get("view", "queue")
         if view not in VIEWS:
             raise ApiError(400, "bad_request")
-        rows = await self.store.call(self.desk.cases.list, view, session.staff.login)
+        try:
+            filters = routing.check_filters({k: request.query_params.get(k, "") for k in FILTERS})
+        except ValueError:
+            raise ApiError(400, "bad_filter") from None
+        login = session.staff.login
+        mine = (await self.store.call(routing.officer_districts, self.store.engine, login)).get(login, [])
+        rows = await self.store.call(self.desk.cases.list, view, login, filters, mine)
         names = await self.names()
         return JSONResponse({"cases": [await self.summary(row, names) for row in rows]})
 
     async def case(self, request: Request, session: Session) -> Response:
         case = await self.desk.get(int_param(request, "id"))
         names = await self.names()
-        # the person's own words in clear only for whoever handles the case, and admins
-        unmasked = session.staff.is_admin or (
-            case["status"] != "closed" and case["assignee"] == session.staff.login
-        )
+        history = await self.store.call(self.audit.entries, case_id=case["id"])
+        unmasked = privacy.sees_clear(case, session.staff.login, session.staff.is_admin, history)
         rows = await self.store.call(self.store.messages, case["conversation_id"])
         if rows and case["assignee"] == session.staff.login and case["status"] == "assigned":
             await self.store.call(self.desk.cases.mark_seen, case["id"], rows[-1]["id"])
             case = await self.desk.get(case["id"])
         notes = await self.store.call(self.desk.cases.notes, case["id"])
-        history = await self.store.call(self.audit.entries, case_id=case["id"])
         return JSONResponse(
             {
-                "case": await self.detail(case, names),
+                "case": {**await self.detail(case, names), "unmasked": unmasked},
                 "messages": [render.message(r, names, unmasked=unmasked) for r in rows],
                 "notes": [render.note(n, names) for n in notes],
                 "history": [render.audit_entry(h) for h in history],
             }
         )
+
+    async def sees_clear(self, case: dict[str, Any], session: Session) -> bool:
+        history = await self.store.call(self.audit.entries, case_id=case["id"])
+        return privacy.sees_clear(case, session.staff.login, session.staff.is_admin, history)
+
+    async def reveal(self, request: Request, session: Session) -> Response:
+        """State a reason to see this case's transcript in clear (audited; this viewer, this case)."""
+        case = await self.desk.get(int_param(request, "id"))
+        reason = reason_of(await json_body(request), required=True)
+        if not privacy.may_reveal(case, session.staff.login, session.staff.is_admin):
+            raise ApiError(409, "not_yours")
+        await self.audit.arecord(session.staff.login, "reveal", case["id"], reason=reason)
+        return await self.case(request, session)
 
     async def claim(self, request: Request, session: Session) -> Response:
         case = await self.desk.claim(int_param(request, "id"), session.staff)
@@ -260,7 +281,13 @@ class ConsoleApi:
 
     async def transfer(self, request: Request, session: Session) -> Response:
         body = await json_body(request)
-        case = await self.desk.transfer(int_param(request, "id"), session.staff, body.get("to"))
+        case = await self.desk.transfer(
+            int_param(request, "id"),
+            session.staff,
+            body.get("to"),
+            body.get("to_district"),
+            body.get("reason"),
+        )
         return JSONResponse({"case": await self.detail(case)})
 
     async def close(self, request: Request, session: Session) -> Response:
@@ -282,85 +309,88 @@ class ConsoleApi:
             {"outcomes": [dict(tag=o["tag"], label=o["label"]) for o in config()["outcomes"]]}
         )
 
-    async def officers(self, request: Request, session: Session) -> Response:
-        rows = await self.store.call(self.accounts.list, active_only=True)
+    # -- proactive takeover -------------------------------------------------------------------------------
+    async def conversations(self, request: Request, session: Session) -> Response:
+        query = (request.query_params.get("q") or "").strip()[:80]
+        reason = reason_of(dict(request.query_params))
+        rows = await self.store.call(self.desk.cases.conversations, query, clear=reason is not None)
+        if query:  # every search is audited, with the reason that let it match clear text
+            found = {"q": query, "results": len(rows), **({"reason": reason} if reason else {})}
+            await self.audit.arecord(session.staff.login, "search", **found)
+        items = [await self.conversation_item(row) for row in rows]
+        return JSONResponse({"conversations": items, "matched": "clear" if reason else "masked"})
+
+    async def going_wrong_list(self, request: Request, session: Session) -> Response:
+        rows = await self.store.call(going_wrong.going_wrong, self.store.engine)
+        return JSONResponse({"conversations": [await self.conversation_item(row) for row in rows]})
+
+    async def conversation_item(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A conversation in a list (search, going wrong): masked preview of the person's last words."""
+        activity = await self.store.call(self.desk.cases.activity, row["id"], 0)
+        item = {
+            "conversation_id": row["id"],
+            "channel": row["channel"],
+            "person": render.person_label(row["id"]),
+            "language": row.get("language") or self.gateway.settings.default_language,
+            "last_message_at": render.iso(activity["last_message_at"] or row["updated_at"]),
+            "last_message_preview": render.preview(activity["person_last_text"]),
+            "open_case_id": row.get("open_case_id"),
+        }
+        return {**item, "signals": row["signals"]} if "signals" in row else item
+
+    async def conversation_messages(self, request: Request, session: Session) -> Response:
+        """A read-only look at any conversation before taking it over: always masked, and audited."""
+        conversation_id = request.path_params["conversation_id"]
+        conversation = await self.store.call(self.store.conversation, conversation_id)
+        if conversation is None:
+            raise ApiError(404, "no_such_conversation")
+        rows = await self.store.call(self.store.messages, conversation_id)
+        open_case = await self.store.call(self.desk.cases.open_case_for, conversation_id)
+        await self.audit.arecord(
+            session.staff.login, "view_conversation", person=render.person_label(conversation_id)
+        )
+        names = await self.names()
         return JSONResponse(
             {
-                "officers": [
-                    {"login": r["login"], "display_name": r["display_name"], "role": r["role"]} for r in rows
-                ]
+                "conversation": {
+                    "conversation_id": conversation_id,
+                    "channel": conversation["channel"],
+                    "person": render.person_label(conversation_id),
+                    "language": conversation.get("language") or self.gateway.settings.default_language,
+                    "open_case_id": open_case["id"] if open_case else None,
+                },
+                "messages": [render.message(r, names, unmasked=False) for r in rows],
             }
         )
 
-    # -- proactive takeover -------------------------------------------------------------------------------
-    async def conversations(self, request: Request, session: Session) -> Response:
-        rows = await self.store.call(self.desk.cases.conversations, request.query_params.get("q"))
-        items = []
-        for row in rows:
-            activity = await self.store.call(self.desk.cases.activity, row["id"], 0)
-            items.append(
-                {
-                    "conversation_id": row["id"],
-                    "channel": row["channel"],
-                    "person": render.person_label(row["id"]),
-                    "language": row.get("language") or self.gateway.settings.default_language,
-                    "last_message_at": render.iso(activity["last_message_at"] or row["updated_at"]),
-                    "last_message_preview": render.preview(activity["last_message_text"]),
-                    "open_case_id": row["open_case_id"],
-                }
-            )
-        return JSONResponse({"conversations": items})
-
     async def takeover(self, request: Request, session: Session) -> Response:
-        case = await self.desk.takeover(request.path_params["conversation_id"], session.staff)
-        return JSONResponse({"case": await self.detail(case)}, status_code=201)
-
-    # -- canned replies ----------------------------------------------------------------------------------
-    @staticmethod
-    def canned_fields(body: dict[str, Any]) -> tuple[str, str, str]:
-        title, text, language = body.get("title"), body.get("text"), body.get("language") or "zh"
-        if not isinstance(title, str) or not title.strip() or not isinstance(text, str) or not text.strip():
-            raise ApiError(400, "empty")
-        limit = int(config()["replies"]["max_chars"])
-        if len(title.strip()) > 80 or len(text.strip()) > limit:
-            raise ApiError(400, "too_long", error_text("too_long", limit=limit))
-        if language not in ("zh", "en"):
-            raise ApiError(400, "bad_language")
-        return title.strip(), text.strip(), language
-
-    async def canned_list(self, request: Request, session: Session) -> Response:
-        rows = await self.store.call(self.desk.cases.canned)
-        return JSONResponse({"canned": [render.canned(r) for r in rows]})
-
-    async def canned_add(self, request: Request, session: Session) -> Response:
-        title, text, language = self.canned_fields(await json_body(request))
-        row = await self.store.call(self.desk.cases.add_canned, title, text, language, session.staff.login)
-        await self.audit.arecord(session.staff.login, "canned_add", canned_id=row["id"], title=title)
-        return JSONResponse({"canned": render.canned(row)}, status_code=201)
-
-    async def canned_update(self, request: Request, session: Session) -> Response:
-        canned_id = int_param(request, "id", "no_such_canned")
-        title, text, language = self.canned_fields(await json_body(request))
-        row = await self.store.call(
-            self.desk.cases.update_canned, canned_id, title, text, language, session.staff.login
-        )
-        if row is None:
-            raise ApiError(404, "no_such_canned")
-        await self.audit.arecord(session.staff.login, "canned_edit", canned_id=canned_id, title=title)
-        return JSONResponse({"canned": render.canned(row)})
-
-    async def canned_retire(self, request: Request, session: Session) -> Response:
-        canned_id = int_param(request, "id", "no_such_canned")
-        if not await self.store.call(self.desk.cases.retire_canned, canned_id, session.staff.login):
-            raise ApiError(404, "no_such_canned")
-        await self.audit.arecord(session.staff.login, "canned_retire", canned_id=canned_id)
-        return Response(status_code=204)
+        body = await json_body(request) if await request.body() else {}
+        reason = reason_of(body)
+        case = await self.desk.takeover(request.path_params["conversation_id"], session.staff, reason)
+        detail = await self.detail(case)
+        return JSONResponse({"case": {**detail, "unmasked": reason is not None}}, status_code=201)
 
     # -- admin -------------------------------------------------------------------------------------------
     async def audit_entries(self, request: Request, session: Session) -> Response:
+        """Newest first, a page at a time (``before`` = the last id seen), filtered by actor or action."""
+        params = request.query_params
         try:
-            limit = int(request.query_params.get("limit", 200))
+            limit = int(params.get("limit", 200))
+            before = int(params["before"]) if params.get("before") else None
         except ValueError:
             raise ApiError(400, "bad_request") from None
-        rows = await self.store.call(self.audit.entries, limit=limit)
-        return JSONResponse({"entries": [render.audit_entry(r) for r in rows]})
+        actor, action = params.get("actor") or None, params.get("action") or None
+        if not 0 < limit <= 500 or (before is not None and not 0 < before < 2**63):
+            raise ApiError(400, "bad_request")
+        if (actor and len(actor) > 80) or (action and len(action) > 40):
+            raise ApiError(400, "bad_request")
+        rows = await self.store.call(
+            self.audit.entries, limit=limit, before=before, actor=actor, action=action
+        )
+        more = len(rows) == limit
+        return JSONResponse(
+            {
+                "entries": [render.audit_entry(r) for r in rows],
+                "next_before": rows[-1]["id"] if more else None,
+            }
+        )

@@ -50,9 +50,26 @@ class AuditLog:
     async def arecord(self, actor: str, action: str, case_id: int | None = None, **detail: Any) -> None:
         await self.store.call(self.record, actor, action, case_id, **detail)
 
-    def entries(self, *, case_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
-        query = select(audit_log).order_by(audit_log.c.id.desc()).limit(max(1, min(limit, 2000)))
+    def entries(
+        self,
+        *,
+        case_id: int | None = None,
+        limit: int = 200,
+        before: int | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """A case's whole history (oldest first), or the log newest first: ``limit`` rows older than
+        ``before`` (an id: the next page), optionally one actor's or one action's."""
         if case_id is not None:
             query = select(audit_log).where(audit_log.c.case_id == case_id).order_by(audit_log.c.id)
+        else:
+            query = select(audit_log).order_by(audit_log.c.id.desc()).limit(max(1, min(limit, 2000)))
+            if before is not None:
+                query = query.where(audit_log.c.id < before)
+            if actor:
+                query = query.where(audit_log.c.actor == actor)
+            if action:
+                query = query.where(audit_log.c.action == action)
         with self.store.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]

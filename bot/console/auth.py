@@ -2,10 +2,13 @@
 
 Passwords: scrypt (hashlib, no extra package) with a random salt, parameters stored with the hash so they
 can be raised later. Sessions: a random cookie value; the database keeps only its SHA-256, a CSRF token,
-and when it was last used (idle expiry) and created (absolute expiry). Lockout: after N failed passwords
-for a login within M minutes (since its last successful log-in), the login is refused until M minutes
-after the first of those failures. Failed attempts for unknown logins are counted the same way, so the
-answer never tells whether a login exists.
+and when it was last used (idle expiry) and created (absolute expiry).
+
+Wrong passwords are limited per *address* before per *login*, so a stranger cannot lock an officer out:
+an address with too many failures (any logins) is throttled; a login is locked only for the address its
+failures came from; and a login-wide lock, reached only by failures from many addresses, never applies
+to an address the login recently logged in from. Unknown logins are counted the same way, so the answer
+never tells whether a login exists. Counters: ``throttle.py`` (atomic).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..store import Store, login_failures, staff_accounts, staff_sessions, utcnow
+from ..store import Store, staff_accounts, staff_sessions, utcnow
+from . import throttle
 
 ROLES = ("officer", "admin")
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
@@ -96,12 +100,40 @@ class Session:
 
 @dataclass(frozen=True)
 class LoginResult:
-    """``token`` and ``session`` on success; else ``locked_minutes`` (locked) or neither (bad password)."""
+    """``token`` and ``session`` on success; else refused (``throttled``: this address, ``locked``: this
+    login from this address, for ``minutes``) and/or a wrong password (``failed_now``)."""
 
     token: str | None = None
     session: Session | None = None
-    locked_minutes: int | None = None
+    throttled: bool = False
+    locked: bool = False
+    minutes: int | None = None
     failed_now: bool = False  # this attempt was a wrong password (it may also have started the lock)
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """console.yml ``lockout``: failures allowed within ``window`` per scope."""
+
+    window: dt.timedelta
+    per_address: int  # any logins, from one address: the address is throttled
+    per_login_and_address: int  # one login from one address: that pair is locked
+    per_login_from_new_addresses: int  # one login from addresses it never logged in from
+    known_address_for: dt.timedelta  # a successful log-in makes its address "known" this long
+
+    @classmethod
+    def from_config(cls, section: dict[str, Any]) -> LoginLimits:
+        return cls(
+            window=dt.timedelta(minutes=float(section["minutes"])),
+            per_address=int(section["per_address"]),
+            per_login_and_address=int(section["per_login_and_address"]),
+            per_login_from_new_addresses=int(section["per_login_from_new_addresses"]),
+            known_address_for=dt.timedelta(days=float(section["known_address_days"])),
+        )
+
+
+def _minutes_until(until: dt.datetime, now: dt.datetime) -> int:
+    return max(1, -(-int((until - now).total_seconds()) // 60))
 
 
 class Accounts:
@@ -113,15 +145,13 @@ class Accounts:
         *,
         idle_minutes: float,
         absolute_hours: float,
-        lockout_failures: int,
-        lockout_minutes: float,
+        limits: LoginLimits,
     ) -> None:
         self.store = store
         self.engine = store.engine
         self.idle = dt.timedelta(minutes=idle_minutes)
         self.absolute = dt.timedelta(hours=absolute_hours)
-        self.lockout_failures = lockout_failures
-        self.lockout = dt.timedelta(minutes=lockout_minutes)
+        self.limits = limits
 
     # -- accounts ------------------------------------------------------------------------------------
     def add(self, login: str, password: str, *, role: str, display_name: str) -> Staff:
@@ -198,23 +228,58 @@ class Accounts:
             return {r.login: r.display_name for r in rows}
 
     # -- log-in ---------------------------------------------------------------------------------------
-    def login(self, login: str, password: str) -> LoginResult:
+    def login(self, login: str, password: str, address: str = "unknown") -> LoginResult:
+        """Check a password, throttled per address before per login (see the module docstring).
+
+        Every slot is taken *before* the password is checked, so concurrent guesses can never exceed a
+        limit; a slot is given back when the attempt was not a failure (or was refused further on).
+        """
         login = (login or "").strip().lower()[:60]
-        now = utcnow()
+        now, limits = utcnow(), self.limits
+        taken: list[tuple[str, str]] = []
+
+        def refuse(result: throttle.Taken, **kind: Any) -> LoginResult:
+            for scope, key in taken:
+                throttle.give_back(self.engine, scope, key)
+            return LoginResult(minutes=_minutes_until(result.until, now), **kind)
+
+        by_address = throttle.take(
+            self.engine, "address", address, limit=limits.per_address, window=limits.window, now=now
+        )
+        if not by_address.ok:
+            return refuse(by_address, throttled=True)
+        taken.append(("address", address))
+        pair = f"{login}|{address}"
+        by_pair = throttle.take(
+            self.engine, "pair", pair, limit=limits.per_login_and_address, window=limits.window, now=now
+        )
+        if not by_pair.ok:
+            return refuse(by_pair, locked=True)
+        taken.append(("pair", pair))
+        known = throttle.marked_since(self.engine, "known", pair, now - limits.known_address_for)
+        if not known:  # the legitimate officer's usual address is never locked by failures elsewhere
+            by_login = throttle.take(
+                self.engine,
+                "login",
+                login,
+                limit=limits.per_login_from_new_addresses,
+                window=limits.window,
+                now=now,
+            )
+            if not by_login.ok:
+                return refuse(by_login, locked=True)
+            taken.append(("login", login))
         with self.engine.connect() as conn:
             account = conn.execute(select(staff_accounts).where(staff_accounts.c.login == login)).first()
-        locked_until = self._locked_until(login, account.last_login_at if account else None, now)
-        if locked_until is not None:
-            return LoginResult(locked_minutes=max(1, -(-int((locked_until - now).total_seconds()) // 60)))
         good = verify_password(password or "", account.password_hash if account else _DUMMY_HASH)
         if not (good and account and account.active):
-            with self.engine.begin() as conn:
-                conn.execute(insert(login_failures).values(login=login, at=now))
-            locked_until = self._locked_until(login, account.last_login_at if account else None, now)
-            if locked_until is not None:
-                minutes = max(1, -(-int((locked_until - now).total_seconds()) // 60))
-                return LoginResult(locked_minutes=minutes, failed_now=True)
+            if by_pair.count >= limits.per_login_and_address:  # this failure used the last attempt
+                return LoginResult(failed_now=True, locked=True, minutes=_minutes_until(by_pair.until, now))
             return LoginResult(failed_now=True)
+        for scope, key in taken:
+            throttle.give_back(self.engine, scope, key)
+        throttle.clear(self.engine, "pair", pair)
+        throttle.mark(self.engine, "known", pair, now)
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         with self.engine.begin() as conn:
             conn.execute(
@@ -227,24 +292,6 @@ class Accounts:
             )
         staff = Staff(account.login, account.display_name, account.role)
         return LoginResult(token=token, session=Session(staff, csrf, _session_key(token)))
-
-    def _locked_until(
-        self, login: str, last_login_at: dt.datetime | None, now: dt.datetime
-    ) -> dt.datetime | None:
-        since = now - self.lockout
-        if last_login_at is not None and last_login_at > since:
-            since = last_login_at
-        with self.engine.connect() as conn:
-            recent = list(
-                conn.execute(
-                    select(login_failures.c.at)
-                    .where(login_failures.c.login == login, login_failures.c.at > since)
-                    .order_by(login_failures.c.at)
-                ).scalars()
-            )
-        if len(recent) < self.lockout_failures:
-            return None
-        return recent[-self.lockout_failures] + self.lockout
 
     # -- sessions ---------------------------------------------------------------------------------------
     def session(self, token: str | None) -> tuple[Session | None, str | None]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -22,6 +22,8 @@ from ..store import (
     messages,
     utcnow,
 )
+from . import privacy, routing
+from .settings import config
 
 OPEN_STATUSES = ("waiting", "assigned")
 LIST_LIMIT = 200
@@ -76,6 +78,8 @@ class CaseStore:
                         assignee=assignee,
                         assigned_at=now if assignee else None,
                         seen_message_id=0,
+                        district=routing.district_of(payload),
+                        topic=routing.topic_of(payload),
                     )
                 )
                 case_id = int(result.inserted_primary_key[0])
@@ -116,29 +120,28 @@ class CaseStore:
         return handoff_id
 
     # -- state changes ---------------------------------------------------------------------------------
-    def claim(self, case_id: int, login: str) -> bool:
-        """waiting → assigned to ``login``; exactly one of several simultaneous claims succeeds."""
+    def claim(self, case_id: int, login: str, limit: int | None = None) -> bool:
+        """waiting → assigned to ``login``; exactly one of several simultaneous claims succeeds, and none
+        while ``login`` already holds ``limit`` cases (checked in the same UPDATE)."""
+        condition = [cases.c.id == case_id, cases.c.status == "waiting"]
         with self.engine.begin() as conn:
+            if limit is not None:
+                return routing.assign_within_limit(conn, condition, login, limit)
             result = conn.execute(
                 update(cases)
-                .where(cases.c.id == case_id, cases.c.status == "waiting")
+                .where(*condition)
                 .values(status="assigned", assignee=login, assigned_at=utcnow(), seen_message_id=0)
             )
             return result.rowcount == 1
 
-    def transfer(self, case_id: int, to_login: str, *, from_login: str | None) -> bool:
-        """Reassign an open case. ``from_login`` None (an admin) takes any open case; otherwise only the
-        current assignee's."""
+    def transfer(self, case_id: int, to_login: str, *, from_login: str | None, limit: int) -> bool:
+        """Reassign an open case to an officer holding fewer than ``limit``. ``from_login`` None (an
+        admin) takes any open case; otherwise only the current assignee's."""
         condition = [cases.c.id == case_id, cases.c.status.in_(OPEN_STATUSES)]
         if from_login is not None:
             condition += [cases.c.assignee == from_login, cases.c.status == "assigned"]
         with self.engine.begin() as conn:
-            result = conn.execute(
-                update(cases)
-                .where(*condition)
-                .values(status="assigned", assignee=to_login, assigned_at=utcnow(), seen_message_id=0)
-            )
-            return result.rowcount == 1
+            return routing.assign_within_limit(conn, condition, to_login, limit)
 
     def close(self, case_id: int, *, closed_by: str, outcome: str, assignee: str | None) -> bool:
         """Close an open case (``assignee`` None: whoever holds it) and end the assistant's pause."""
@@ -213,27 +216,37 @@ class CaseStore:
         with self.engine.connect() as conn:
             return _row(conn.execute(select(cases).where(cases.c.open_key == conversation_id)).first())
 
-    def list(self, view: str, login: str) -> list[dict[str, Any]]:
+    def list(
+        self, view: str, login: str, filters: dict[str, str] | None = None, mine: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """A view's cases; ``queue`` and ``all`` take the routing filters, ``mine`` (the viewer's
+        districts) and the shared queue first."""
         query = select(cases)
-        if view == "queue":
-            query = query.where(cases.c.status == "waiting").order_by(cases.c.opened_at, cases.c.id)
+        if view in ("queue", "all"):
+            statuses = ("waiting",) if view == "queue" else OPEN_STATUSES
+            query = routing.filtered(query.where(cases.c.status.in_(statuses)), filters or {}, mine or [])
         elif view == "mine":
             query = query.where(cases.c.status == "assigned", cases.c.assignee == login).order_by(
                 cases.c.opened_at
             )
-        elif view == "closed":
+        else:  # closed
             query = query.where(cases.c.status == "closed").order_by(cases.c.closed_at.desc())
-        else:  # all open ones
-            query = query.where(cases.c.status.in_(OPEN_STATUSES)).order_by(cases.c.opened_at, cases.c.id)
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(query.limit(LIST_LIMIT))]
 
     def activity(self, conversation_id: str, seen_message_id: int) -> dict[str, Any]:
-        """The last message a person or anyone sent, and how many of the person's are unread."""
+        """When anyone last wrote, the person's own last words (the preview: what they want, never the
+        assistant's boilerplate), and how many of the person's messages are unread."""
         with self.engine.connect() as conn:
             last = conn.execute(
-                select(messages.c.id, messages.c.text, messages.c.created_at, messages.c.direction)
+                select(messages.c.created_at)
                 .where(messages.c.conversation_id == conversation_id, messages.c.status != "suppressed")
+                .order_by(messages.c.id.desc())
+                .limit(1)
+            ).first()
+            said = conn.execute(
+                select(messages.c.text)
+                .where(messages.c.conversation_id == conversation_id, messages.c.direction == "in")
                 .order_by(messages.c.id.desc())
                 .limit(1)
             ).first()
@@ -248,26 +261,24 @@ class CaseStore:
             ).scalar()
         return {
             "last_message_at": last.created_at if last else None,
-            "last_message_text": last.text if last else None,
+            "person_last_text": said.text if said else None,
             "unread": int(unread or 0),
         }
 
-    def conversations(self, query: str | None, limit: int = 50) -> list[dict[str, Any]]:
-        """Most recent conversations first, for the proactive takeover list."""
+    def conversations(
+        self, query: str | None, limit: int = 50, *, clear: bool = False
+    ) -> list[dict[str, Any]]:
+        """Most recent conversations first, for the proactive takeover list; ``query`` matches a
+        conversation id or the person's messages — their masked text unless ``clear`` (privacy.py)."""
         select_query = select(conversations).order_by(conversations.c.updated_at.desc()).limit(limit)
-        if query:
-            pattern = f"%{query.strip()[:80]}%"
-            select_query = select_query.where(
-                or_(
-                    conversations.c.id.like(pattern),
-                    conversations.c.id.in_(
-                        select(messages.c.conversation_id).where(
-                            and_(messages.c.direction == "in", messages.c.text.like(pattern))
-                        )
-                    ),
-                )
-            )
         with self.engine.connect() as conn:
+            if query and query.strip():
+                select_query = select_query.where(
+                    or_(
+                        conversations.c.id.like(privacy.like_pattern(query.strip()[:80], clear=True), "\\"),
+                        conversations.c.id.in_(self._matching_conversations(conn, query.strip()[:80], clear)),
+                    )
+                )
             rows = [_row(r) for r in conn.execute(select_query)]
             open_cases = {
                 r.conversation_id: r.id
@@ -280,6 +291,25 @@ class CaseStore:
         for row in rows:
             row["open_case_id"] = open_cases.get(row["id"])
         return rows
+
+    @staticmethod
+    def _matching_conversations(conn: Connection, query: str, clear: bool) -> list[str]:
+        """Conversations with a message of the person's that matches: LIKE narrows, ``privacy.matches``
+        decides (a LIKE on the stored clear text alone would find what the list masks)."""
+        candidates = conn.execute(
+            select(messages.c.conversation_id, messages.c.text)
+            .where(
+                messages.c.direction == "in",
+                messages.c.text.like(privacy.like_pattern(query, clear=clear), "\\"),
+            )
+            .order_by(messages.c.id.desc())
+            .limit(int(config()["privacy"]["search_scan_messages"]))
+        )
+        found: dict[str, None] = {}
+        for row in candidates:
+            if privacy.matches(row.text, query, clear=clear):
+                found.setdefault(row.conversation_id)
+        return list(found)
 
     # -- notes -------------------------------------------------------------------------------------------
     def add_note(self, case_id: int, author: str, text: str) -> dict[str, Any]:

@@ -16,16 +16,18 @@ from typing import Any
 from ..models import Delivery, InboundMessage, Reply, split_conversation_id
 from ..rasa_client import RasaUnavailable
 from ..router import Router
+from . import routing
 from .audit import AuditLog
 from .auth import Accounts, Staff
 from .case_store import OPEN_STATUSES, CaseStore
+from .privacy import TAKEOVER
 from .render import person_label
-from .settings import config, error_text, expected_answer_text, held_explanation, outcome_tags, person_text
+from .settings import config, error_text, held_explanation, outcome_tags, person_text
+from .workcalendar import expected_answer_text
 
 log = logging.getLogger(__name__)
 
 HANDED_BACK = "handed_back"
-TAKEOVER = "staff_takeover"
 
 
 @dataclass
@@ -108,6 +110,15 @@ class CaseDesk:
         await self._resume_and_tell(conversation_id, language)
         return True
 
+    async def _tell_waiting(self, case: dict[str, Any], key: str, **values: Any) -> None:
+        """Tell a waiting person their case moved (claimed, transferred) — not on WeChat (console.yml)."""
+        if case["channel"] == "wechat":
+            return
+        if key == "case_requeued" and not values.get("district"):
+            key = "case_transferred"  # back to the shared queue: no office to name
+        text = person_text(key, case["language"], **values)
+        await self.router.send(case["conversation_id"], [Reply(text, author="gateway")])
+
     async def _resume_and_tell(self, conversation_id: str, language: str) -> None:
         try:
             await self.router.rasa.hand_back(conversation_id)
@@ -136,8 +147,11 @@ class CaseDesk:
     # -- officer actions ---------------------------------------------------------------------------------------
     async def claim(self, case_id: int, staff: Staff) -> dict[str, Any]:
         case = await self.get(case_id)
-        won = await self._db(self.cases.claim, case_id, staff.login)
+        limit = routing.limit_per_officer()
+        won = await self._db(self.cases.claim, case_id, staff.login, limit)
         case = await self.get(case_id)
+        if not won and case["status"] == "waiting":
+            raise CaseError.of(409, "too_many_cases", limit=limit)
         if not won:
             if case["status"] == "assigned":
                 names = await self._db(self.accounts.display_names)
@@ -146,6 +160,7 @@ class CaseDesk:
             raise CaseError.of(409, "closed" if case["status"] == "closed" else "not_waiting")
         await self.audit.arecord(staff.login, "claim", case_id)
         self._publish(case, "case_updated")
+        await self._tell_waiting(case, "case_claimed")
         return case
 
     def check_reply_text(self, case: dict[str, Any], text: Any) -> str:
@@ -176,6 +191,8 @@ class CaseDesk:
         self._require_holder(case, staff)
         text = self.check_reply_text(case, text)
         deliveries = await self.router.send(case["conversation_id"], [Reply(text)], author=staff.author)
+        if await self._db(routing.mark_first_response, self.cases.engine, case_id):
+            self._publish(case, "case_updated")  # its first-response target is met now
         held = [d for d in deliveries if d.status == "held"]
         explanation = held_explanation(held[0].detail) if held else None
         await self.audit.arecord(
@@ -200,25 +217,72 @@ class CaseDesk:
         )
         return note
 
-    async def transfer(self, case_id: int, staff: Staff, to_login: Any) -> dict[str, Any]:
+    async def transfer(
+        self, case_id: int, staff: Staff, to_login: Any, to_district: Any = None, reason: Any = None
+    ) -> dict[str, Any]:
+        """To an officer (within their limit), or back to a district's queue (``to_district``: a name or
+        "shared") with a stated reason."""
         case = await self.get(case_id)
         if case["status"] == "closed":
             raise CaseError.of(409, "closed")
         if not staff.is_admin:
             self._require_holder(case, staff)
+        if to_district is not None:
+            return await self._to_queue(case, staff, to_district, reason)
         target = await self._db(self.accounts.get, str(to_login or "").strip().lower())
         if target is None:
             raise CaseError.of(404, "no_such_officer")
         if target.login == case["assignee"]:
             raise CaseError.of(409, "same_officer")
+        limit = routing.limit_per_officer()
         moved = await self._db(
-            self.cases.transfer, case_id, target.login, from_login=None if staff.is_admin else staff.login
+            self.cases.transfer,
+            case_id,
+            target.login,
+            from_login=None if staff.is_admin else staff.login,
+            limit=limit,
         )
-        if not moved:  # someone else changed it a moment ago
+        if not moved:  # the officer is full, or someone else changed the case a moment ago
+            if await self._db(routing.in_hand, self.cases.engine, target.login) >= limit:
+                raise CaseError.of(409, "officer_full", name=target.display_name, limit=limit)
             raise CaseError.of(409, "not_yours")
-        await self.audit.arecord(staff.login, "transfer", case_id, to=target.login, previous=case["assignee"])
+        stated = {"reason": str(reason).strip()[:200]} if isinstance(reason, str) and reason.strip() else {}
+        await self.audit.arecord(
+            staff.login, "transfer", case_id, to=target.login, previous=case["assignee"], **stated
+        )
         case = await self.get(case_id)
         self._publish(case, "case_updated")
+        await self._tell_waiting(case, "case_transferred")
+        return case
+
+    async def _to_queue(
+        self, case: dict[str, Any], staff: Staff, to_district: Any, reason: Any
+    ) -> dict[str, Any]:
+        if to_district != "shared" and to_district not in routing.districts():
+            raise CaseError.of(400, "bad_district")
+        if not isinstance(reason, str) or len(reason.strip()) < 2:
+            raise CaseError.of(400, "transfer_reason")
+        district = None if to_district == "shared" else to_district
+        moved = await self._db(
+            routing.to_district_queue,
+            self.cases.engine,
+            case["id"],
+            district,
+            from_login=None if staff.is_admin else staff.login,
+        )
+        if not moved:
+            raise CaseError.of(409, "not_yours")
+        await self.audit.arecord(
+            staff.login,
+            "transfer",
+            case["id"],
+            to_district=to_district,
+            previous=case["assignee"],
+            reason=reason.strip()[:200],
+        )
+        case = await self.get(case["id"])
+        self._publish(case, "case_updated")
+        await self._tell_waiting(case, "case_requeued", district=case["district"] or "")
         return case
 
     async def close_case(self, case_id: int, staff: Staff, outcome: Any) -> dict[str, Any]:
@@ -245,9 +309,9 @@ class CaseDesk:
         await self._resume_and_tell(case["conversation_id"], case["language"])
         return case
 
-    async def takeover(self, conversation_id: str, staff: Staff) -> dict[str, Any]:
+    async def takeover(self, conversation_id: str, staff: Staff, reason: str | None = None) -> dict[str, Any]:
         """Open a case assigned to ``staff`` on any conversation and pause the assistant; closing it (outcome
-        ``handed_back``) gives the conversation back."""
+        ``handed_back``) gives the conversation back. A stated ``reason`` (audited) shows it in clear."""
         conversation = await self._db(self.store.conversation, conversation_id)
         if conversation is None:
             raise CaseError.of(404, "no_such_conversation")
@@ -272,7 +336,10 @@ class CaseDesk:
                 log.warning(
                     "could not pause %s in Rasa: %s", split_conversation_id(conversation_id)[0], error
                 )
-        await self.audit.arecord(staff.login, "takeover", case["id"], person=person_label(conversation_id))
+        stated = {"reason": reason} if reason else {}
+        await self.audit.arecord(
+            staff.login, "takeover", case["id"], person=person_label(conversation_id), **stated
+        )
         self._publish(case, "case_opened")
         await self.router.send(
             conversation_id, [Reply(person_text("staff_joined", language), author="gateway")]

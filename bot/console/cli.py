@@ -13,6 +13,7 @@ import sys
 
 from ..config import Settings
 from ..store import Store
+from . import routing
 from .auth import MIN_PASSWORD_CHARS, ROLES, AccountError, Accounts
 
 
@@ -54,6 +55,11 @@ def parser() -> argparse.ArgumentParser:
         "disable", help="disable an account (kept, never deleted) and end its sessions"
     )
     disable.add_argument("login")
+    districts = commands.add_parser(
+        "districts", help="set the districts an officer serves (none: only the shared queue first)"
+    )
+    districts.add_argument("login")
+    districts.add_argument("district", nargs="*", help="e.g. 松江 长宁; give none to clear")
     return root
 
 
@@ -67,6 +73,7 @@ def main(argv: list[str], settings: Settings | None = None) -> int:
             print(f"created {staff.role} {staff.login} ({staff.display_name})")
         elif args.command == "list":
             rows = accounts.list()
+            served = routing.officer_districts(accounts.engine)
             if not rows:
                 print("no staff accounts")
             for row in rows:
@@ -74,13 +81,18 @@ def main(argv: list[str], settings: Settings | None = None) -> int:
                 last = row["last_login_at"].strftime("%Y-%m-%d %H:%M") if row["last_login_at"] else "never"
                 print(
                     f"{row['login']:<20} {row['role']:<8} {state:<9} last login {last} UTC  {row['display_name']}"
+                    f"  {'、'.join(served.get(row['login'], [])) or '—'}"
                 )
         elif args.command == "disable":
             if not accounts.disable(args.login.strip().lower()):
                 print(f"no active account {args.login!r}", file=sys.stderr)
                 return 1
             print(f"disabled {args.login}")
-    except AccountError as problem:
+        elif args.command == "districts":
+            login = args.login.strip().lower()
+            saved = routing.set_officer_districts(accounts.engine, login, args.district)
+            print(f"{login}: {'、'.join(saved) or 'shared queue only'}")
+    except (AccountError, ValueError) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     finally:

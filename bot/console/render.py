@@ -13,6 +13,8 @@ import yaml
 from ..config import REPO_ROOT
 from ..logsafe import mask_personal_numbers
 from .settings import config, outcome_tags, reason_label
+from .targets import service_targets
+from .workcalendar import work_calendar
 
 PROFILE_FILE = REPO_ROOT / "policies" / "profile.yml"
 PREVIEW_CHARS = 60
@@ -142,8 +144,25 @@ def quota(raw: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+def targets_json(case: dict[str, Any]) -> dict[str, Any] | None:
+    found = service_targets(case)
+    if found is None:
+        return None
+    return {
+        name: {**item, "due_at": iso(item["due_at"]), "done_at": iso(item["done_at"])}
+        for name, item in found.items()
+    }
+
+
+def topic_label(case: dict[str, Any]) -> str | None:
+    result = (case.get("payload") or {}).get("result")
+    title = result.get("title") if isinstance(result, dict) else None
+    return title or case.get("topic")
+
+
 def case_summary(case: dict[str, Any], activity: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     assignee = case.get("assignee")
+    district = case.get("district")
     return {
         "id": case["id"],
         "conversation_id": case["conversation_id"],
@@ -158,8 +177,14 @@ def case_summary(case: dict[str, Any], activity: dict[str, Any], names: dict[str
         "opened_at": iso(case["opened_at"]),
         "age_seconds": age_seconds(case["opened_at"]),
         "last_message_at": iso(activity.get("last_message_at")),
-        "last_message_preview": preview(activity.get("last_message_text")),
+        "last_message_preview": preview(activity.get("person_last_text")),
         "unread": activity.get("unread", 0),
+        "district": district,
+        "district_label": district or config()["routing_labels"]["shared"],
+        "topic": case.get("topic"),
+        "topic_label": topic_label(case),
+        "first_response_at": iso(case.get("first_response_at")),
+        "targets": targets_json(case),
     }
 
 
@@ -217,6 +242,7 @@ def note(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 
 def audit_entry(row: dict[str, Any]) -> dict[str, Any]:
     return {
+        "id": row["id"],
         "at": iso(row["at"]),
         "actor": row["actor"],
         "action": row["action"],
@@ -229,18 +255,25 @@ def canned(row: dict[str, Any]) -> dict[str, Any]:
     return {"id": row["id"], "title": row["title"], "text": row["text"], "language": row["language"]}
 
 
+def local_text(stored: dt.datetime | None) -> str:
+    """A stored (naive UTC) time as the office's local 'YYYY-MM-DD HH:MM:SS'."""
+    return work_calendar().local(stored).strftime("%Y-%m-%d %H:%M:%S") if stored else "—"
+
+
 def transcript_text(case: dict[str, Any], rows: list[dict[str, Any]], names: dict[str, str]) -> str:
-    """The export: a plain-text transcript with the case's header (admins only, unmasked)."""
+    """The export: a plain-text transcript with the case's header (admins only, unmasked), in the
+    office's local time."""
     header = [
         f"案件 #{case['id']}  {person_label(case['conversation_id'])}  ({case['conversation_id']})",
         f"原因：{reason_label(case['reason'])}  状态：{case['status']}  语言：{case['language']}",
-        f"开启：{iso(case['opened_at'])}  处理人：{case.get('assignee') or '—'}"
-        f"  结办：{iso(case.get('closed_at')) or '—'} {case.get('outcome') or ''}".rstrip(),
+        f"开启：{local_text(case['opened_at'])}  处理人：{case.get('assignee') or '—'}"
+        f"  结办：{local_text(case.get('closed_at'))} {case.get('outcome') or ''}".rstrip(),
         f"摘要：{case.get('summary') or '—'}",
+        f"（时间均为 UTC{int(config()['office_hours']['utc_offset_hours']):+d} 本地时间）",
         "",
     ]
     lines = [
-        f"[{iso(r['created_at'])}] {author_label(r['author'], names)}"
+        f"[{local_text(r['created_at'])}] {author_label(r['author'], names)}"
         f"{'' if r['status'] in ('sent', 'sent_passive', 'received', 'forwarded') else ' (' + r['status'] + ')'}"
         f"：{r.get('text') or ''}"
         for r in rows

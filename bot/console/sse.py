@@ -19,7 +19,8 @@ from starlette.responses import Response, StreamingResponse
 
 from ..events import ALL
 from . import render
-from .api import ApiError, ConsoleApi, error
+from .api import ConsoleApi
+from .api_common import ApiError, error
 from .auth import Session
 from .settings import config
 
@@ -96,8 +97,7 @@ class EventStream:
             if row is None or row["status"] == "suppressed":
                 return None
             case = await self.store.call(self.cases.open_case_for, event["conversation_id"])
-            staff = session.staff
-            unmasked = staff.is_admin or bool(case and case["assignee"] == staff.login)
+            unmasked = bool(case) and await self.api.sees_clear(case, session)
             return sse(
                 "message",
                 {

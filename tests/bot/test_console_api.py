@@ -20,8 +20,9 @@ from sqlalchemy import func, select, update
 
 from bot.console.case_store import CaseStore
 from bot.console.settings import error_text, held_explanation, person_text
+from bot.console.workcalendar import office_hours_text
 from bot.models import InboundMessage
-from bot.store import audit_log, canned_replies, case_notes, cases, login_failures, staff_sessions, utcnow
+from bot.store import audit_log, canned_replies, case_notes, cases, login_throttle, staff_sessions, utcnow
 from bot.testing.telegram_standin import text_update
 
 PASSWORD = "console-test-password-1"
@@ -106,7 +107,7 @@ async def test_handoff_opens_a_waiting_case_and_tells_the_person_when(console, s
     reply = await person_says(console, "handoff")
     # the assistant sent only the payload, so the gateway speaks: office hours, in the person's language
     [notice] = reply["messages"]
-    assert "人工" in notice["text"] and person_text("hours", "zh") in notice["text"]
+    assert "人工" in notice["text"] and office_hours_text("zh") in notice["text"]
     [case] = await wang.queue()
     assert case["conversation_id"] == f"web:{reply['session']}"
     assert (case["status"], case["reason"], case["reason_label"]) == (
@@ -266,7 +267,7 @@ async def test_takeover_pauses_the_assistant_and_hand_back_resumes_it(console, s
     conversation = f"web:{session}"
     listed = (await wang.get("/conversations")).json()["conversations"]
     assert [c["conversation_id"] for c in listed] == [conversation]
-    assert listed[0]["open_case_id"] is None and listed[0]["last_message_preview"] == "收到：你好"
+    assert listed[0]["open_case_id"] is None and listed[0]["last_message_preview"] == "你好"
     taken = await wang.post(f"/conversations/{conversation}/takeover")
     assert taken.status_code == 201
     case = taken.json()["case"]
@@ -387,7 +388,7 @@ async def test_wechat_reply_past_the_quota_is_refused_kept_and_sent_with_the_nex
 
 
 # -- refusals ----------------------------------------------------------------------------------------------
-async def test_wrong_passwords_lock_the_login_for_fifteen_minutes(console) -> None:
+async def test_wrong_passwords_lock_the_login_from_that_address_for_fifteen_minutes(console) -> None:
     async with httpx.AsyncClient(base_url=console.url) as http:
 
         async def attempt(password: str) -> httpx.Response:
@@ -404,7 +405,9 @@ async def test_wrong_passwords_lock_the_login_for_fifteen_minutes(console) -> No
         assert still.status_code == 423 and "console_session" not in still.cookies
         unknown = await http.post("/console/api/login", json={"login": "nobody", "password": "x"})
         assert unknown.json()["code"] == "bad_credentials"  # same answer as a wrong password
-        bad = await http.post("/console/api/login", content=b"{")
+        bad = await http.post(
+            "/console/api/login", content=b"{", headers={"Content-Type": "application/json"}
+        )
         assert (bad.status_code, bad.json()["code"]) == (400, "bad_request")
         # fifteen minutes later (the failures moved back in time), the login works again
         store = console.gateway.store
@@ -412,7 +415,9 @@ async def test_wrong_passwords_lock_the_login_for_fifteen_minutes(console) -> No
 
         def age_failures() -> None:
             with store.engine.begin() as conn:
-                conn.execute(update(login_failures).values(at=utcnow() - later))
+                conn.execute(
+                    update(login_throttle).values(window_start=login_throttle.c.window_start - later)
+                )
 
         await store.call(age_failures)
         assert (await attempt(PASSWORD)).status_code == 200
@@ -534,6 +539,7 @@ async def test_admin_exports_a_transcript_and_the_export_is_audited(console, sig
     assert export.headers["content-type"] == "text/plain; charset=utf-8"
     assert export.headers["content-disposition"] == f'attachment; filename="case-{case["id"]}.txt"'
     assert f"转人工 {PHONE}" in export.text and "王芳：您好" in export.text and session in export.text
+    assert "（时间均为 UTC+8 本地时间）" in export.text  # not UTC: the office reads its own clock
     entries = (await boss.get("/audit", params={"limit": 5})).json()["entries"]
     assert (entries[0]["actor"], entries[0]["action"], entries[0]["case_id"]) == (
         "boss",
@@ -592,9 +598,10 @@ async def test_nothing_is_deleted(console, sign_in) -> None:
         "li",
         "wang",
     ]
-    assert (await wang.get("/officers")).json()["officers"] == [
-        {"login": "boss", "display_name": "赵主任", "role": "admin"},
-        {"login": "wang", "display_name": "王芳", "role": "officer"},
+    officers = (await wang.get("/officers")).json()["officers"]
+    assert [(o["login"], o["display_name"], o["role"]) for o in officers] == [
+        ("boss", "赵主任", "admin"),
+        ("wang", "王芳", "officer"),
     ]
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(canned_replies)).scalar() == 0

@@ -293,6 +293,7 @@ async def test_officer_claims_replies_and_closes_a_telegram_case(
         await wait_for(lambda: reply in texts_sent(telegram_api, CHAT), timeout=10)
         await expect(transcript.locator(".msg.staff", has_text=reply)).to_contain_text("王芳")
         await expect(page.locator("#reply-text")).to_have_value("")
+        await expect(card.locator(".target").first).to_contain_text("已达成")  # first-response target met
 
         # The person answers: it appears without reloading; the assistant stays silent meanwhile.
         await telegram_person_says(gateway, CHAT, "好的，我明天问一下单位人事")
@@ -331,7 +332,7 @@ async def test_officer_claims_replies_and_closes_a_telegram_case(
 # -- (b) lockout ----------------------------------------------------------------------------------------------
 async def test_repeated_wrong_passwords_lock_the_account(telegram_gateway) -> None:
     await add_staff(telegram_gateway, "zhao", "赵磊")
-    failures = int(console_config()["lockout"]["failures"])
+    failures = int(console_config()["lockout"]["per_login_and_address"])
     minutes = int(console_config()["lockout"]["minutes"])
     async with chromium() as browser:
         officer = await open_console(browser, telegram_gateway.url)

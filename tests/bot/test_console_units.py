@@ -1,4 +1,4 @@
-"""The console's small parts on their own: password hashing, office hours, masking, result shapes, and the
+"""The console's small parts on their own: password hashing, masking, result shapes, and the
 atomic claim on PostgreSQL (a throw-away cluster, skipped without PostgreSQL's server binaries)."""
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from test_gateway_postgres import INITDB, postgres_url  # noqa: F401  (the modul
 
 from bot.console.auth import hash_password, verify_password
 from bot.console.render import case_result, person_label, preview, quota
-from bot.console.settings import OfficeHours, expected_answer_text, person_text
 from bot.logsafe import mask_personal_numbers
 from bot.store import Store
 
@@ -24,32 +23,6 @@ def test_passwords_are_salted_scrypt_and_verified_in_constant_time() -> None:
     assert verify_password("correct horse battery", first)
     assert not verify_password("correct horse batterY", first)
     assert not verify_password("anything", "md5$abc") and not verify_password("anything", "garbage")
-
-
-@pytest.mark.parametrize(
-    ("local", "is_open"),
-    [
-        (dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI), True),  # Monday 09:00
-        (dt.datetime(2026, 11, 23, 16, 59, tzinfo=SHANGHAI), True),
-        (dt.datetime(2026, 11, 23, 17, 0, tzinfo=SHANGHAI), False),
-        (dt.datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI), False),  # Saturday
-    ],
-)
-def test_office_hours_in_shanghai_time(local: dt.datetime, is_open: bool) -> None:
-    assert OfficeHours.from_config().is_open(local.astimezone(dt.timezone.utc)) is is_open
-
-
-def test_the_person_is_told_roughly_when_a_human_answers() -> None:
-    monday_morning = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in Shanghai
-    assert expected_answer_text(monday_morning, "zh") == person_text(
-        "case_opened_in_hours", "zh", minutes=30, hours=person_text("hours", "zh")
-    )
-    friday_evening = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.timezone.utc)  # 20:00 Friday in Shanghai
-    assert "周一 09:00" in expected_answer_text(friday_evening, "zh")
-    english = expected_answer_text(friday_evening, "en")
-    assert "after Monday 09:00" in english and "Beijing time" in english
-    early_tuesday = dt.datetime(2026, 11, 24, 0, 30, tzinfo=dt.timezone.utc)  # 08:30 Tuesday
-    assert "周二 09:00" in expected_answer_text(early_tuesday, "zh")
 
 
 def test_id_card_and_mobile_numbers_are_masked_but_other_numbers_are_not() -> None:
