@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
+from types import FrameType
 
 import uvicorn
 
@@ -15,6 +17,20 @@ from .logsafe import install_redaction
 
 # open responses (web chat long polls, console event streams) get at most this long once a stop is asked
 GRACEFUL_SHUTDOWN_SECONDS = 5
+
+
+class GatewayServer(uvicorn.Server):
+    """uvicorn's server that tells the gateway the moment a stop is asked (SIGTERM, Ctrl-C), before it
+    waits for open responses: web chat turns still waiting for Rasa then answer "the answer follows"
+    within the grace period instead of being cut off."""
+
+    def __init__(self, config: uvicorn.Config, on_stop: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_stop = on_stop
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.on_stop()
+        super().handle_exit(sig, frame)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -52,7 +68,7 @@ def main(argv: list[str]) -> int:
         ws="none",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    uvicorn.Server(config).run()
+    GatewayServer(config, app.state.gateway.begin_shutdown).run()
     return 0
 
 

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 from bot.app import Gateway, create_app
 from bot.config import Settings
+from bot.store import cases
 from bot.testing.server import serve
 
 WECHAT_TOKEN = "rczdc-test-token"
@@ -55,3 +57,12 @@ async def wait_for(condition, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+def cases_of(gateway: Gateway, conversation_id: str) -> list[dict[str, Any]]:
+    """The staff cases opened for a conversation, oldest first."""
+    with gateway.store.engine.connect() as conn:
+        rows = conn.execute(
+            select(cases).where(cases.c.conversation_id == conversation_id).order_by(cases.c.id)
+        )
+        return [dict(r._mapping) for r in rows]
