@@ -216,6 +216,17 @@ class Router:
             finally:
                 self.in_flight.discard(row["id"])
 
+    async def stale_button_replies(self, conversation_id: str, language: str) -> list[Reply]:
+        """A button pressed after the conversation moved on: "this option has expired" and the question
+        the person is on now (the assistant's last message, its buttons offered afresh)."""
+        last = await self.store.call(self.store.last_outbound, conversation_id, "bot")
+        if not last or not last["text"]:
+            return [Reply(say("stale_button", language), author="gateway")]
+        return [
+            Reply(say("stale_button_current", language), author="gateway"),
+            Reply(last["text"], buttons=Store.offered_buttons(last), author="bot"),
+        ]
+
     async def hand_to_staff(self, message: InboundMessage, reason: str, language: str) -> list[Reply]:
         """The assistant cannot answer: open a staff case and tell the person so, and when a human will
         answer (the case desk's notice)."""

@@ -232,7 +232,7 @@ class WebChat:
             offered, chosen = await self._chosen_button(conversation_id, button)
             if await self.store.call(self.store.person_spoke_after, conversation_id, offered["id"]):
                 message.kind, message.text = "event", f"[{chosen.title}]"
-                local_replies = await stale_button_replies(self.router, conversation_id, language)
+                local_replies = await self.router.stale_button_replies(conversation_id, language)
             else:
                 message.kind, message.text, message.payload = "button", chosen.title, chosen.payload
         if body.get("language") is not None:
@@ -344,18 +344,6 @@ class WebChat:
         for item in rendered[:-1]:
             item["stale"] = True
         return JSONResponse({"messages": rendered})
-
-
-async def stale_button_replies(router: Router, conversation_id: str, language: str) -> list[Reply]:
-    """ "This option has expired" and the question the person is on now (the assistant's last message,
-    with its buttons, offered afresh)."""
-    last = await router.store.call(router.store.last_outbound, conversation_id, "bot")
-    if not last or not last["text"]:
-        return [Reply(say("stale_button", language), author="gateway")]
-    return [
-        Reply(say("stale_button_current", language), author="gateway"),
-        Reply(last["text"], buttons=Store.offered_buttons(last), author="bot"),
-    ]
 
 
 def query_number(request: Request, name: str, low: float, high: float, kind: type, default: float = 0) -> Any:

@@ -218,19 +218,18 @@ class TranscriptStore(StoreBase):
         with self.engine.connect() as conn:
             return row_dict(conn.execute(query.order_by(messages.c.id.desc()).limit(1)).first())
 
-    def person_spoke_after(self, conversation_id: str, message_id: int) -> bool:
-        """Whether the person sent anything after ``message_id``: its buttons then belong to an earlier
-        question."""
+    def person_spoke_after(self, conversation_id: str, message_id: int, excluding: int | None = None) -> bool:
+        """Whether the person sent anything after ``message_id`` (other than the press being checked,
+        ``excluding``): its buttons then belong to an earlier question."""
+        query = select(messages.c.id).where(
+            messages.c.conversation_id == conversation_id,
+            messages.c.direction == "in",
+            messages.c.id > message_id,
+        )
+        if excluding is not None:
+            query = query.where(messages.c.id != excluding)
         with self.engine.connect() as conn:
-            found = conn.execute(
-                select(messages.c.id)
-                .where(
-                    messages.c.conversation_id == conversation_id,
-                    messages.c.direction == "in",
-                    messages.c.id > message_id,
-                )
-                .limit(1)
-            ).first()
+            found = conn.execute(query.limit(1)).first()
             return found is not None
 
     @staticmethod
