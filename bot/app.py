@@ -162,17 +162,19 @@ class Gateway:
     async def stop(self) -> None:
         self.begin_shutdown()
         await self.replayer.stop()
+        # turns cut short by the shutdown: the next process (or another one) replays them without waiting
+        # for their lease to run out
+        cut_short = set(self.router.in_flight)
+        await self.webchat.cancel_turns()
         if self.wechat:
             await self.wechat.close()
         if self.telegram:
             with contextlib.suppress(Exception):
                 await self.telegram.stop()
         await self.rasa.aclose()
-        # turns cut short by the shutdown: the next process (or another one) replays them without waiting
-        # for their lease to run out
-        for inbound_id in list(self.router.in_flight):
+        for inbound_id in cut_short | self.router.in_flight:
             with contextlib.suppress(Exception):
-                await self.store.call(self.store.release, inbound_id, "received")
+                await self.store.call(self.store.drop_lease, inbound_id)
         self.store.dispose()
 
 

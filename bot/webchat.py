@@ -192,6 +192,7 @@ class WebChat:
         self.stopped = stopped or asyncio.Event()
         self._page = PAGE.read_text(encoding="utf-8")
         self.limits = WebChatLimits(settings)
+        self.turns: set[asyncio.Future] = set()  # turns cut short at shutdown are cancelled, then replayed
 
     def routes(self) -> list[Route]:
         return [
@@ -268,6 +269,8 @@ class WebChat:
         """The turn, or None when the gateway began to stop while it waited for Rasa: the message stays
         stored and unanswered, and the replay answers it (the page's poll shows the answer)."""
         turn = asyncio.ensure_future(self.router.handle(message, local_replies=local_replies))
+        self.turns.add(turn)
+        turn.add_done_callback(self.turns.discard)
         stopping = asyncio.ensure_future(self.stopped.wait())
         try:
             await asyncio.wait({turn, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -279,6 +282,13 @@ class WebChat:
             return turn.result()
         turn.add_done_callback(lambda t: t.cancelled() or t.exception())  # ends with the process
         return None
+
+    async def cancel_turns(self) -> None:
+        """At shutdown: stop turns still waiting for Rasa (their messages stay stored for the replay)."""
+        for turn in list(self.turns):
+            turn.cancel()
+        if self.turns:
+            await asyncio.wait(list(self.turns), timeout=1)
 
     def _language(self, value: Any) -> str:
         if value is None:

@@ -271,6 +271,15 @@ class TranscriptStore(StoreBase):
                 .values(status=status, lease_until=time.time() + retry_in)
             )
 
+    def drop_lease(self, message_id: int) -> None:
+        """A turn cut short (shutdown): if still unanswered, the message may be replayed at once."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(messages)
+                .where(messages.c.id == message_id, messages.c.status.in_(PENDING))
+                .values(lease_until=time.time())
+            )
+
     def pending_inbound(self, limit: int = 100) -> list[dict[str, Any]]:
         """Unanswered inbound messages nobody is answering now, oldest first."""
         with self.engine.connect() as conn:

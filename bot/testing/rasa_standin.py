@@ -123,7 +123,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--token")
     args = parser.parse_args(argv)
-    uvicorn.run(RasaStandIn(token=args.token).app, host="127.0.0.1", port=args.port, log_level="warning")
+    app = RasaStandIn(token=args.token).app
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", ws="none")
 
 
 if __name__ == "__main__":
