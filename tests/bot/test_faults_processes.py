@@ -36,6 +36,16 @@ CHAT = 515151
 FAST_REPLAY = {"BOT_REPLAY_INTERVAL": "0.2", "BOT_REPLAY_LEASE_SECONDS": "3", "RASA_TIMEOUT": "15"}
 
 
+async def poll_until_answered(http: httpx.AsyncClient, session: str, after: int, polls: int = 4) -> list[str]:
+    """What the web chat page's long poll shows next (it wakes on any event; the page polls again)."""
+    for _ in range(polls):
+        poll = await http.get("/api/chat/poll", params={"session": session, "after": after})
+        texts = [m["text"] for m in poll.json()["messages"]]
+        if texts:
+            return texts
+    return []
+
+
 def inbound_rows(store: Store, conversation_id: str) -> list[dict]:
     return store.messages(conversation_id, direction="in")
 
@@ -170,12 +180,7 @@ async def test_rasa_killed_then_back_the_web_chat_poll_gets_the_answer(gateway_f
         assert [m["text"] for m in down["messages"]] == [say("rasa_down", "zh")]
         after = down["messages"][-1]["id"]
         async with rasa_process(port):
-            poll = (await web.http.get("/api/chat/poll", params={"session": session, "after": after})).json()
-            texts = [m["text"] for m in poll["messages"]]
-            if not texts:  # the replay's back-off may span one poll
-                poll = await web.http.get("/api/chat/poll", params={"session": session, "after": after})
-                texts = [m["text"] for m in poll.json()["messages"]]
-        assert texts == ["收到：租房补贴"]
+            assert await poll_until_answered(web.http, session, after) == ["收到：租房补贴"]
         store = web.gateway.store
         rows = await store.call(store.messages, f"web:{session}", direction="in")
         assert [(r["text"], r["status"]) for r in rows] == [("你好", "forwarded"), ("租房补贴", "forwarded")]
@@ -190,8 +195,8 @@ async def test_a_message_waiting_too_long_becomes_a_staff_case_and_the_person_is
     ) as web:
         down = (await web.http.post("/api/chat", json={"text": "有人吗"})).json()
         session, after = down["session"], down["messages"][-1]["id"]
-        poll = (await web.http.get("/api/chat/poll", params={"session": session, "after": after})).json()
-        assert poll["messages"][0]["text"] == say("assistant_unavailable", "zh")
+        texts = await poll_until_answered(web.http, session, after)
+        assert texts[0] == say("assistant_unavailable", "zh")
         [case] = cases_of(web.gateway, f"web:{session}")
         assert case["reason"] == "assistant_unavailable" and case["status"] == "waiting"
         store = web.gateway.store
