@@ -68,6 +68,7 @@ class Gateway:
             interval=settings.replay_interval,
             give_up_after=settings.replay_give_up_seconds,
             retention_days=settings.retention_days,
+            tracker_urls=settings.rasa_tracker_urls,
         )
         self.senders.register(WebSender(self.store))
         self.webchat = WebChat(self.router, settings, self.stopped)

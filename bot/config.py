@@ -39,8 +39,10 @@ class Settings:
     replay_interval: float = 5.0
     replay_give_up_seconds: float = 600.0
     replay_lease_seconds: float = 0.0
-    # transcripts older than this many days are deleted (0: kept)
+    # transcripts older than this many days are deleted (0: kept); with the tracker store's URL, idle
+    # conversations in Rasa's tracker too
     retention_days: float = 0.0
+    rasa_tracker_urls: tuple[str, ...] = ()
     # Web chat rate limit (token buckets, per gateway process): a person types a few messages a minute;
     # an office behind one NAT address holds several officers. 0 per minute switches a limit off.
     webchat_session_per_minute: float = 12.0
@@ -93,6 +95,9 @@ class Settings:
             replay_give_up_seconds=float(get("BOT_REPLAY_GIVE_UP_SECONDS") or 600.0),
             replay_lease_seconds=float(get("BOT_REPLAY_LEASE_SECONDS") or 0.0),
             retention_days=float(get("BOT_RETENTION_DAYS") or 0.0),
+            rasa_tracker_urls=tuple(
+                u.strip() for u in (get("BOT_RASA_TRACKER_URLS") or "").split(",") if u.strip()
+            ),
             webchat_session_per_minute=float(get("WEBCHAT_SESSION_PER_MINUTE") or 12.0),
             webchat_session_burst=int(get("WEBCHAT_SESSION_BURST") or 5),
             webchat_ip_per_minute=float(get("WEBCHAT_IP_PER_MINUTE") or 60.0),

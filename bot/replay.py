@@ -5,7 +5,8 @@ A person's message that is stored but has no answer (``received`` and its proces
 out) and answered through the channel's own asynchronous path: a WeChat customer-service message, a
 Telegram message, the web chat's poll. While Rasa stays unreachable the task backs off (doubling, up to
 ``MAX_BACKOFF``); a message that waited longer than ``give_up_after`` becomes a staff case and the person
-is told so. The same task purges transcripts past the retention period once a day.
+is told so. The same task purges transcripts (and, given its URL, Rasa's tracker store) past the
+retention period once a day (``BOT_RASA_TRACKER_URLS``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 
 from .router import Router
 from .store import utcnow
+from .store.tracker_retention import purge_tracker
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +34,14 @@ class Replayer:
         interval: float,
         give_up_after: float,
         retention_days: float | None = None,
+        tracker_urls: tuple[str, ...] = (),
     ) -> None:
         self.router = router
         self.store = router.store
         self.interval = interval
         self.give_up_after = give_up_after
         self.retention_days = retention_days
+        self.tracker_urls = tracker_urls
         self.backoff = interval
         self._task: asyncio.Task | None = None
         self._purged_at = 0.0
@@ -94,3 +98,8 @@ class Replayer:
         removed = await self.store.call(self.store.purge_transcripts, self.retention_days)
         if removed:
             log.info("retention: deleted %d messages older than %s days", removed, self.retention_days)
+        held = set(await self.store.call(self.store.conversations_held_open)) if self.tracker_urls else set()
+        for url in self.tracker_urls:
+            gone = await self.store.call(purge_tracker, url, self.retention_days, held)
+            if gone:
+                log.info("retention: deleted %d idle conversations from Rasa's tracker store", gone)

@@ -51,6 +51,14 @@ rasa_log_for_node() {
   if (($1 == 0)); then echo "$LOG_DIR/rasa.log"; else echo "$LOG_DIR/rasa.node$1.log"; fi
 }
 export BOT_HOST BOT_PORT
+# the gateway's retention (BOT_RETENTION_DAYS) also purges idle conversations from each node's tracker
+tracker_urls=()
+for ((i = 0; i < RASA_NODES; i++)); do
+  db=$(tracker_db_for_node "$i")
+  [[ $db == /* ]] || db="$PWD/$db"
+  tracker_urls+=("sqlite:///$db")
+done
+export BOT_RASA_TRACKER_URLS=${BOT_RASA_TRACKER_URLS:-$(IFS=,; echo "${tracker_urls[*]}")}
 mkdir -p var/rasa "$(dirname "$RASA_TRACKER_DB")" "$LOG_DIR"
 chmod 700 var var/rasa "$(dirname "$RASA_TRACKER_DB")" "$LOG_DIR" 2>/dev/null || true
 

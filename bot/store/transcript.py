@@ -295,6 +295,15 @@ class TranscriptStore(StoreBase):
             )
             return [row_dict(r) for r in rows]
 
+    def conversations_held_open(self) -> list[str]:
+        """Conversations staff hold (an open case): their history is kept whatever its age."""
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(conversations.c.id).where(conversations.c.handoff_open.is_(True))
+                ).scalars()
+            )
+
     # -- retention ---------------------------------------------------------------------------------
     def purge_transcripts(self, older_than_days: float) -> int:
         """Delete messages older than the retention period, except in conversations staff hold open (an

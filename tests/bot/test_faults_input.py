@@ -220,3 +220,34 @@ def test_retention_purges_old_transcripts_but_not_open_cases(tmp_path) -> None:
     assert [r["text"] for r in store.messages("web:held-person")] == ["旧但有工单"]
     assert [r["text"] for r in store.messages("web:new-person")] == ["新消息"]
     store.dispose()
+
+
+def test_tracker_retention_deletes_whole_idle_conversations_only(tmp_path) -> None:
+    """Finding 18, Rasa's side: a tracker store in Rasa's ``events`` schema; idle conversations go whole,
+    active ones and those with an open staff case stay."""
+    import sqlite3
+
+    from bot.store.tracker_retention import purge_tracker
+
+    path = tmp_path / "tracker.db"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255)"
+            " NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
+        )
+        old, now = time.time() - 40 * 86400, time.time()
+        rows = [
+            ("web:idle", old),
+            ("web:idle", old + 1),
+            ("web:active", old),
+            ("web:active", now),
+            ("web:case", old),
+        ]
+        db.executemany("INSERT INTO events (sender_id, type_name, timestamp) VALUES (?, 'user', ?)", rows)
+    assert purge_tracker(f"sqlite:///{path}", 30, keep={"web:case"}) == 1
+    with sqlite3.connect(path) as db:
+        left = db.execute(
+            "SELECT sender_id, COUNT(*) FROM events GROUP BY sender_id ORDER BY sender_id"
+        ).fetchall()
+    assert left == [("web:active", 2), ("web:case", 1)]
+    assert purge_tracker(f"sqlite:///{tmp_path / 'missing.db'}", 30) == 0
