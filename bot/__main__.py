@@ -42,7 +42,7 @@ def configure_logging(settings: Settings) -> None:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["wechat-menu"]:
-        from .wechat import menu_definition
+        from .wechat_menu import menu_definition
 
         print(json.dumps(menu_definition(), ensure_ascii=False, indent=2))
         return 0

@@ -12,12 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import xmltodict
-import yaml
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -33,40 +30,16 @@ from .models import Delivery, InboundMessage, Reply, Turn
 from .router import Router
 from .store import Store
 from .texts import text as say
+from .wechat_menu import menu_payloads
 from .wechat_outbound import WeChatSender
 
 log = logging.getLogger(__name__)
 
-MENU_FILE = Path(__file__).with_name("wechat_menu.yml")
 # Customer-service rations since June 2023: a person's message opens 5 messages valid 48 hours;
 # a menu click or a subscription opens 3 valid one minute.
 QUOTA_AFTER_MESSAGE = (5, 48 * 3600)
 QUOTA_AFTER_EVENT = (3, 60)
 QUOTA_EVENTS = {"subscribe", "subscribe_scan", "click", "scan"}
-
-
-@lru_cache(maxsize=1)
-def menu_payloads() -> dict[str, tuple[str, str]]:
-    """CLICK key -> (label, payload) from wechat_menu.yml."""
-    menu = yaml.safe_load(MENU_FILE.read_text(encoding="utf-8"))["menu"]
-    found: dict[str, tuple[str, str]] = {}
-    for item in menu:
-        for entry in item.get("sub_button", [item]):
-            if "key" in entry:
-                found[entry["key"]] = (entry["name"], entry["payload"])
-    return found
-
-
-def menu_definition() -> dict[str, Any]:
-    """The menu in the JSON shape of WeChat's menu/create API."""
-    menu = yaml.safe_load(MENU_FILE.read_text(encoding="utf-8"))["menu"]
-
-    def button(entry: dict[str, Any]) -> dict[str, Any]:
-        if "sub_button" in entry:
-            return {"name": entry["name"], "sub_button": [button(e) for e in entry["sub_button"]]}
-        return {"type": "click", "name": entry["name"], "key": entry["key"]}
-
-    return {"button": [button(e) for e in menu]}
 
 
 # -- inbound --------------------------------------------------------------------------------------
