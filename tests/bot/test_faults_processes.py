@@ -92,9 +92,10 @@ async def test_wechat_message_survives_a_gateway_killed_mid_turn(
             assert passive == say("slow_ack", "zh")  # the honest 'the answer follows' ...
             await wait_for(lambda: wechat_api.texts_to(OPENID), timeout=20)  # ... and it does
             assert wechat_api.texts_to(OPENID) == ["收到：slow 2 我的补贴"]
-        with gateway_store(tmp_path) as store:
-            [row] = inbound_rows(store, f"wechat:{OPENID}")
-            assert row["status"] == "forwarded"
+        with gateway_store(tmp_path) as store:  # one row, answered (its state is written after delivery)
+            await wait_for(
+                lambda: [r["status"] for r in inbound_rows(store, f"wechat:{OPENID}")] == ["forwarded"]
+            )
     finally:
         gateway.stop()
 
