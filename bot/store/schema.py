@@ -229,6 +229,14 @@ def _migration_2(conn: Connection) -> None:
 def _migration_3(conn: Connection) -> None:
     if "lease_until" not in {c["name"] for c in inspect(conn).get_columns("messages")}:
         conn.execute(sql_text("ALTER TABLE messages ADD COLUMN lease_until FLOAT"))
+    # Before this version a handled message could stay 'received' (the gateway answered it itself) and
+    # 'rasa_unavailable' meant "told to try again": none of them is for the replay to send now.
+    conn.execute(
+        sql_text(
+            "UPDATE messages SET status = 'before_replay'"
+            " WHERE direction = 'in' AND status IN ('received', 'rasa_unavailable')"
+        )
+    )
     metadata.create_all(conn, tables=[wechat_nonces], checkfirst=True)
     conn.execute(
         sql_text("CREATE INDEX IF NOT EXISTS ix_messages_direction_status ON messages (direction, status)")

@@ -256,3 +256,38 @@ async def test_sigterm_with_rasa_slower_than_the_grace_answers_and_replays(tmp_p
             assert "Traceback" not in gateway.logs()
         finally:
             gateway.stop()
+
+
+async def test_rasa_down_then_back_wechat_and_telegram_get_the_answer_by_their_own_path(
+    gateway_factory, wechat_api, wechat_server, telegram_api
+) -> None:
+    """Finding 7 on the other two channels: the replayed answer goes by WeChat customer-service message
+    and by Telegram sendMessage, once each."""
+    port = free_port()
+    async with gateway_factory(
+        (f"http://127.0.0.1:{port}",),
+        replay_interval=0.2,
+        rasa_connect_retries=1,
+        wechat_token=wechat_server.token,
+        wechat_app_id=wechat_server.app_id,
+        wechat_app_secret=wechat_api.secret,
+        wechat_aes_key=wechat_server.aes_key,
+        wechat_api_base_url=f"{wechat_api.url}/cgi-bin/",
+        telegram_token=TELEGRAM_TOKEN,
+        telegram_api_base_url=f"{telegram_api.url}/bot",
+    ) as gw:
+        request = wechat_server.request(wechat_server.text_xml(OPENID, "落户"))
+        response = await gw.http.post("/wechat", params=request.params, content=request.body)
+        assert wechat_server.read_reply(response.text, request.params) == say("rasa_down", "zh")
+        secret = {"X-Telegram-Bot-Api-Secret-Token": gw.gateway.settings.telegram_secret}
+        await gw.http.post("/telegram/webhook", json=text_update(CHAT, "积分"), headers=secret)
+        await wait_for(lambda: telegram_api.sent(CHAT))
+        assert telegram_api.sent(CHAT)[0]["text"] == say("rasa_down", "en")
+        standin = RasaStandIn(token=RASA_TOKEN)
+        async with serve(standin.app, port=port):
+            await wait_for(
+                lambda: wechat_api.texts_to(OPENID) and len(telegram_api.sent(CHAT)) == 2, timeout=30
+            )
+            await asyncio.sleep(0.5)  # nothing more arrives
+        assert wechat_api.texts_to(OPENID) == ["收到：落户"]
+        assert [m["text"] for m in telegram_api.sent(CHAT)][1:] == ["收到：积分"]
