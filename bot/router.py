@@ -263,7 +263,6 @@ class Router:
             raw = await self.rasa.send(message.conversation_id, forwarded, metadata)
         except RasaUnavailable as error:
             log.warning("rasa unavailable for %s: %s", message.channel, error)
-            turn.rasa_ok = False
             turn.status = "rasa_unavailable"  # kept for the replay (bot/replay.py)
             if was_open:
                 turn.replies = await self.release_held(message.conversation_id, language)
