@@ -359,6 +359,11 @@ class WeChatChannel:
 
     async def _deliver(self, turn: Turn, slot: PassiveSlot) -> None:
         openid = turn.conversation_id.split(":", 1)[1]
+        if turn.status == "rasa_unavailable" and self.sender.client is None and not turn.suppressed:
+            # without customer-service messages the replayed answer waits for the person's next message
+            turn.replies = [
+                Reply(say("rasa_down_write_again", await self.sender.language(openid)), author="gateway")
+            ]
         held = await self.store.call(self.store.held_replies, turn.conversation_id) if turn.replies else []
         prefix = ""
         if held:
