@@ -45,6 +45,9 @@ async def test_text_in_safe_mode_gets_encrypted_passive_reply(wechat_gateway, we
     assert reply == "收到：你好"
     assert rasa.received[-1]["sender"] == f"wechat:{OPENID}"
     assert rasa.received[-1]["metadata"] == {"channel": "wechat", "language": "zh"}
+    # the inbound message's state is written after the passive reply left (a crash in between replays it)
+    store = wechat_gateway.gateway.store
+    await wait_for(lambda: store.messages(f"wechat:{OPENID}")[0]["status"] != "received")
     rows = await transcript(wechat_gateway)
     assert [(r["direction"], r["text"], r["status"]) for r in rows] == [
         ("in", "你好", "forwarded"),
