@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
+from types import FrameType
 
 import uvicorn
 
@@ -17,6 +19,20 @@ from .logsafe import install_redaction
 GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
+class GatewayServer(uvicorn.Server):
+    """uvicorn's server that tells the gateway the moment a stop is asked (SIGTERM, Ctrl-C), before it
+    waits for open responses: web chat turns still waiting for Rasa then answer "the answer follows"
+    within the grace period instead of being cut off."""
+
+    def __init__(self, config: uvicorn.Config, on_stop: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_stop = on_stop
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.on_stop()
+        super().handle_exit(sig, frame)
+
+
 def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_redaction([settings.telegram_token, settings.wechat_app_secret, settings.rasa_token])
@@ -26,7 +42,7 @@ def configure_logging(settings: Settings) -> None:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["wechat-menu"]:
-        from .wechat import menu_definition
+        from .wechat_menu import menu_definition
 
         print(json.dumps(menu_definition(), ensure_ascii=False, indent=2))
         return 0
@@ -54,7 +70,7 @@ def main(argv: list[str]) -> int:
         forwarded_allow_ips=settings.trusted_proxies,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    uvicorn.Server(config).run()
+    GatewayServer(config, app.state.gateway.begin_shutdown).run()
     return 0
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -13,10 +13,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from . import console
 from .config import Settings
 from .events import EventBus
 from .logsafe import install_redaction
 from .rasa_client import RasaClient
+from .replay import Replayer
 from .router import Router, SenderRegistry
 from .store import Store
 from .webchat import WebChat, WebSender
@@ -45,8 +47,10 @@ class Gateway:
             connect_retries=settings.rasa_connect_retries,
         )
         self.bus = EventBus()
-        # set when shutdown begins: long-lived responses (the console's event streams) end on it
+        # set when shutdown begins: long-lived responses (the console's event streams) end on it, and web
+        # chat turns still waiting for Rasa answer "the answer follows" (``stopped``)
         self.stopping = False
+        self.stopped = asyncio.Event()
         # run after the database is migrated (the console announces a missing staff account)
         self.on_start: list[Callable[[], Awaitable[None]]] = []
         self.senders = SenderRegistry()
@@ -57,9 +61,17 @@ class Gateway:
             self.senders,
             default_language=settings.default_language,
             max_text_chars=settings.max_text_chars,
+            lease_seconds=settings.lease_seconds,
+        )
+        self.replayer = Replayer(
+            self.router,
+            interval=settings.replay_interval,
+            give_up_after=settings.replay_give_up_seconds,
+            retention_days=settings.retention_days,
+            tracker_urls=settings.rasa_tracker_urls,
         )
         self.senders.register(WebSender(self.store))
-        self.webchat = WebChat(self.router)
+        self.webchat = WebChat(self.router, settings, self.stopped)
         self.wechat = None
         self.telegram = None
         if settings.wechat_enabled:
@@ -68,7 +80,8 @@ class Gateway:
             self._setup_telegram()
 
     def _setup_wechat(self) -> None:
-        from .wechat import StableTokenClient, WeChatChannel, WeChatSender, token_storage
+        from .wechat import WeChatChannel
+        from .wechat_outbound import StableTokenClient, WeChatSender, token_storage
 
         client = None
         if self.settings.wechat_customer_service_enabled:
@@ -105,7 +118,8 @@ class Gateway:
             routes.append(Route("/telegram/webhook", _disabled("telegram"), methods=["POST"]))
         if not self.wechat:
             routes.append(Route("/wechat", _disabled("wechat"), methods=["GET", "POST"]))
-        routes += console_routes(self)
+        # the staff console installs its case desk as the router's handoff hook
+        routes += console.routes(self)
         return routes
 
     async def healthz(self, request: Request) -> Response:
@@ -124,9 +138,11 @@ class Gateway:
 
     async def start(self) -> None:
         self.stopping = False
+        self.stopped.clear()
         await self.store.call(self.store.migrate)
         for hook in self.on_start:
             await hook()
+        self.replayer.start()
         if self.telegram:
             try:
                 await self.telegram.start()
@@ -139,15 +155,27 @@ class Gateway:
     def begin_shutdown(self) -> None:
         """Called as soon as the server is asked to stop, before it waits for open responses."""
         self.stopping = True
+        try:  # from uvicorn's signal handler: wake the loop safely
+            asyncio.get_running_loop().call_soon_threadsafe(self.stopped.set)
+        except RuntimeError:
+            self.stopped.set()
 
     async def stop(self) -> None:
-        self.stopping = True
+        self.begin_shutdown()
+        await self.replayer.stop()
+        # turns cut short by the shutdown: the next process (or another one) replays them without waiting
+        # for their lease to run out
+        cut_short = set(self.router.in_flight)
+        await self.webchat.cancel_turns()
         if self.wechat:
             await self.wechat.close()
         if self.telegram:
             with contextlib.suppress(Exception):
                 await self.telegram.stop()
         await self.rasa.aclose()
+        for inbound_id in cut_short | self.router.in_flight:
+            with contextlib.suppress(Exception):
+                await self.store.call(self.store.drop_lease, inbound_id)
         self.store.dispose()
 
 
@@ -156,19 +184,6 @@ def _disabled(channel: str):
         return PlainTextResponse(f"{channel} is not configured on this gateway", status_code=404)
 
     return endpoint
-
-
-def console_routes(gateway: Gateway) -> list[BaseRoute]:
-    """Issue 5's staff console plugs in as ``bot.console`` exposing ``routes(gateway)``."""
-    try:
-        console = importlib.import_module("bot.console")
-    except ModuleNotFoundError:
-
-        async def placeholder(request: Request) -> Response:
-            return PlainTextResponse("staff console: not installed", status_code=404)
-
-        return [Route("/console", placeholder, methods=["GET"])]
-    return list(console.routes(gateway))
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Starlette:

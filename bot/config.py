@@ -34,7 +34,18 @@ class Settings:
     trusted_proxies: str = "127.0.0.1"
     default_language: str = "zh"
     max_text_chars: int = 1000
+    # every public endpoint refuses a larger body (413) before reading it whole or parsing it
     max_body_bytes: int = 64 * 1024
+    # unanswered messages (bot/replay.py): try every N seconds (doubling while Rasa is down), hand to staff
+    # after give-up seconds; the lease is how long one process may take over a turn (0: 2 x Rasa's
+    # timeout + 30 s)
+    replay_interval: float = 5.0
+    replay_give_up_seconds: float = 600.0
+    replay_lease_seconds: float = 0.0
+    # transcripts older than this many days are deleted (0: kept); with the tracker store's URL, idle
+    # conversations in Rasa's tracker too
+    retention_days: float = 0.0
+    rasa_tracker_urls: tuple[str, ...] = ()
     # Web chat rate limit (token buckets, per gateway process): a person types a few messages a minute;
     # an office behind one NAT address holds several officers. 0 per minute switches a limit off.
     webchat_session_per_minute: float = 12.0
@@ -52,6 +63,10 @@ class Settings:
     wechat_passive_deadline: float = 4.0
     wechat_token_store: str = "db"
     wechat_max_bytes: int = 2000
+    # safe (AES) mode refuses plain requests unless this is set (while switching modes in the admin page)
+    wechat_allow_plain_in_safe_mode: bool = False
+    # a request's timestamp may be this many seconds off; its nonce is refused if reused within the window
+    wechat_timestamp_window: float = 300.0
     # Telegram
     telegram_token: str | None = field(default=None, repr=False)
     telegram_webhook_secret: str | None = field(default=None, repr=False)
@@ -79,6 +94,14 @@ class Settings:
             trusted_proxies=get("TRUSTED_PROXIES") or get("FORWARDED_ALLOW_IPS") or "127.0.0.1",
             default_language=get("BOT_LANGUAGE") or "zh",
             max_text_chars=int(get("BOT_MAX_TEXT_CHARS") or 1000),
+            max_body_bytes=int(get("BOT_MAX_BODY_BYTES") or 64 * 1024),
+            replay_interval=float(get("BOT_REPLAY_INTERVAL") or 5.0),
+            replay_give_up_seconds=float(get("BOT_REPLAY_GIVE_UP_SECONDS") or 600.0),
+            replay_lease_seconds=float(get("BOT_REPLAY_LEASE_SECONDS") or 0.0),
+            retention_days=float(get("BOT_RETENTION_DAYS") or 0.0),
+            rasa_tracker_urls=tuple(
+                u.strip() for u in (get("BOT_RASA_TRACKER_URLS") or "").split(",") if u.strip()
+            ),
             webchat_session_per_minute=float(get("WEBCHAT_SESSION_PER_MINUTE") or 12.0),
             webchat_session_burst=int(get("WEBCHAT_SESSION_BURST") or 5),
             webchat_ip_per_minute=float(get("WEBCHAT_IP_PER_MINUTE") or 60.0),
@@ -91,11 +114,19 @@ class Settings:
             wechat_api_base_url=get("WECHAT_API_BASE_URL") or "https://api.weixin.qq.com/cgi-bin/",
             wechat_passive_deadline=float(get("WECHAT_PASSIVE_DEADLINE") or 4.0),
             wechat_token_store=get("WECHAT_TOKEN_STORE") or "db",
+            wechat_allow_plain_in_safe_mode=(get("WECHAT_ALLOW_PLAIN_IN_SAFE_MODE") or "").lower()
+            in ("1", "true", "yes"),
+            wechat_timestamp_window=float(get("WECHAT_TIMESTAMP_WINDOW") or 300.0),
             telegram_token=get("TELEGRAM_BOT_TOKEN"),
             telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"),
             telegram_mode=(get("TELEGRAM_MODE") or "webhook").lower(),
             telegram_api_base_url=get("TELEGRAM_API_BASE_URL") or "https://api.telegram.org/bot",
         )
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long one gateway process may take over a turn before the replay may answer it instead."""
+        return self.replay_lease_seconds or 2 * self.rasa_timeout + 30
 
     @property
     def wechat_enabled(self) -> bool:

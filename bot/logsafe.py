@@ -4,7 +4,9 @@ httpx logs each request URL at INFO, and Telegram's Bot API URLs contain the bot
 factory (rather than a handler filter) catches records from every logger, including library loggers
 whose records never pass our handlers' filters, and whatever handlers are configured later.
 ID-card and mobile numbers a person typed are masked the same way (``mask_personal_numbers``), and the
-staff console uses the same function for its lists and previews.
+staff console uses the same function for its lists and previews. A record carrying an exception has its
+traceback formatted here, masked, and folded into the message: a formatter would otherwise print the
+exception's text (a failed INSERT quotes the person's message) after every filter has run.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+
+_traceback_formatter = logging.Formatter()
 
 _secrets: set[str] = set()
 _installed = False
@@ -48,8 +52,13 @@ def install_redaction(secrets: Iterable[str | None] = ()) -> None:
             message = record.getMessage()
         except Exception:  # a malformed record is logging's problem, not ours
             return record
+        if record.exc_info and record.exc_info[0] is not None:
+            message = f"{message}\n{_traceback_formatter.formatException(record.exc_info)}"
+            record.exc_info, record.exc_text = None, None
+        if record.stack_info:
+            message, record.stack_info = f"{message}\n{record.stack_info}", None
         redacted = _redact(message)
-        if redacted != message:
+        if redacted != message or record.args:
             record.msg, record.args = redacted, None
         return record
 

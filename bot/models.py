@@ -71,8 +71,11 @@ class Turn:
     conversation_id: str
     replies: list[Reply] = field(default_factory=list)
     duplicate: bool = False
-    rasa_ok: bool = True
+    pending: bool = False  # a duplicate whose first delivery is still unanswered (the replay answers it)
     suppressed: bool = False  # a person's conversation is with staff: bot replies are held back
+    # the inbound message's state once the turn is over: answered (by the gateway itself), forwarded
+    # (Rasa answered), rasa_unavailable (kept for the replay), handed_off (a staff case was opened)
+    status: str = "answered"
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from .events import EventBus
 from .models import Delivery, InboundMessage, Reply, Turn, split_conversation_id
 from .rasa_client import RasaClient, RasaUnavailable
-from .store import Store
+from .store import PENDING, Store
 from .texts import text as say
 from .textutil import neutralise, parse_rasa_replies
 
@@ -54,7 +54,7 @@ class SenderRegistry:
 
 
 class HandoffHook(Protocol):
-    """Where staff handoff plugs in (issue 5 replaces ``HandoffDesk`` with its case manager)."""
+    """Where staff handoff plugs in: ``bot.console`` installs its ``CaseDesk`` as ``router.handoff``."""
 
     async def is_open(self, conversation_id: str) -> bool: ...
 
@@ -95,6 +95,7 @@ class Router:
         *,
         default_language: str = "zh",
         max_text_chars: int = 1000,
+        lease_seconds: float = 90.0,
     ) -> None:
         self.store = store
         self.rasa = rasa
@@ -102,13 +103,17 @@ class Router:
         self.senders = senders
         self.default_language = default_language
         self.max_text_chars = max_text_chars
-        self.handoff: HandoffHook = HandoffDesk(self)
+        # how long this process may take to answer a message before another process (or the replay after
+        # a crash) may answer it instead: longer than a whole turn (Rasa's timeout, fail-over, delivery)
+        self.lease_seconds = lease_seconds
+        self.handoff: HandoffHook | None = None  # installed by bot.console (CaseDesk)
+        self.in_flight: set[int] = set()  # inbound ids this process is answering (released at shutdown)
         self.locks = ConversationLocks()
 
     # -- inbound -----------------------------------------------------------------------------------
     async def record(self, message: InboundMessage) -> int | None:
         """Store the message first of all; None means the channel re-delivered one we already have."""
-        inbound_id = await self.store.call(self.store.record_inbound, message)
+        inbound_id = await self.store.call(self.store.record_inbound, message, self.lease_seconds)
         if inbound_id is not None:
             self.bus.publish(
                 message.conversation_id,
@@ -134,32 +139,100 @@ class Router:
         local_replies: list[Reply] | None = None,
         prepare: Callable[[InboundMessage], Awaitable[None]] | None = None,
         recorded: Callable[[InboundMessage, int], Awaitable[None]] | None = None,
+        recorded_id: int | None = None,
     ) -> Turn:
         """Record, answer (Rasa, or ``local_replies`` for what the gateway answers itself) and deliver.
 
         The conversation lock is taken first, before anything awaits, so one person's messages are
         recorded, answered and delivered in the order they arrived. ``prepare`` may rewrite the message
         under the lock (WeChat's numbered options), ``recorded`` runs once it is stored. Without
-        ``deliver``, replies go through the channel's registered sender.
+        ``deliver``, replies go through the channel's registered sender. ``recorded_id``: the adapter
+        stored the message already (Telegram, before answering the webhook); its content is updated.
+
+        A re-delivery of a message that was never answered (the process answering it died) is answered
+        now when its lease has run out; while another process still holds the lease the turn comes back
+        ``duplicate`` and ``pending``, and the replay answers it later.
         """
         async with self.locks.hold(message.conversation_id):
             if prepare is not None:
                 await prepare(message)
-            inbound_id = await self.record(message)
+            if recorded_id is not None:
+                await self.store.call(self.store.update_inbound, recorded_id, message)
+                inbound_id: int | None = recorded_id
+            else:
+                inbound_id = await self.record(message)
             if inbound_id is None:
                 existing = await self.store.call(
                     self.store.find_inbound, message.channel, message.external_id
                 )
-                return Turn(
-                    inbound_id=existing["id"] if existing else 0,
-                    conversation_id=message.conversation_id,
-                    duplicate=True,
+                if (
+                    not existing
+                    or existing["status"] not in PENDING
+                    or not await self.store.call(self.store.claim_pending, existing["id"], self.lease_seconds)
+                ):
+                    return Turn(
+                        inbound_id=existing["id"] if existing else 0,
+                        conversation_id=message.conversation_id,
+                        duplicate=True,
+                        pending=bool(existing and existing["status"] in PENDING),
+                    )
+                inbound_id = existing["id"]
+                log.info(
+                    "%s: answering a re-delivered message its first attempt never answered", message.channel
                 )
-            if recorded is not None:
-                await recorded(message, inbound_id)
-            turn = await self._answer(message, inbound_id, local_replies)
-            await (deliver or self.deliver)(turn)
+            self.in_flight.add(inbound_id)
+            try:
+                if recorded is not None:
+                    await recorded(message, inbound_id)
+                turn = await self._answer(message, inbound_id, local_replies)
+                await (deliver or self.deliver)(turn)
+                await self.store.call(self.store.release, inbound_id, turn.status)
+            finally:
+                self.in_flight.discard(inbound_id)
         return turn
+
+    async def replay(self, row: dict[str, Any], *, give_up: bool) -> bool:
+        """Answer a stored message nobody answered (Rasa was down, or the gateway died mid-turn) through
+        the channel's own sender: a WeChat customer-service message, a Telegram message, the web chat's
+        poll. ``give_up``: it waited too long; a staff case is opened and the person told. The caller
+        claimed the message (``Store.claim_pending``). False when Rasa is still unavailable."""
+        message = inbound_from_row(row)
+        async with self.locks.hold(message.conversation_id):
+            self.in_flight.add(row["id"])
+            try:
+                language = await self.language_of(message)
+                if give_up:
+                    turn = Turn(inbound_id=row["id"], conversation_id=message.conversation_id)
+                    turn.replies = await self.hand_to_staff(message, "assistant_unavailable", language)
+                    turn.status = "handed_off"
+                else:
+                    turn = await self._answer(message, row["id"], None)
+                if turn.status in PENDING:
+                    await self.store.call(self.store.release, row["id"], turn.status)
+                    return False  # the person was told already; try again later
+                await self.deliver(turn)
+                await self.store.call(self.store.release, row["id"], turn.status)
+                return True
+            finally:
+                self.in_flight.discard(row["id"])
+
+    async def stale_button_replies(self, conversation_id: str, language: str) -> list[Reply]:
+        """A button pressed after the conversation moved on: "this option has expired" and the question
+        the person is on now (the assistant's last message, its buttons offered afresh)."""
+        last = await self.store.call(self.store.last_outbound, conversation_id, "bot")
+        if not last or not last["text"]:
+            return [Reply(say("stale_button", language), author="gateway")]
+        return [
+            Reply(say("stale_button_current", language), author="gateway"),
+            Reply(last["text"], buttons=Store.offered_buttons(last), author="bot"),
+        ]
+
+    async def hand_to_staff(self, message: InboundMessage, reason: str, language: str) -> list[Reply]:
+        """The assistant cannot answer: open a staff case and tell the person so, and when a human will
+        answer (the case desk's notice)."""
+        payload = {"reason": reason, "summary": say(f"case_{reason}", "zh"), "language": language}
+        notice = await self.handoff.on_handoff(message, payload, language) if self.handoff else []
+        return [Reply(say(reason, language), author="gateway"), *notice]
 
     async def _answer(
         self, message: InboundMessage, inbound_id: int, local_replies: list[Reply] | None
@@ -172,6 +245,8 @@ class Router:
         if message.kind == "unsupported":
             turn.replies = [Reply(say("unsupported", language), author="gateway")]
             return turn
+        if message.kind == "event":
+            return turn  # recorded (unsubscribe, a menu view ...): nothing to say
         if message.kind == "button":
             forwarded = message.payload or ""
         else:
@@ -181,22 +256,21 @@ class Router:
                 return turn
         if not forwarded:
             return turn
-        was_open = await self.handoff.is_open(message.conversation_id)
+        was_open = bool(self.handoff) and await self.handoff.is_open(message.conversation_id)
         metadata = {"channel": message.channel, "language": language}
         started = time.perf_counter()
         try:
             raw = await self.rasa.send(message.conversation_id, forwarded, metadata)
         except RasaUnavailable as error:
             log.warning("rasa unavailable for %s: %s", message.channel, error)
-            await self.store.call(self.store.set_status, inbound_id, "rasa_unavailable")
-            turn.rasa_ok = False
+            turn.status = "rasa_unavailable"  # kept for the replay (bot/replay.py)
             if was_open:
                 turn.replies = await self.release_held(message.conversation_id, language)
             else:
                 turn.replies = [Reply(say("rasa_down", language), author="gateway")]
             return turn
         log.debug("rasa answered in %.3fs", time.perf_counter() - started)
-        await self.store.call(self.store.set_status, inbound_id, "forwarded")
+        turn.status = "forwarded"
         replies = parse_rasa_replies(raw)
         handoff_replies: list[Reply] = []
         for reply in replies:
@@ -221,8 +295,17 @@ class Router:
             turn.suppressed = True
             # What staff wrote while the channel refused it (WeChat quota) goes out now, with this message.
             turn.replies = await self.release_held(message.conversation_id, language)
-        else:
+        elif bot_replies:
             turn.replies = bot_replies
+        else:
+            # Rasa answered nothing outside a staff case: an action failed (the action server is down or
+            # raised). Never silence: say so and open a staff case.
+            log.error(
+                "rasa gave no answer for a %s message: an action failed; opening a staff case",
+                message.channel,
+            )
+            turn.replies = await self.hand_to_staff(message, "assistant_failed", language)
+            turn.status = "handed_off"
         return turn
 
     async def release_held(self, conversation_id: str, language: str) -> list[Reply]:
@@ -271,46 +354,15 @@ class Router:
             )
 
 
-class HandoffDesk:
-    """Default handoff hook: one row per handoff, a notice to the person, silence from the bot while open.
-
-    Issue 5 swaps this for its case manager (``router.handoff = CaseDesk(...)``) with the same methods.
-    """
-
-    def __init__(self, router: Router) -> None:
-        self.router = router
-
-    async def is_open(self, conversation_id: str) -> bool:
-        store = self.router.store
-        return await store.call(store.handoff_open, conversation_id)
-
-    async def on_handoff(
-        self, message: InboundMessage, payload: dict[str, Any], language: str
-    ) -> list[Reply]:
-        store = self.router.store
-        handoff_id, opened = await store.call(
-            store.open_handoff,
-            message.conversation_id,
-            str(payload.get("reason") or "")[:200] or None,
-            payload,
-        )
-        if not opened:
-            return []
-        self.router.bus.publish(message.conversation_id, {"type": "handoff_opened", "handoff_id": handoff_id})
-        return [Reply(say("handoff_notice", payload.get("language") or language), author="gateway")]
-
-    async def close(self, conversation_id: str, closed_by: str = "staff") -> bool:
-        """Close the open handoff, resume the assistant in Rasa (``RasaClient.hand_back``), tell the person."""
-        store = self.router.store
-        closed = await store.call(store.close_handoff, conversation_id, closed_by)
-        if not closed:
-            return False
-        try:
-            await self.router.rasa.hand_back(conversation_id)
-        except RasaUnavailable as error:
-            log.error("could not resume %s in Rasa: %s", conversation_id.split(":")[0], error)
-        conversation = await store.call(store.conversation, conversation_id)
-        language = (conversation or {}).get("language") or self.router.default_language
-        self.router.bus.publish(conversation_id, {"type": "handoff_closed"})
-        await self.router.send(conversation_id, [Reply(say("handoff_closed", language), author="gateway")])
-        return True
+def inbound_from_row(row: dict[str, Any]) -> InboundMessage:
+    """A stored inbound message as the router takes it (for the replay)."""
+    channel, user_id = split_conversation_id(row["conversation_id"])
+    return InboundMessage(
+        channel=channel,
+        user_id=user_id,
+        kind=row["kind"],
+        text=row["text"],
+        payload=row["payload"],
+        external_id=row["external_id"],
+        meta=row.get("data") or {},
+    )

@@ -4,26 +4,25 @@ developer without a public URL.
 Handlers are small module-level functions wired up in ``build_application``; the ``TelegramChannel`` object
 they reach through ``context.bot_data`` holds what they share. Different chats run concurrently, one
 chat's updates strictly in order (``PerChatOrder``); a rate limiter keeps under Telegram's flood limits.
+A webhook update is stored before Telegram gets its 200 (a crash after that leaves it for the replay);
+an inline button pressed after the person moved on gets "this option has expired" and the current
+question.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
-import time
-from collections.abc import Callable, Coroutine
+import re
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
-    BaseRateLimiter,
-    BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -32,9 +31,11 @@ from telegram.ext import (
 )
 
 from .config import Settings
-from .models import Delivery, InboundMessage, Reply
-from .router import ConversationLocks, Router
+from .http_input import BadInput, guarded, parse_json, read_body
+from .models import Button, Delivery, InboundMessage, Reply
+from .router import Router
 from .store import Store
+from .telegram_limits import FloodLimiter, PerChatOrder
 from .texts import normalise_language
 from .texts import text as say
 from .textutil import split_text
@@ -43,96 +44,7 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 4096
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-
-
-# -- concurrency and flood limits -----------------------------------------------------------------
-class PerChatOrder(BaseUpdateProcessor):
-    """Updates of different chats run concurrently; one chat's updates one after another, in order."""
-
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
-        self.locks = ConversationLocks()
-
-    async def do_process_update(self, update: object, coroutine: Any) -> None:
-        chat = getattr(update, "effective_chat", None)
-        if chat is None:
-            await coroutine
-            return
-        async with self.locks.hold(str(chat.id)):
-            await coroutine
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to free."""
-
-
-class TokenBucket:
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.capacity, self.tokens = rate, burst, burst
-        self.updated = time.monotonic()
-        self.lock = asyncio.Lock()
-
-    async def take(self) -> None:
-        async with self.lock:
-            while True:
-                now = time.monotonic()
-                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
-                    return
-                await asyncio.sleep((1 - self.tokens) / self.rate)
-
-
-class FloodLimiter(BaseRateLimiter):
-    """Telegram's published limits: about 30 messages/s overall, 1/s per private chat (short bursts
-    allowed), 20/min per group; a RetryAfter answer is waited out and the request retried."""
-
-    def __init__(self, overall_per_second: float = 30, max_retries: int = 2) -> None:
-        self.overall = TokenBucket(overall_per_second, overall_per_second)
-        self.chats: dict[str, TokenBucket] = {}
-        self.max_retries = max_retries
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to free."""
-
-    def _chat_bucket(self, chat_id: Any) -> TokenBucket:
-        key = str(chat_id)
-        if key not in self.chats:
-            group = key.startswith("-")
-            self.chats[key] = TokenBucket(20 / 60, 3) if group else TokenBucket(1.0, 3)
-        return self.chats[key]
-
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, Any]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: Any,
-    ) -> Any:
-        limited = endpoint.startswith("send") or endpoint.startswith("edit")
-        for attempt in range(self.max_retries + 1):
-            if limited:
-                await self.overall.take()
-                if data.get("chat_id") is not None:
-                    await self._chat_bucket(data["chat_id"]).take()
-            try:
-                return await callback(*args, **kwargs)
-            except RetryAfter as error:
-                if attempt >= self.max_retries:
-                    raise
-                wait = error.retry_after
-                seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
-                log.warning("telegram flood control: waiting %.1fs", seconds)
-                await asyncio.sleep(seconds)
-        raise AssertionError("unreachable")
+CALLBACK_DATA = re.compile(r"^b:(\d{1,15}):(\d{1,3})$")  # b:<stored message id>:<option index>
 
 
 # -- outbound ---------------------------------------------------------------------------------------
@@ -263,6 +175,7 @@ class TelegramChannel:
         self.application = application
         self.polling = settings.telegram_mode == "polling"
         self.secret = settings.telegram_secret
+        self.stored_early: dict[int, int] = {}  # update_id -> inbound id stored by the webhook
         application.bot_data["channel"] = self
 
     def routes(self) -> list[Route]:
@@ -287,23 +200,47 @@ class TelegramChannel:
             await self.application.stop()
         await self.application.shutdown()
 
+    @guarded("telegram", log, json_errors=False)
     async def webhook(self, request: Request) -> Response:
-        """Telegram's POST: the secret header is checked on every request, then the update is queued."""
+        """Telegram's POST: the secret header is checked on every request, the update stored, then
+        queued; Telegram gets its 200 only once the update is in the database."""
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             log.warning("telegram webhook: wrong secret token")
             return PlainTextResponse("forbidden", status_code=403)
-        body = await request.body()
-        if len(body) > self.settings.max_body_bytes:
-            return PlainTextResponse("too large", status_code=413)
+        data = parse_json(await read_body(request, self.settings.max_body_bytes))
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            raise BadInput(400, "malformed update")
         try:
-            import json
-
-            update = Update.de_json(json.loads(body), self.application.bot)
+            update = Update.de_json(data, self.application.bot)
         except Exception:
-            return PlainTextResponse("malformed update", status_code=400)
+            raise BadInput(400, "malformed update") from None
+        await self._store_early(update)
         await self.application.update_queue.put(update)
         return Response(status_code=200)
+
+    async def _store_early(self, update: Update) -> None:
+        """Record what the update carries (a handler refines it); a re-delivery is left to the router."""
+        if update.effective_chat is None:
+            return
+        message, query = update.message, update.callback_query
+        if query is not None:
+            inbound = self._inbound(update, kind="button", text=query.data)
+        elif message is not None and message.text and not message.text.startswith("/"):
+            inbound = self._inbound(update, kind="text", text=message.text)
+        elif message is not None and message.text:
+            inbound = self._inbound(update, kind="event", text=message.text)  # a command
+        elif message is not None:
+            inbound = self._inbound(update, kind="unsupported", text="[non-text message]")
+        else:
+            inbound = self._inbound(update, kind="event", text="[edited message]")
+        inbound_id = await self.router.record(inbound)
+        if inbound_id is not None:
+            self.stored_early[update.update_id] = inbound_id
+
+    async def handle(self, update: Update, inbound: InboundMessage, **kwargs: Any) -> None:
+        """Through the router, with the row stored when the webhook received the update."""
+        await self.router.handle(inbound, recorded_id=self.stored_early.pop(update.update_id, None), **kwargs)
 
     # -- what handlers do ------------------------------------------------------------------------------
     def _inbound(self, update: Update, **fields: Any) -> InboundMessage:
@@ -319,8 +256,8 @@ class TelegramChannel:
     async def local_reply(self, update: Update, keys: list[str]) -> None:
         inbound = self._inbound(update, kind="event", text=update.effective_message.text)
         language = await self.router.language_of(inbound)
-        await self.router.handle(
-            inbound, local_replies=[Reply(say(k, language), author="gateway") for k in keys]
+        await self.handle(
+            update, inbound, local_replies=[Reply(say(k, language), author="gateway") for k in keys]
         )
 
     async def set_language(self, update: Update, args: list[str]) -> None:
@@ -328,41 +265,57 @@ class TelegramChannel:
         choice = args[0].lower() if args else ""
         if choice not in ("zh", "en"):
             language = await self.router.language_of(inbound)
-            await self.router.handle(
-                inbound, local_replies=[Reply(say("lang_usage", language), author="gateway")]
+            await self.handle(
+                update, inbound, local_replies=[Reply(say("lang_usage", language), author="gateway")]
             )
             return
         await self.store.call(self.store.set_language, "telegram", inbound.user_id, choice)
-        await self.router.handle(inbound, local_replies=[Reply(say("lang_set", choice), author="gateway")])
+        await self.handle(update, inbound, local_replies=[Reply(say("lang_set", choice), author="gateway")])
 
     async def text(self, update: Update) -> None:
-        await self.router.handle(self._inbound(update, kind="text", text=update.effective_message.text or ""))
+        await self.handle(
+            update, self._inbound(update, kind="text", text=update.effective_message.text or "")
+        )
 
     async def unsupported(self, update: Update) -> None:
-        await self.router.handle(self._inbound(update, kind="unsupported", text="[non-text message]"))
+        await self.handle(update, self._inbound(update, kind="unsupported", text="[non-text message]"))
 
     async def button(self, update: Update) -> None:
+        """A press maps back to the payload offered in that stored message; data that names no such
+        message of this chat is refused politely, and a button of an earlier question gets "this option
+        has expired" with the current question."""
         query = update.callback_query
         inbound = self._inbound(update, kind="button")
-        chosen = None
-        try:
-            _, message_id, index = (query.data or "").split(":")
-            row = await self.store.call(self.store.message, int(message_id))
-            if row and row["conversation_id"] == inbound.conversation_id and row["direction"] == "out":
-                offered = Store.offered_buttons(row)
-                chosen = offered[int(index)] if 0 <= int(index) < len(offered) else None
-        except ValueError:
-            chosen = None
+        language = await self.router.language_of(inbound)
+        offered_in, chosen = await self._pressed(inbound.conversation_id, query.data or "")
         try:
             await query.answer()
         except TelegramError:
             pass  # an expired query id; the press still counts
+        inbound.kind, inbound.text = "event", (query.data or "")[:64]
         if chosen is None:
-            language = await self.router.language_of(inbound)
-            inbound.kind, inbound.text = "event", query.data
-            await self.router.handle(
-                inbound, local_replies=[Reply(say("stale_button", language), author="gateway")]
+            await self.handle(
+                update, inbound, local_replies=[Reply(say("stale_button", language), author="gateway")]
             )
-            return
-        inbound.text, inbound.payload = chosen.title, chosen.payload
-        await self.router.handle(inbound)
+        elif await self.store.call(
+            self.store.person_spoke_after,
+            inbound.conversation_id,
+            offered_in,
+            self.stored_early.get(update.update_id),
+        ):
+            replies = await self.router.stale_button_replies(inbound.conversation_id, language)
+            await self.handle(update, inbound, local_replies=replies)
+        else:
+            inbound.kind, inbound.text, inbound.payload = "button", chosen.title, chosen.payload
+            await self.handle(update, inbound)
+
+    async def _pressed(self, conversation_id: str, data: str) -> tuple[int, Button | None]:
+        match = CALLBACK_DATA.match(data)
+        if not match:
+            return 0, None
+        message_id, index = int(match.group(1)), int(match.group(2))
+        row = await self.store.call(self.store.message, message_id)
+        if not row or row["conversation_id"] != conversation_id or row["direction"] != "out":
+            return 0, None
+        offered = Store.offered_buttons(row)
+        return message_id, offered[index] if index < len(offered) else None

@@ -3,14 +3,23 @@
 Buttons are shown as buttons, but the browser only ever sends back (message id, index): the payload is
 looked up server-side among the buttons this conversation was offered, never taken from the client.
 
+A button belongs to the question it came with: once the person has sent anything after it, pressing
+it gets "this option has expired" and the current question again.
+
 Turns are rate-limited per web session and per client address (token buckets, ``WebChatLimits``). A
 refused turn is answered 429 before anything is stored or forwarded, with ``stored: false`` and the
 reason in the person's language; the page puts the text back into the input box, so nothing is lost.
+
+Input is bounded (bot/http_input.py): body size before parsing, JSON depth, types and ranges → 400/413
+with a reason. A turn still waiting for Rasa when the gateway is asked to stop is answered "the answer
+follows" and stays stored for the replay (bot/replay.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import math
 import re
 import secrets
@@ -25,15 +34,23 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .config import Settings
-from .models import Button, Delivery, InboundMessage, Reply
+from .http_input import BadInput, bounded_int, guarded, parse_json, read_body
+from .models import Button, Delivery, InboundMessage, Reply, Turn
 from .router import Router
 from .store import Store
 from .texts import normalise_language
 from .texts import text as say
 
+log = logging.getLogger(__name__)
+
 PAGE = Path(__file__).with_name("web") / "webchat.html"
 SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 POLL_SECONDS = 20.0
+HISTORY_LIMIT = 500
+MAX_BUTTONS = 100
+# once the gateway is asked to stop, a turn still waiting for Rasa gets this long before the person is
+# told the answer follows (uvicorn's grace in bot/__main__.py is longer)
+STOP_GRACE_SECONDS = 2.0
 
 
 @dataclass
@@ -168,24 +185,21 @@ def render_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class WebChat:
-    def __init__(self, router: Router, settings: Settings | None = None) -> None:
+    def __init__(self, router: Router, settings: Settings, stopped: asyncio.Event | None = None) -> None:
         self.router = router
         self.store = router.store
+        self.settings = settings
+        self.stopped = stopped or asyncio.Event()
         self._page = PAGE.read_text(encoding="utf-8")
-        self._limits = WebChatLimits(settings) if settings else None
-
-    def limits(self, request: Request) -> WebChatLimits:
-        """Built from the running gateway's settings the first time (the app assembles ``WebChat``
-        with the router only)."""
-        if self._limits is None:
-            self._limits = WebChatLimits(request.app.state.gateway.settings)
-        return self._limits
+        self.limits = WebChatLimits(settings)
+        self.turns: set[asyncio.Future] = set()  # turns cut short at shutdown are cancelled, then replayed
 
     def routes(self) -> list[Route]:
         return [
             Route("/", self.page, methods=["GET"]),
             Route("/api/chat", self.chat, methods=["POST"]),
             Route("/api/chat/poll", self.poll, methods=["GET"]),
+            Route("/api/chat/history", self.history, methods=["GET"]),
         ]
 
     async def page(self, request: Request) -> Response:
@@ -197,82 +211,165 @@ class WebChat:
             },
         )
 
+    @guarded("web chat", log)
     async def chat(self, request: Request) -> Response:
-        try:
-            body = await request.json()
-        except ValueError:
-            return JSONResponse({"error": "body must be JSON"}, status_code=400)
+        body = parse_json(await read_body(request, self.settings.max_body_bytes))
         if not isinstance(body, dict):
-            return JSONResponse({"error": "body must be a JSON object"}, status_code=400)
+            raise BadInput(400, "body must be a JSON object")
         session = body.get("session")
         if not (isinstance(session, str) and SESSION_RE.match(session)):
             session = secrets.token_urlsafe(18)
-        language = normalise_language(body.get("language"), self.router.default_language)
-        wait = self.limits(request).admit(session, client_address(request))
+        language = self._language(body.get("language"))
+        message = InboundMessage(channel="web", user_id=session, language=language)
+        button = body.get("button")
+        if button is None:
+            message.text = self._text(body.get("text"))
+        wait = self.limits.admit(session, client_address(request))  # the one place turns are metered
         if wait > 0:
             return rate_limited(session, language, wait)
         conversation_id = f"web:{session}"
-        message = InboundMessage(channel="web", user_id=session, language=language)
-        button = body.get("button")
+        local_replies = None
         if button is not None:
-            chosen = await self._chosen_button(conversation_id, button)
-            if chosen is None:
-                return JSONResponse(
-                    {"error": "that button was not offered in this conversation"}, status_code=400
-                )
-            message.kind, message.text, message.payload = "button", chosen.title, chosen.payload
-        else:
-            text = body.get("text")
-            if not isinstance(text, str) or not text.strip():
-                return JSONResponse({"error": "text is required"}, status_code=400)
-            message.text = text
-        if body.get("language"):
+            offered, chosen = await self._chosen_button(conversation_id, button)
+            if await self.store.call(self.store.person_spoke_after, conversation_id, offered["id"]):
+                message.kind, message.text = "event", f"[{chosen.title}]"
+                local_replies = await self.router.stale_button_replies(conversation_id, language)
+            else:
+                message.kind, message.text, message.payload = "button", chosen.title, chosen.payload
+        if body.get("language") is not None:
             await self.store.call(self.store.set_language, "web", session, language)
-        turn = await self.router.handle(message)
+        turn = await self._run_turn(message, local_replies)
+        if turn is None:
+            return JSONResponse(
+                {
+                    "session": session,
+                    "messages": [
+                        {
+                            "id": None,
+                            "direction": "out",
+                            "author": "gateway",
+                            "text": say("shutting_down", language),
+                            "buttons": [],
+                        }
+                    ],
+                }
+            )
         rows = await self.store.call(
             self.store.messages, conversation_id, after_id=turn.inbound_id, direction="out"
         )
         return JSONResponse(
-            {"session": session, "messages": [render_row(r) for r in rows if r["status"] == "sent"]}
+            {
+                "session": session,
+                "inbound_id": turn.inbound_id or None,
+                "messages": [render_row(r) for r in rows if r["status"] == "sent"],
+            }
         )
 
-    async def _chosen_button(self, conversation_id: str, button: Any) -> Button | None:
-        if not isinstance(button, dict):
-            return None
-        message_id, index = button.get("message_id"), button.get("index")
-        if not isinstance(message_id, int) or not isinstance(index, int):
-            return None
-        row = await self.store.call(self.store.message, message_id)
-        if not row or row["conversation_id"] != conversation_id or row["direction"] != "out":
-            return None
-        offered = Store.offered_buttons(row)
-        return offered[index] if 0 <= index < len(offered) else None
+    async def _run_turn(self, message: InboundMessage, local_replies: list[Reply] | None) -> Turn | None:
+        """The turn, or None when the gateway began to stop while it waited for Rasa: the message stays
+        stored and unanswered, and the replay answers it (the page's poll shows the answer)."""
+        turn = asyncio.ensure_future(self.router.handle(message, local_replies=local_replies))
+        self.turns.add(turn)
+        turn.add_done_callback(self.turns.discard)
+        stopping = asyncio.ensure_future(self.stopped.wait())
+        try:
+            await asyncio.wait({turn, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not turn.done():
+                await asyncio.wait({turn}, timeout=STOP_GRACE_SECONDS)
+        finally:
+            stopping.cancel()
+        if turn.done():
+            return turn.result()
+        turn.add_done_callback(lambda t: t.cancelled() or t.exception())  # ends with the process
+        return None
 
-    async def poll(self, request: Request) -> Response:
-        """Long poll for messages that arrive outside a turn (an officer's reply, a handoff notice)."""
+    async def cancel_turns(self) -> None:
+        """At shutdown: stop turns still waiting for Rasa (their messages stay stored for the replay)."""
+        for turn in list(self.turns):
+            turn.cancel()
+        if self.turns:
+            await asyncio.wait(list(self.turns), timeout=1)
+
+    def _language(self, value: Any) -> str:
+        if value is None:
+            return self.router.default_language
+        if not isinstance(value, str) or len(value) > 16:
+            raise BadInput(400, "language must be a language code such as zh or en")
+        return normalise_language(value, self.router.default_language)
+
+    def _text(self, value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise BadInput(400, "text is required")
+        # longer than the limit is kept and answered "please shorten" (router); far longer is refused
+        if len(value) > 4 * self.settings.max_text_chars:
+            raise BadInput(413, f"text too long (at most {self.settings.max_text_chars} characters)")
+        return value
+
+    async def _chosen_button(self, conversation_id: str, button: Any) -> tuple[dict[str, Any], Button]:
+        if not isinstance(button, dict):
+            raise BadInput(400, "button must be an object {message_id, index}")
+        message_id = bounded_int(button.get("message_id"), "button.message_id", 1)
+        index = bounded_int(button.get("index"), "button.index", 0, MAX_BUTTONS)
+        row = await self.store.call(self.store.message, message_id)
+        if row and row["conversation_id"] == conversation_id and row["direction"] == "out":
+            offered = Store.offered_buttons(row)
+            if index < len(offered):
+                return row, offered[index]
+        raise BadInput(400, "that button was not offered in this conversation")
+
+    def _session(self, request: Request) -> str:
         session = request.query_params.get("session", "")
         if not SESSION_RE.match(session):
-            return JSONResponse({"error": "unknown session"}, status_code=400)
-        try:
-            after = int(request.query_params.get("after", "0"))
-            wait = min(float(request.query_params.get("wait", POLL_SECONDS)), POLL_SECONDS)
-        except ValueError:
-            return JSONResponse({"error": "after and wait must be numbers"}, status_code=400)
+            raise BadInput(400, "unknown session")
+        return session
+
+    @guarded("web chat", log)
+    async def poll(self, request: Request) -> Response:
+        """Long poll for messages that arrive outside a turn (an officer's reply, a replayed answer)."""
+        session = self._session(request)
+        after = query_number(request, "after", 0, 2**53, int)
+        wait = query_number(request, "wait", 0, POLL_SECONDS, float, default=POLL_SECONDS)
         conversation_id = f"web:{session}"
         with self.router.bus.subscription(conversation_id) as queue:
             rows = await self.store.call(
                 self.store.messages, conversation_id, after_id=after, direction="out"
             )
             if not rows and wait > 0:
-                try:
+                with contextlib.suppress(asyncio.TimeoutError):
                     # Another process may write too: wake on our own events, re-read the database anyway.
                     await asyncio.wait_for(queue.get(), timeout=wait)
-                except asyncio.TimeoutError:
-                    pass
                 rows = await self.store.call(
                     self.store.messages, conversation_id, after_id=after, direction="out"
                 )
         return JSONResponse({"messages": [render_row(r) for r in rows if r["status"] == "sent"]})
+
+    @guarded("web chat", log)
+    async def history(self, request: Request) -> Response:
+        """The whole conversation, both sides, for a page that was reloaded; only the last message's
+        buttons are current (``stale`` on the others)."""
+        conversation_id = f"web:{self._session(request)}"
+        rows = await self.store.call(self.store.messages, conversation_id, limit=100_000)
+        shown = [r for r in rows if r["direction"] == "in" or r["status"] == "sent"][-HISTORY_LIMIT:]
+        rendered = [render_row(r) for r in shown]
+        for item in rendered[:-1]:
+            item["stale"] = True
+        return JSONResponse({"messages": rendered})
+
+
+def query_number(request: Request, name: str, low: float, high: float, kind: type, default: float = 0) -> Any:
+    """A bounded number from the query string (digits only for integers; no nan, no inf) or 400."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return kind(default)
+    if len(raw) > 20 or (kind is int and not raw.isdigit()):
+        raise BadInput(400, f"{name} must be a number between {low} and {high:g}")
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise BadInput(400, f"{name} must be a number between {low} and {high:g}") from None
+    if not (low <= value <= high):  # also false for nan
+        raise BadInput(400, f"{name} must be a number between {low} and {high:g}")
+    return value
 
 
 def rate_limited(session: str, language: str, wait: float) -> JSONResponse:

@@ -2,260 +2,44 @@
 API after that, retries deduplicated, quotas tracked.
 
 Flow per request, as in wechatpy's own examples: check signature -> decrypt -> parse -> answer -> encrypt.
+Before any of it: the body's size; the timestamp within ``WECHAT_TIMESTAMP_WINDOW`` of now; a nonce not
+seen before with another body (store-backed, shared by processes); in safe mode, ``encrypt_type=aes``
+(plain only with ``WECHAT_ALLOW_PLAIN_IN_SAFE_MODE``), whose ``msg_signature`` covers the body.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import requests
-import yaml
+import xmltodict
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from wechatpy import parse_message
-from wechatpy.client import WeChatClient
 from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException, WeChatClientException
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
-from wechatpy.session import SessionStorage
-from wechatpy.session.memorystorage import MemoryStorage
 from wechatpy.utils import check_signature
 
 from .config import Settings
-from .models import Button, Delivery, InboundMessage, Reply, Turn
+from .http_input import BadInput, guarded, read_body
+from .models import Delivery, InboundMessage, Reply, Turn
 from .router import Router
 from .store import Store
 from .texts import text as say
-from .textutil import merge_for_single_message, split_text, utf8_len
+from .wechat_menu import menu_payloads
+from .wechat_outbound import WeChatSender
 
 log = logging.getLogger(__name__)
 
-MENU_FILE = Path(__file__).with_name("wechat_menu.yml")
 # Customer-service rations since June 2023: a person's message opens 5 messages valid 48 hours;
 # a menu click or a subscription opens 3 valid one minute.
 QUOTA_AFTER_MESSAGE = (5, 48 * 3600)
 QUOTA_AFTER_EVENT = (3, 60)
-TOKEN_ERRORS = {40001, 40014, 42001}  # invalid credential, invalid token, token expired
-QUOTA_ERRORS = {45047: "customer-service quota used up", 45015: "48-hour window closed"}
 QUOTA_EVENTS = {"subscribe", "subscribe_scan", "click", "scan"}
-
-
-@lru_cache(maxsize=1)
-def menu_payloads() -> dict[str, tuple[str, str]]:
-    """CLICK key -> (label, payload) from wechat_menu.yml."""
-    menu = yaml.safe_load(MENU_FILE.read_text(encoding="utf-8"))["menu"]
-    found: dict[str, tuple[str, str]] = {}
-    for item in menu:
-        for entry in item.get("sub_button", [item]):
-            if "key" in entry:
-                found[entry["key"]] = (entry["name"], entry["payload"])
-    return found
-
-
-def menu_definition() -> dict[str, Any]:
-    """The menu in the JSON shape of WeChat's menu/create API."""
-    menu = yaml.safe_load(MENU_FILE.read_text(encoding="utf-8"))["menu"]
-
-    def button(entry: dict[str, Any]) -> dict[str, Any]:
-        if "sub_button" in entry:
-            return {"name": entry["name"], "sub_button": [button(e) for e in entry["sub_button"]]}
-        return {"type": "click", "name": entry["name"], "key": entry["key"]}
-
-    return {"button": [button(e) for e in menu]}
-
-
-# -- access token ---------------------------------------------------------------------------------
-class StoreTokenStorage(SessionStorage):
-    """wechatpy session storage in the gateway database, so every gateway process shares one token."""
-
-    margin_seconds = 60  # refresh a little before WeChat's expiry
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def get(self, key: str, default: Any = None) -> Any:
-        value = self.store.cache_get(f"wechat:{key}")
-        return default if value is None else value
-
-    def set(self, key: str, value: Any, ttl: int | None = None) -> None:
-        if value is None:
-            return
-        if ttl and ttl > 2 * self.margin_seconds:
-            ttl -= self.margin_seconds
-        self.store.cache_set(f"wechat:{key}", str(value), ttl)
-
-    def delete(self, key: str) -> None:
-        self.store.cache_delete(f"wechat:{key}")
-
-
-def token_storage(kind: str, store: Store) -> SessionStorage:
-    """``db`` (default, shared by processes), ``memory`` (one process) or a ``redis://`` URL."""
-    if kind == "memory":
-        return MemoryStorage()
-    if kind.startswith("redis://") or kind.startswith("rediss://"):
-        import redis
-        from wechatpy.session.redisstorage import RedisStorage
-
-        return RedisStorage(redis.Redis.from_url(kind), prefix="rczdc")
-    return StoreTokenStorage(store)
-
-
-class StableTokenClient(WeChatClient):
-    """wechatpy's client with a configurable API host and the ``stable_token`` endpoint.
-
-    ``fetch_access_token`` in wechatpy hard-codes api.weixin.qq.com and the classic ``token`` endpoint,
-    where each call invalidates the token other processes hold; ``stable_token`` returns the same valid
-    token to every caller unless ``force_refresh`` is asked for.
-    """
-
-    def __init__(
-        self, appid: str, secret: str, *, api_base_url: str, session: SessionStorage, timeout: float = 10.0
-    ) -> None:
-        super().__init__(appid, secret, session=session, timeout=timeout, auto_retry=False)
-        self.API_BASE_URL = api_base_url if api_base_url.endswith("/") else api_base_url + "/"
-
-    def fetch_access_token(self, force_refresh: bool = False) -> dict[str, Any]:
-        body = {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret}
-        if force_refresh:
-            body["force_refresh"] = True
-        response = self._http.post(
-            self.API_BASE_URL + "stable_token",
-            data=json.dumps(body),
-            headers={"Content-Type": "application/json"},
-            timeout=self.timeout,
-        )
-        try:
-            response.raise_for_status()
-        except requests.RequestException as error:
-            raise WeChatClientException(None, str(error), client=self, response=response) from error
-        result = response.json()
-        if result.get("errcode"):
-            raise WeChatClientException(
-                result["errcode"], result.get("errmsg"), client=self, response=response
-            )
-        expires_in = int(result.get("expires_in", 7200))
-        self.session.set(self.access_token_key, result["access_token"], expires_in)
-        self.expires_at = int(time.time()) + expires_in
-        return result
-
-    @property
-    def access_token(self) -> str:
-        token = self.session.get(self.access_token_key)
-        if token:
-            return token
-        self.fetch_access_token()
-        return self.session.get(self.access_token_key)
-
-
-# -- outbound: customer-service messages ----------------------------------------------------------
-class WeChatSender:
-    """Sends through the customer-service API, merging a turn into as few messages as WeChat allows and
-    keeping (status ``held``) whatever the quota refuses: it goes out with the person's next reply."""
-
-    channel = "wechat"
-
-    def __init__(
-        self, store: Store, client: StableTokenClient | None, *, max_bytes: int, default_language: str
-    ) -> None:
-        self.store = store
-        self.client = client
-        self.max_bytes = max_bytes
-        self.default_language = default_language
-
-    async def language(self, openid: str) -> str:
-        conversation = await self.store.call(self.store.conversation, f"wechat:{openid}")
-        return (conversation or {}).get("language") or self.default_language
-
-    async def render(
-        self, openid: str, replies: list[Reply], prefix: str = ""
-    ) -> tuple[list[str], list[Button]]:
-        language = await self.language(openid)
-        text, buttons = merge_for_single_message(replies, say("options_header", language))
-        if prefix:
-            text = f"{prefix}\n\n{text}" if text else prefix
-        return (split_text(text, self.max_bytes, utf8_len) if text else []), buttons
-
-    async def send(
-        self, user_id: str, replies: list[Reply], *, reply_to: int | None = None, author: str = "bot"
-    ) -> list[Delivery]:
-        chunks, buttons = await self.render(user_id, replies)
-        author = replies[0].author if replies and replies[0].author else author
-        return await self.send_chunks(user_id, chunks, buttons, reply_to=reply_to, author=author)
-
-    async def send_chunks(
-        self, openid: str, chunks: list[str], buttons: list[Button], *, reply_to: int | None, author: str
-    ) -> list[Delivery]:
-        deliveries = []
-        holding = False
-        for index, chunk in enumerate(chunks):
-            status, detail = ("held", "earlier part held") if holding else await self._send_one(openid, chunk)
-            holding = holding or status == "held"
-            data: dict[str, Any] = {"via": "customer_service"}
-            if detail:
-                data["detail"] = detail
-            if buttons and index == len(chunks) - 1:
-                data["buttons"] = [b.as_dict() for b in buttons]
-            message_id = await self.store.call(
-                self.store.record_outbound,
-                f"wechat:{openid}",
-                chunk,
-                status=status,
-                author=author,
-                data=data,
-                reply_to=reply_to,
-            )
-            deliveries.append(Delivery(status, message_id, detail))
-        return deliveries
-
-    async def _send_one(self, openid: str, text: str) -> tuple[str, str | None]:
-        if self.client is None:
-            return "held", "customer-service API not configured"
-        if not await self.store.call(self.store.take_quota, openid):
-            return "held", "no customer-service quota left"
-        try:
-            await asyncio.to_thread(self._send_text, openid, text)
-            return "sent", None
-        except WeChatClientException as error:
-            if error.errcode in QUOTA_ERRORS:
-                await self.store.call(self.store.exhaust_quota, openid)
-                log.warning(
-                    "wechat customer-service refused (%s): %s", error.errcode, QUOTA_ERRORS[error.errcode]
-                )
-                return "held", QUOTA_ERRORS[error.errcode]
-            log.error("wechat customer-service error %s: %s", error.errcode, error.errmsg)
-            await self.store.call(self.store.give_back_quota, openid)
-            return "held", f"wechat error {error.errcode}"
-        except requests.RequestException as error:
-            log.error("wechat customer-service unreachable: %s", type(error).__name__)
-            await self.store.call(self.store.give_back_quota, openid)
-            return "held", "wechat API unreachable"
-
-    def _send_text(self, openid: str, text: str) -> None:
-        used = self.client.access_token
-        try:
-            self.client.message.send_text(openid, text)
-        except WeChatClientException as error:
-            if error.errcode not in TOKEN_ERRORS:
-                raise
-            self._renew_token(rejected=used)
-            self.client.message.send_text(openid, text)
-
-    def _renew_token(self, rejected: str) -> None:
-        """Replace a rejected access token, gently: usually another holder force-refreshed it, and
-        stable_token's normal mode already returns the new one. Only when WeChat still hands out the
-        rejected token is ``force_refresh`` used: it invalidates the token every other gateway process
-        holds, and WeChat allows it 20 times a day, 30 s apart."""
-        self.client.session.delete(self.client.access_token_key)
-        self.client.fetch_access_token()
-        if self.client.session.get(self.client.access_token_key) == rejected:
-            self.client.fetch_access_token(force_refresh=True)
 
 
 # -- inbound --------------------------------------------------------------------------------------
@@ -330,17 +114,21 @@ class WeChatChannel:
             return PlainTextResponse("invalid signature", status_code=403)
         return PlainTextResponse(request.query_params.get("echostr", ""))
 
+    @guarded("wechat", log, json_errors=False)
     async def receive(self, request: Request) -> Response:
         started = time.monotonic()
-        body = await request.body()
-        if len(body) > self.settings.max_body_bytes:
-            return PlainTextResponse("too large", status_code=413)
+        body = await read_body(request, self.settings.max_body_bytes)
         if not self._signed(request):
             return PlainTextResponse("invalid signature", status_code=403)
         q = request.query_params
         encrypted = q.get("encrypt_type") == "aes"
+        refusal = self._refusal(q, encrypted)
+        if refusal:
+            log.warning("wechat: refused (%s)", refusal)
+            return PlainTextResponse(refusal, status_code=403)
         try:
             xml = self._decrypt(body, q) if encrypted else body.decode("utf-8")
+            refuse_duplicated_fields(xml)
             message = parse_message(xml)
             if message is None or not message.source:
                 raise ValueError("empty message")
@@ -350,11 +138,39 @@ class WeChatChannel:
         except InvalidAppIdException:
             log.warning("wechat: message for another app id")
             return PlainTextResponse("invalid app id", status_code=403)
+        except BadInput:
+            raise
         except Exception as error:  # malformed XML, bad base64/padding, missing fields: the sender's fault
             log.warning("wechat: malformed request (%s)", type(error).__name__)
             return PlainTextResponse("malformed request", status_code=400)
+        # only a request that proved itself may mark its nonce as used
+        if not await self.store.call(
+            self.store.remember_nonce,
+            q.get("timestamp", ""),
+            q.get("nonce", ""),
+            body,
+            2 * self.settings.wechat_timestamp_window,
+        ):
+            log.warning("wechat: refused (nonce reused with another body)")
+            return PlainTextResponse("nonce already used", status_code=403)
         reply_text = await self.answer(message, started)
         return self._respond(message, reply_text, q, encrypted)
+
+    def _refusal(self, q: Any, encrypted: bool) -> str | None:
+        """Why a correctly signed request is still refused: an old (or future) timestamp, a plain request
+        to an account in safe mode, a nonce missing."""
+        timestamp = q.get("timestamp", "")
+        if not timestamp.isdigit() or len(timestamp) > 12:
+            return "timestamp missing or not a number"
+        if abs(time.time() - int(timestamp)) > self.settings.wechat_timestamp_window:
+            return "timestamp outside the allowed window"
+        if not q.get("nonce"):
+            return "nonce missing"
+        if self.crypto is not None and not encrypted and not self.settings.wechat_allow_plain_in_safe_mode:
+            return "safe mode: encrypt_type=aes and msg_signature required"
+        if encrypted and not q.get("msg_signature"):
+            return "msg_signature missing"
+        return None
 
     def _decrypt(self, body: bytes, q: Any) -> str:
         if self.crypto is None:
@@ -470,8 +286,13 @@ class WeChatChannel:
                 recorded=recorded,
             )
             if turn.duplicate and slot.claim():
-                # Another gateway process (or this one before a restart) had it: repeat its passive reply.
-                slot.fill(await self._earlier_passive_reply(turn.inbound_id))
+                # Another gateway process (or this one before a restart) had it: repeat its passive reply;
+                # if it never answered and still holds the message, say the answer follows (the replay
+                # sends it by customer-service message) rather than nothing.
+                earlier = await self._earlier_passive_reply(turn.inbound_id)
+                if earlier is None and turn.pending:
+                    earlier = await self._acknowledge(inbound, turn.inbound_id)
+                slot.fill(earlier)
         except Exception:
             log.exception("wechat turn failed")
             if slot.claim():
@@ -538,6 +359,11 @@ class WeChatChannel:
 
     async def _deliver(self, turn: Turn, slot: PassiveSlot) -> None:
         openid = turn.conversation_id.split(":", 1)[1]
+        if turn.status == "rasa_unavailable" and self.sender.client is None and not turn.suppressed:
+            # without customer-service messages the replayed answer waits for the person's next message
+            turn.replies = [
+                Reply(say("rasa_down_write_again", await self.sender.language(openid)), author="gateway")
+            ]
         held = await self.store.call(self.store.held_replies, turn.conversation_id) if turn.replies else []
         prefix = ""
         if held:
@@ -573,3 +399,14 @@ class WeChatChannel:
                 openid, chunks, buttons, reply_to=turn.inbound_id, author=author
             )
             self.router.published_outbound(turn.conversation_id, deliveries)
+
+
+def refuse_duplicated_fields(xml: str) -> None:
+    """WeChat sends each field once; a repeated one (41 ``<Content>`` elements) is refused with its name
+    instead of reaching the parser and the database as a list."""
+    root = xmltodict.parse(xml, disable_entities=True).get("xml")
+    if not isinstance(root, dict):
+        return  # parse_message reports what is wrong
+    for name, value in root.items():
+        if isinstance(value, list):
+            raise BadInput(400, f"malformed request: field {name} repeated")

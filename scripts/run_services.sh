@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Start every service of the assistant in the foreground; Ctrl-C (or SIGTERM) stops them all.
+# Each service runs under its own supervisor (scripts/supervise.py): one that dies is restarted with
+# back-off while the others keep running; the gateway meanwhile answers "the answer follows" and replays
+# the messages once Rasa is back (bot/replay.py). Production: systemd units, bot/README.md.
 #   action server  127.0.0.1:$ACTION_PORT  (actions/, calls policies/)
 #   Rasa server    127.0.0.1:$RASA_PORT    (REST channel + HTTP API behind $RASA_TOKEN)
 #                  RASA_NODES=N starts N of them on $RASA_PORT, $RASA_PORT+1, ... (same model, same
@@ -16,6 +19,8 @@
 # tracker store and a Redis lock store for all nodes (endpoints.yml, bot/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Databases (the gateway's transcript, Rasa's SQLite tracker) and logs hold personal data: owner-only.
+umask 077
 
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1
 MODELS_DIR=${MODELS_DIR:-models}
@@ -46,7 +51,16 @@ rasa_log_for_node() {
   if (($1 == 0)); then echo "$LOG_DIR/rasa.log"; else echo "$LOG_DIR/rasa.node$1.log"; fi
 }
 export BOT_HOST BOT_PORT
+# the gateway's retention (BOT_RETENTION_DAYS) also purges idle conversations from each node's tracker
+tracker_urls=()
+for ((i = 0; i < RASA_NODES; i++)); do
+  db=$(tracker_db_for_node "$i")
+  [[ $db == /* ]] || db="$PWD/$db"
+  tracker_urls+=("sqlite:///$db")
+done
+export BOT_RASA_TRACKER_URLS=${BOT_RASA_TRACKER_URLS:-$(IFS=,; echo "${tracker_urls[*]}")}
 mkdir -p var/rasa "$(dirname "$RASA_TRACKER_DB")" "$LOG_DIR"
+chmod 700 var var/rasa "$(dirname "$RASA_TRACKER_DB")" "$LOG_DIR" 2>/dev/null || true
 
 pids=()
 stop_all() {
@@ -64,25 +78,28 @@ wait_for() {  # name url seconds
   local name=$1 url=$2 seconds=$3
   for _ in $(seq 1 "$seconds"); do
     if curl -fsS -o /dev/null "$url" 2>/dev/null; then echo "ready: $name  ${url%%\?*}"; return 0; fi  # never print the token
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { echo "a service exited early; see $LOG_DIR/" >&2; return 1; }; done
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { echo "a supervisor exited early; see $LOG_DIR/" >&2; return 1; }; done
     sleep 1
   done
   echo "$name did not become ready in ${seconds}s; see $LOG_DIR/" >&2
   return 1
 }
 
-SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >"$LOG_DIR/actions.log" 2>&1 &
-pids+=($!)
-for ((i = 0; i < RASA_NODES; i++)); do
-  RASA_TRACKER_DB=$(tracker_db_for_node "$i") \
-    .venv/bin/python scripts/rasa_server.py run --model "$MODELS_DIR/assistant.tar.gz" --enable-api \
-    --interface 127.0.0.1 --port "${rasa_ports[$i]}" --endpoints endpoints.yml --credentials credentials.yml \
-    >"$(rasa_log_for_node "$i")" 2>&1 &
+supervise() {  # name log command... : the service under scripts/supervise.py (restarted when it dies)
+  local name=$1 log=$2
+  shift 2
+  .venv/bin/python scripts/supervise.py --name "$name" --log "$log" -- "$@" &
   pids+=($!)
+}
+
+supervise actions "$LOG_DIR/actions.log" env SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT"
+for ((i = 0; i < RASA_NODES; i++)); do
+  supervise "rasa$i" "$(rasa_log_for_node "$i")" env RASA_TRACKER_DB="$(tracker_db_for_node "$i")" \
+    .venv/bin/python scripts/rasa_server.py run --model "$MODELS_DIR/assistant.tar.gz" --enable-api \
+    --interface 127.0.0.1 --port "${rasa_ports[$i]}" --endpoints endpoints.yml --credentials credentials.yml
 done
 if [ -f bot/__main__.py ]; then
-  .venv/bin/python -m bot >"$LOG_DIR/gateway.log" 2>&1 &
-  pids+=($!)
+  supervise gateway "$LOG_DIR/gateway.log" .venv/bin/python -m bot
 fi
 
 wait_for "action server" "http://127.0.0.1:$ACTION_PORT/health" 120
@@ -96,6 +113,7 @@ if [ -f bot/__main__.py ]; then
   echo "staff console: http://$BOT_HOST:$BOT_PORT/console  (accounts: .venv/bin/python -m bot staff add <login> --role admin)"
 fi
 echo "all services up (logs in $LOG_DIR/). Chat in a terminal with 'make shell'. Ctrl-C stops everything."
-# Stay in the foreground until a service exits or we are interrupted.
+# Stay in the foreground: services that die are restarted by their supervisors; only a supervisor's own
+# end (or Ctrl-C) stops everything.
 wait -n "${pids[@]}" || true
-echo "a service exited; see $LOG_DIR/" >&2
+echo "a supervisor exited; see $LOG_DIR/" >&2

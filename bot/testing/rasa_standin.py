@@ -4,17 +4,21 @@
     "handoff"        a handoff custom payload (and the conversation pauses, as action_handoff does)
     "long 5000"      a 5000-character answer      "two"       two separate texts
     "crash"          HTTP 500                     "/intent"   echoes the payload it got
+    "noanswer"       [] (what Rasa answers when a custom action fails: the action server is down)
     anything else    "收到：<text>"
+``python -m bot.testing.rasa_standin --port N`` serves it as a process of its own (tests that kill it).
 While paused, messages are recorded and the answer is [] (Rasa 3.6 behaviour); {"event": "resume"} on the
 tracker API ends the pause. Every request is kept in ``received``.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import re
 from typing import Any
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -54,7 +58,7 @@ class RasaStandIn:
             await asyncio.sleep(float(slow.group(1)))
         if text.startswith("crash"):
             return JSONResponse({"error": "boom"}, status_code=500)
-        if sender in self.paused:
+        if sender in self.paused or text.startswith("noanswer"):
             return JSONResponse([])
         return JSONResponse(self.answer(sender, text))
 
@@ -112,3 +116,16 @@ class RasaStandIn:
         elif event.get("event") == "pause":
             self.paused.add(sender)
         return JSONResponse({"sender_id": sender, "events": []})
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Rasa REST stand-in on 127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--token")
+    args = parser.parse_args(argv)
+    app = RasaStandIn(token=args.token).app
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", ws="none")
+
+
+if __name__ == "__main__":
+    main()

@@ -11,10 +11,11 @@ import uvicorn
 
 
 @contextlib.asynccontextmanager
-async def serve(app: Any, *, host: str = "127.0.0.1") -> AsyncIterator[str]:
-    """``async with serve(app) as base_url:`` -- the server stops when the block ends."""
+async def serve(app: Any, *, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+    """``async with serve(app) as base_url:`` -- the server stops when the block ends (``port``: a given
+    one, e.g. where a dependency comes back; 0: a free one)."""
     config = uvicorn.Config(
-        app, host=host, port=0, log_level="warning", ws="none", lifespan="on", access_log=False
+        app, host=host, port=port, log_level="warning", ws="none", lifespan="on", access_log=False
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # tests own the signals (older uvicorn API)

@@ -73,14 +73,20 @@ async def test_stream_carries_cases_and_messages_and_ends_when_the_client_leaves
             )
             await wait_for(
                 lambda: any(
-                    k == "message" and d["case_id"] == case_id and d["message"]["direction"] == "in"
+                    k == "message"
+                    and d["case_id"] == case_id
+                    and d["message"]["direction"] == "in"
+                    and d["message"]["text"] != "handoff"
                     for k, d in events
                 )
             )
             [words] = [
                 d
                 for k, d in events
-                if k == "message" and d["case_id"] == case_id and d["message"]["direction"] == "in"
+                if k == "message"
+                and d["case_id"] == case_id
+                and d["message"]["direction"] == "in"
+                and d["message"]["text"] != "handoff"  # rendered after its case opened (timing)
             ]
             # the assignee sees the person's words as written
             assert words["message"]["text"] == "电话 13812345678，身份证310101199001011234"
@@ -91,7 +97,7 @@ async def test_stream_carries_cases_and_messages_and_ends_when_the_client_leaves
             )
             await wait_for(lambda: any(k == "note" for k, _ in events))
             first_message = next(d for k, d in events if k == "message")
-            assert first_message["case_id"] is None  # "handoff" arrived before its case existed
+            assert first_message["message"]["text"] == "handoff"  # the case opens during its turn
             reader.cancel()
         # the client went away: the stream ended and left the bus
         await wait_for(lambda: bus.subscriber_count() == 0)

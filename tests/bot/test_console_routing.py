@@ -199,17 +199,17 @@ def test_targets_count_working_time_across_guoqing() -> None:
     assert target(friday, 2 * hour, None, at(10, 10, 16, 0))["due_at"] == naive_utc(at(10, 11, 10, 0))
 
 
-def test_migration_4_adds_the_routing_columns_to_an_existing_database(tmp_path) -> None:
+def test_migration_5_adds_the_routing_columns_to_an_existing_database(tmp_path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'old.db'}")
     store.migrate()
-    with store.engine.begin() as conn:  # make it a version-3 database, as deployed before this change
+    with store.engine.begin() as conn:  # make it a version-4 database, as deployed before this change
         conn.execute(sql_text("DROP INDEX ix_cases_district"))
         for column in ("district", "topic", "first_response_at"):
             conn.execute(sql_text(f"ALTER TABLE cases DROP COLUMN {column}"))
         conn.execute(sql_text("DROP TABLE staff_districts"))
-        conn.execute(sql_text("DELETE FROM schema_version WHERE version = 4"))
-    assert store.version() == 3
-    assert store.migrate() == 4
+        conn.execute(sql_text("DELETE FROM schema_version WHERE version = 5"))
+    assert store.version() == 4
+    assert store.migrate() == 5
     with store.engine.connect() as conn:
         columns = {c["name"] for c in inspect(conn).get_columns("cases")}
         assert {"district", "topic", "first_response_at"} <= columns

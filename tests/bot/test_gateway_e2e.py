@@ -11,7 +11,7 @@ import asyncio
 import secrets
 
 import pytest
-from gateway_harness import TELEGRAM_TOKEN, WECHAT_APP_ID, WECHAT_SECRET, WECHAT_TOKEN, wait_for
+from gateway_harness import TELEGRAM_TOKEN, WECHAT_APP_ID, WECHAT_SECRET, WECHAT_TOKEN, cases_of, wait_for
 
 from bot.testing.telegram_standin import callback_update, text_update
 from bot.testing.wechat_standin import WeChatServer
@@ -19,7 +19,7 @@ from bot.texts import text as say
 
 pytestmark = pytest.mark.e2e
 
-NOT_ANSWERS = {say("rasa_down", "zh"), say("rasa_down", "en")}
+NOT_ANSWERS = {say(key, lang) for key in ("rasa_down", "assistant_failed") for lang in ("zh", "en")}
 
 
 def telegram_gateway(gateway_factory, assistant_services: dict, telegram_api):
@@ -65,13 +65,13 @@ async def test_web_chat_conversation_with_the_real_assistant(assistant_services,
 
 
 async def test_web_chat_handoff_contract_with_the_real_assistant(assistant_services, gateway_factory) -> None:
-    """action_handoff's custom payload opens a handoff; closing it resumes the assistant in Rasa."""
+    """action_handoff's custom payload opens a staff case; closing it resumes the assistant in Rasa."""
     async with gateway_factory(**real_rasa(assistant_services)) as web:
         human = (await web.http.post("/api/chat", json={"text": "我要转人工", "language": "zh"})).json()
         session = human["session"]
-        handoffs = await web.gateway.store.call(web.gateway.store.handoffs, f"web:{session}")
-        assert handoffs and handoffs[0]["status"] == "open", human
-        assert handoffs[0]["payload"]["reason"] and "summary" in handoffs[0]["payload"]
+        cases = cases_of(web.gateway, f"web:{session}")
+        assert cases and cases[0]["status"] == "waiting", human
+        assert cases[0]["payload"]["reason"] and "summary" in cases[0]["payload"]
         assert human["messages"]  # the person is told a human will follow up
         quiet = (await web.http.post("/api/chat", json={"session": session, "text": "你好"})).json()
         assert quiet["messages"] == []  # paused: the assistant stays silent

@@ -7,6 +7,7 @@ import asyncio
 import re
 
 import pytest
+from gateway_harness import cases_of
 
 from bot.models import Reply
 from bot.texts import text as say
@@ -86,7 +87,7 @@ async def test_bad_requests(web) -> None:
 async def test_rasa_down_is_polite_and_kept(gateway_factory) -> None:
     async with gateway_factory(("http://127.0.0.1:9",), rasa_connect_retries=1) as running:
         reply = (await running.http.post("/api/chat", json={"text": "有人吗"})).json()
-        assert "已记录" in reply["messages"][0]["text"]
+        assert "已保存" in reply["messages"][0]["text"]
         rows = await running.gateway.store.call(running.gateway.store.messages, f"web:{reply['session']}")
         assert rows[0]["text"] == "有人吗" and rows[0]["status"] == "rasa_unavailable"
 
@@ -132,8 +133,8 @@ async def test_handoff_notice_silence_and_resume(web, rasa) -> None:
     assert not await web.gateway.router.handoff.close(f"web:{session}", "staff:wang")  # already closed
     back = (await web.http.post("/api/chat", json={"session": session, "text": "回来了"})).json()
     assert [m["text"] for m in back["messages"]] == ["收到：回来了"]
-    [handoff] = await web.gateway.store.call(web.gateway.store.handoffs, f"web:{session}")
-    assert handoff["status"] == "closed" and handoff["closed_by"] == "staff:wang"
+    [case] = cases_of(web.gateway, f"web:{session}")
+    assert case["status"] == "closed" and case["closed_by"] == "staff:wang"
 
 
 async def test_rate_limit_per_session_answers_429_and_stores_nothing(rasa, gateway_factory) -> None:
