@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .config import Settings
-from .events import EventBus
+from .events import event_bus
 from .logsafe import install_redaction
 from .rasa_client import RasaClient
 from .router import Router, SenderRegistry
@@ -44,7 +44,7 @@ class Gateway:
             timeout=settings.rasa_timeout,
             connect_retries=settings.rasa_connect_retries,
         )
-        self.bus = EventBus()
+        self.bus = event_bus(settings.redis_url)  # cluster hook: relayed through Redis when set
         # set when shutdown begins: long-lived responses (the console's event streams) end on it
         self.stopping = False
         # run after the database is migrated (the console announces a missing staff account)
@@ -147,6 +147,7 @@ class Gateway:
         if self.telegram:
             with contextlib.suppress(Exception):
                 await self.telegram.stop()
+        await self.bus.aclose()  # cluster hook: stops the Redis relay
         await self.rasa.aclose()
         self.store.dispose()
 

@@ -27,6 +27,7 @@ from starlette.routing import Route
 from .config import Settings
 from .models import Button, Delivery, InboundMessage, Reply
 from .router import Router
+from .shared_limits import RedisWebChatLimits
 from .store import Store
 from .texts import normalise_language
 from .texts import text as say
@@ -172,13 +173,18 @@ class WebChat:
         self.router = router
         self.store = router.store
         self._page = PAGE.read_text(encoding="utf-8")
-        self._limits = WebChatLimits(settings) if settings else None
+        self._limits: WebChatLimits | RedisWebChatLimits | None = (
+            WebChatLimits(settings) if settings else None
+        )
 
     def limits(self, request: Request) -> WebChatLimits:
         """Built from the running gateway's settings the first time (the app assembles ``WebChat``
         with the router only)."""
         if self._limits is None:
-            self._limits = WebChatLimits(request.app.state.gateway.settings)
+            settings = request.app.state.gateway.settings
+            self._limits = WebChatLimits(settings)
+            if settings.redis_url:  # cluster hook: the same limits, held across gateway processes
+                self._limits = RedisWebChatLimits(settings, fallback=self._limits)
         return self._limits
 
     def routes(self) -> list[Route]:

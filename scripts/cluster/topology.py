@@ -30,7 +30,15 @@ PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_USER = "rczd"
 DATABASES = ("gateway", "tracker")
 # what the gateways inherit from the caller (channel credentials, stand-in URLs, limits, timeouts)
-GATEWAY_ENV_PREFIXES = ("WECHAT_", "TELEGRAM_", "WEBCHAT_", "BOT_", "PUBLIC_BASE_URL", "CONSOLE_", "RASA_TIMEOUT")
+GATEWAY_ENV_PREFIXES = (
+    "WECHAT_",
+    "TELEGRAM_",
+    "WEBCHAT_",
+    "BOT_",
+    "PUBLIC_BASE_URL",
+    "CONSOLE_",
+    "RASA_TIMEOUT",
+)
 
 
 def _as_postgres(args: list[str]) -> list[str]:
@@ -105,7 +113,9 @@ class Cluster:
     rasa_nodes: int = 2
     action_servers: int = 2
     rasa: str = "model"  # "model": the trained assistant; "standin": bot/testing's Rasa stand-in
-    model: Path = field(default_factory=lambda: ROOT / os.environ.get("MODELS_DIR", "models") / "assistant.tar.gz")
+    model: Path = field(
+        default_factory=lambda: ROOT / os.environ.get("MODELS_DIR", "models") / "assistant.tar.gz"
+    )
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     services: dict[str, Service] = field(default_factory=dict)
 
@@ -139,6 +149,8 @@ class Cluster:
     # -- data services -----------------------------------------------------------------------------
     def _start_postgres(self) -> None:
         pg_dir = self.run_dir / "pg"
+        if os.geteuid() == 0:  # the postgres account must be able to reach its folder (search only)
+            self.run_dir.chmod(self.run_dir.stat().st_mode | 0o011)
         shutil.rmtree(pg_dir, ignore_errors=True)
         pg_dir.mkdir(parents=True, mode=0o700)
         password_file = pg_dir / "pwfile"
@@ -258,7 +270,15 @@ class Cluster:
         services = [self._redis_service()]
         for i, port in enumerate(self.ports.actions):
             env = dict(self._base_env(), SANIC_HOST="127.0.0.1")
-            command = [str(ROOT / ".venv/bin/rasa"), "run", "actions", "--actions", "actions", "--port", str(port)]
+            command = [
+                str(ROOT / ".venv/bin/rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(port),
+            ]
             services.append(Service(f"actions{i}", command, env, f"http://127.0.0.1:{port}/health", 180))
         for i, port in enumerate(self.ports.rasa):
             if self.rasa == "model":
@@ -267,7 +287,15 @@ class Cluster:
                 command += ["--endpoints", str(HERE / "endpoints.yml"), "--credentials", "credentials.yml"]
                 health = f"http://127.0.0.1:{port}/status?token={self.rasa_token}"
             else:
-                command = [py, "-m", "scripts.cluster.rasa_standin_server", "--port", str(port), "--name", f"rasa{i}"]
+                command = [
+                    py,
+                    "-m",
+                    "scripts.cluster.rasa_standin_server",
+                    "--port",
+                    str(port),
+                    "--name",
+                    f"rasa{i}",
+                ]
                 health = f"http://127.0.0.1:{port}/"
             services.append(Service(f"rasa{i}", command, self._rasa_env(), health, 420))
         for i, port in enumerate(self.ports.gateways):
@@ -334,7 +362,9 @@ class Cluster:
             if service.process is None or service.process.poll() is not None:
                 raise RuntimeError(f"{name} exited during start-up; see {self.log_dir / (name + '.log')}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} not ready in {service.startup_seconds:.0f} s; see {self.log_dir}/")
+                raise RuntimeError(
+                    f"{name} not ready in {service.startup_seconds:.0f} s; see {self.log_dir}/"
+                )
             time.sleep(0.5)
 
     def _wait_redis(self) -> None:
@@ -406,14 +436,19 @@ def main(argv: list[str]) -> int:
         cluster.start()
         p = cluster.ports
         print(f"load balancer  {cluster.public_url}/  (web chat; staff console at /console)")
-        print(f"gateways       {', '.join(str(x) for x in p.gateways)}   Rasa nodes {', '.join(str(x) for x in p.rasa)}")
+        print(
+            f"gateways       {', '.join(str(x) for x in p.gateways)}   Rasa nodes {', '.join(str(x) for x in p.rasa)}"
+        )
         print(f"action servers {', '.join(str(x) for x in p.actions)} behind 127.0.0.1:{p.actions_lb}")
         print(f"PostgreSQL     127.0.0.1:{p.postgres}   Redis 127.0.0.1:{p.redis}   logs {cluster.log_dir}/")
         print("all services up. Ctrl-C stops everything.", flush=True)
         while not stop["now"]:
             for service in cluster.services.values():
                 if service.process is not None and service.process.poll() is not None:
-                    print(f"{service.name} exited (code {service.process.returncode}); stopping", file=sys.stderr)
+                    print(
+                        f"{service.name} exited (code {service.process.returncode}); stopping",
+                        file=sys.stderr,
+                    )
                     return 1
             time.sleep(1)
     except KeyboardInterrupt:
