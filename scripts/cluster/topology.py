@@ -46,6 +46,12 @@ def _as_postgres(args: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
 
 
+def _run(command: list[str], timeout: float) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:6])} ... failed: {result.stderr.strip()[-500:]}")
+
+
 def _reachable(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2):
@@ -151,6 +157,9 @@ class Cluster:
         pg_dir = self.run_dir / "pg"
         if os.geteuid() == 0:  # the postgres account must be able to reach its folder (search only)
             self.run_dir.chmod(self.run_dir.stat().st_mode | 0o011)
+            closed = [p for p in self.run_dir.parents if not p.stat().st_mode & 0o001]
+            if closed:
+                raise RuntimeError(f"the postgres account cannot reach {self.run_dir}: {closed[0]} is closed")
         shutil.rmtree(pg_dir, ignore_errors=True)
         pg_dir.mkdir(parents=True, mode=0o700)
         password_file = pg_dir / "pwfile"
@@ -160,25 +169,21 @@ class Cluster:
             for path in (pg_dir, password_file):
                 shutil.chown(path, "postgres")
         data = pg_dir / "data"
-        subprocess.run(
+        _run(
             _as_postgres(
                 [str(PG_BIN / "initdb"), "-D", str(data), "-U", PG_USER, "-E", "UTF8", "--locale=C.UTF-8"]
                 + ["--auth=scram-sha-256", f"--pwfile={password_file}"]
             ),
-            check=True,
-            capture_output=True,
             timeout=180,
         )
         password_file.unlink()
         # loopback only; the socket directory is the owner-only data folder
         options = f"-p {self.ports.postgres} -k {pg_dir} -c listen_addresses=127.0.0.1 -c max_connections=200"
-        subprocess.run(
+        _run(
             _as_postgres(
                 [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(pg_dir / "postgres.log")]
                 + ["-w", "-t", "120", "start"]
             ),
-            check=True,
-            capture_output=True,
             timeout=180,
         )
         import psycopg2
