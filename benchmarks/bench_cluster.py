@@ -114,7 +114,7 @@ async def run(args: argparse.Namespace) -> None:
             )
         )
         bench = Bench(http, server, api)
-        summary = []
+        per_turn: dict[tuple[int, str], dict[str, float]] = {}
         for nodes in (1, 2):
             urls = cluster.rasa_urls[:nodes]
             await asyncio.to_thread(route_gateways_to, cluster, urls)
@@ -127,6 +127,7 @@ async def run(args: argparse.Namespace) -> None:
                 await asyncio.gather(*(bench.turn(openid, question) for openid in warm))
             for name in args.phases.split(","):
                 pg_before, wall_before = postgres_cpu(cluster), time.monotonic()
+                cpu_before = services.cpu()
                 await phase(
                     bench,
                     services,
@@ -138,13 +139,38 @@ async def run(args: argparse.Namespace) -> None:
                 )
                 pg = postgres_cpu(cluster) - pg_before
                 turns = args.users * args.turns
+                cpu = {r: services.cpu()[r] - cpu_before[r] for r in cpu_before if r in services.cpu()}
+                cpu["postgres"] = pg
+                per_turn[(nodes, name)] = {r: used / turns * 1000 for r, used in cpu.items()}
                 print(
                     f"    {'postgres (all backends)':<24} {pg / turns * 1000:7.1f} ms   {pg / (time.monotonic() - wall_before):6.2f}"
                 )
-                summary.append((nodes, name))
+        if (2, "stress") in per_turn:
+            print_projection(per_turn[(2, "stress")])
         memory = ", ".join(f"{r} {rss_mib(p):.0f} MiB" for r, p in sorted(cluster_pids(cluster).items()))
         print(f"\nresident memory: {memory}")
         print(f"load average at the end: {load_average()}")
+
+
+def print_projection(ms: dict[str, float]) -> None:
+    """Turns per second one core of each tier sustains, from the CPU each tier spent per turn (stress
+    phase, 2 nodes). CPU time is what the work costs; on 2 shared cores wall-clock figures are not."""
+    tiers = {
+        "Rasa node + action server": sum(v for r, v in ms.items() if r.startswith(("rasa", "actions"))),
+        "gateway": sum(v for r, v in ms.items() if r.startswith("gateway")),
+        "PostgreSQL (one, shared)": ms.get("postgres", 0.0),
+        "HAProxy + Redis": ms.get("haproxy", 0.0) + ms.get("redis", 0.0),
+    }
+    print("\nprojection from CPU per turn (stress phase, 2 Rasa nodes):")
+    for tier, cost in tiers.items():
+        rate = f"{1000 / cost:7.1f} turns/s per core" if cost > 0 else "   (below the clock's resolution)"
+        print(f"  {tier:<28} {cost:7.1f} ms/turn  {rate}")
+    rasa = tiers["Rasa node + action server"]
+    if rasa > 0:
+        print(
+            f"  N machines of c cores running Rasa + actions: about N x c x {1000 / rasa:.1f} turns/s, "
+            "while the one PostgreSQL keeps up (its row above) and the hash ring spreads people evenly."
+        )
 
 
 def main() -> None:

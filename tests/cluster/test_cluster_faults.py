@@ -56,6 +56,7 @@ class Sent:
     http: list[int] = field(default_factory=list)  # every status seen (0 = no response)
     received: list[str] = field(default_factory=list)  # what the person saw in the response itself
     shown_error: bool = False  # the person was shown a failure
+    at: float = field(default_factory=time.monotonic)  # when it was sent
 
 
 DISTRICTS = ["青浦区", "松江区", "长宁区", "杨浦区"]
@@ -174,7 +175,7 @@ async def web_user(rc, rng: random.Random, index: int, log: list[Sent], done: as
             await asyncio.sleep(rng.uniform(*THINK_SECONDS) + (5.0 if turn >= 3 else 0.0))
 
 
-async def faults(rc, done: asyncio.Event, timeline: list[str]) -> None:
+async def faults(rc, done: asyncio.Event, timeline: list[str], kills: dict[str, float]) -> None:
     """Kill one of each in turn. A Rasa node takes minutes to load the model: it is restarted in the
     background while the action server is killed, and the load stops only after that restart too."""
     cluster = rc.cluster
@@ -191,14 +192,17 @@ async def faults(rc, done: asyncio.Event, timeline: list[str]) -> None:
     try:
         await asyncio.sleep(3.0)
         cluster.kill("gateway0")
+        kills["gateway0"] = time.monotonic()
         note("SIGKILL gateway0")
         await restart("gateway0", 2.0)
         await asyncio.sleep(3.0)
         cluster.kill("rasa0")
+        kills["rasa0"] = time.monotonic()
         note("SIGKILL rasa0")
         rasa_back = asyncio.create_task(restart("rasa0", 3.0))
         await asyncio.sleep(4.0)
         cluster.kill("actions0")
+        kills["actions0"] = time.monotonic()
         note("SIGKILL actions0")
         await restart("actions0", 3.0)
         await rasa_back
@@ -207,7 +211,15 @@ async def faults(rc, done: asyncio.Event, timeline: list[str]) -> None:
         done.set()
 
 
-def count(rc, log: list[Sent], cases_seen: set[int], since_case_id: int) -> dict[str, Any]:
+def fault_of(sent: Sent, kills: dict[str, float]) -> str:
+    """The kill nearest in time to when the message was sent (within 30 s), or 'none'."""
+    near = sorted((abs(at - sent.at), name) for name, at in kills.items() if abs(at - sent.at) <= 30)
+    return near[0][1] if near else "none"
+
+
+def count(
+    rc, log: list[Sent], cases_seen: set[int], since_case_id: int, kills: dict[str, float]
+) -> dict[str, Any]:
     """Everything the test asserts, counted from the transcript database and from what people received."""
     people = sorted({s.person for s in log})
     inbound = [
@@ -283,6 +295,9 @@ def count(rc, log: list[Sent], cases_seen: set[int], since_case_id: int) -> dict
             if times == 0 and row["status"] != "rasa_unavailable":
                 unanswered.append(sent)
     fault_cases = [c for c in cases if c["conversation_id"] in set(people)]
+    asked_for_staff = [s for s in log if s.text == HANDOFF_TEXT]
+    problems = unanswered + duplicated + [s for s in log if s.shown_error]
+    by_fault = Counter(f"{s.channel} near {fault_of(s, kills)}" for s in problems)
     return {
         "messages sent": len(log),
         "by channel": dict(Counter(s.channel for s in log)),
@@ -297,7 +312,13 @@ def count(rc, log: list[Sent], cases_seen: set[int], since_case_id: int) -> dict
         ),
         "apologies (Rasa unreachable, message kept)": apologies,
         "sent while with staff (case open, assistant quiet)": with_staff,
+        "problems by channel and nearest kill": dict(by_fault),
         "cases opened": len(fault_cases),
+        "asked for a person without a case": [
+            f"{s.channel} {s.http}"
+            for s in asked_for_staff
+            if not s.shown_error and not any(c["conversation_id"] == s.person for c in fault_cases)
+        ],
         "cases the console did not see": [c["id"] for c in fault_cases if c["id"] not in cases_seen],
         "WeChat stable_token calls": len(rc.standins.wechat_api.token_calls),
     }
@@ -314,6 +335,7 @@ async def test_load_while_killing_one_gateway_one_rasa_node_one_action_server(ru
     log: list[Sent] = []
     done = asyncio.Event()
     timeline: list[str] = []
+    kills: dict[str, float] = {}
     async with console.stream("GET", "/console/api/events") as stream:
         reader = asyncio.create_task(read_events(stream, events))
         await asyncio.sleep(1.0)
@@ -322,7 +344,7 @@ async def test_load_while_killing_one_gateway_one_rasa_node_one_action_server(ru
             for kind in (wechat_user, telegram_user, web_user)
             for i in range(USERS_PER_CHANNEL)
         ]
-        await asyncio.gather(faults(rc, done, timeline), *users)
+        await asyncio.gather(faults(rc, done, timeline, kills), *users)
         # late answers: customer-service messages and Telegram sends after an acknowledgement
         await asyncio.sleep(8.0)
         reader.cancel()
@@ -330,7 +352,7 @@ async def test_load_while_killing_one_gateway_one_rasa_node_one_action_server(ru
             await reader
     await console.aclose()
     seen = {e["case"]["id"] for kind, e in events if kind == "case_opened"}
-    counts = count(rc, log, seen, since)
+    counts = count(rc, log, seen, since, kills)
     print(f"\nfault test (Rasa: {rc.rasa_mode}, seed {SEED}):")
     for line in timeline:
         print("  " + line)
@@ -344,6 +366,7 @@ async def test_load_while_killing_one_gateway_one_rasa_node_one_action_server(ru
         "answered twice",
         "failure shown to a person",
         "cases the console did not see",
+        "asked for a person without a case",
     ):
         assert counts[problem] == [], problem
     # the three people who ask for a person get a case; the assistant may hand off others (fallback)
