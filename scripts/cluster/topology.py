@@ -13,21 +13,19 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import shutil
 import signal
 import string
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .datastores import PG_USER, redis_config, start_postgres, stop_postgres, wait_for_redis
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
-PG_USER = "rczd"
 DATABASES = ("gateway", "tracker")
 # what the gateways inherit from the caller (channel credentials, stand-in URLs, limits, timeouts)
 GATEWAY_ENV_PREFIXES = (
@@ -39,17 +37,6 @@ GATEWAY_ENV_PREFIXES = (
     "CONSOLE_",
     "RASA_TIMEOUT",
 )
-
-
-def _as_postgres(args: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: as root, run its tools as the postgres account."""
-    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
-
-
-def _run(command: list[str], timeout: float) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[:6])} ... failed: {result.stderr.strip()[-500:]}")
 
 
 def _reachable(url: str) -> bool:
@@ -154,72 +141,13 @@ class Cluster:
 
     # -- data services -----------------------------------------------------------------------------
     def _start_postgres(self) -> None:
-        pg_dir = self.run_dir / "pg"
-        if os.geteuid() == 0:  # the postgres account must be able to reach its folder (search only)
-            self.run_dir.chmod(self.run_dir.stat().st_mode | 0o011)
-            closed = [p for p in self.run_dir.parents if not p.stat().st_mode & 0o001]
-            if closed:
-                raise RuntimeError(f"the postgres account cannot reach {self.run_dir}: {closed[0]} is closed")
-        shutil.rmtree(pg_dir, ignore_errors=True)
-        pg_dir.mkdir(parents=True, mode=0o700)
-        password_file = pg_dir / "pwfile"
-        password_file.write_text(self.pg_password)
-        password_file.chmod(0o600)
-        if os.geteuid() == 0:
-            for path in (pg_dir, password_file):
-                shutil.chown(path, "postgres")
-        data = pg_dir / "data"
-        _run(
-            _as_postgres(
-                [str(PG_BIN / "initdb"), "-D", str(data), "-U", PG_USER, "-E", "UTF8", "--locale=C.UTF-8"]
-                + ["--auth=scram-sha-256", f"--pwfile={password_file}"]
-            ),
-            timeout=180,
-        )
-        password_file.unlink()
-        # loopback only; the socket directory is the owner-only data folder
-        options = f"-p {self.ports.postgres} -k {pg_dir} -c listen_addresses=127.0.0.1 -c max_connections=200"
-        _run(
-            _as_postgres(
-                [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(pg_dir / "postgres.log")]
-                + ["-w", "-t", "120", "start"]
-            ),
-            timeout=180,
-        )
-        import psycopg2
-
-        with contextlib.closing(
-            psycopg2.connect(
-                host="127.0.0.1",
-                port=self.ports.postgres,
-                user=PG_USER,
-                password=self.pg_password,
-                dbname="postgres",
-            )
-        ) as conn:
-            conn.autocommit = True
-            with conn.cursor() as cursor:
-                for name in DATABASES:
-                    cursor.execute(f"CREATE DATABASE {name}")
+        start_postgres(self.run_dir / "pg", self.ports.postgres, self.pg_password, DATABASES)
 
     def _stop_postgres(self) -> None:
-        data = self.run_dir / "pg" / "data"
-        if data.exists():
-            subprocess.run(
-                _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
-                capture_output=True,
-                timeout=60,
-            )
+        stop_postgres(self.run_dir / "pg")
 
     def _redis_service(self) -> Service:
-        redis_dir = self.run_dir / "redis"
-        redis_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        conf = redis_dir / "redis.conf"
-        conf.write_text(
-            f"bind 127.0.0.1\nport {self.ports.redis}\nrequirepass {self.redis_password}\n"
-            f'dir {redis_dir}\nsave ""\nappendonly no\nprotected-mode yes\n'
-        )
-        conf.chmod(0o600)
+        conf = redis_config(self.run_dir / "redis", self.ports.redis, self.redis_password)
         return Service("redis", ["redis-server", str(conf)], dict(self.env), None, 30)
 
     def _ensure_tracker_tables(self) -> None:
@@ -333,6 +261,12 @@ class Cluster:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._define_services()
         self._start_postgres()
+        # for `python -m bot staff add` against this cluster's database (owner-only, like the passwords)
+        env_file = self.run_dir / "gateway.env"
+        env_file.touch(mode=0o600)
+        env_file.write_text(
+            f"BOT_DATABASE_URL={self.database_url('gateway')}\nBOT_REDIS_URL={self.redis_url}\n"
+        )
         self.start_service("redis")
         self._wait_redis()
         self._ensure_tracker_tables()
@@ -373,15 +307,7 @@ class Cluster:
             time.sleep(0.5)
 
     def _wait_redis(self) -> None:
-        import redis
-
-        client = redis.Redis.from_url(self.redis_url)
-        for _ in range(60):
-            with contextlib.suppress(redis.exceptions.ConnectionError):
-                if client.ping():
-                    return
-            time.sleep(0.25)
-        raise RuntimeError("redis did not start")
+        wait_for_redis(self.redis_url)
 
     def wait_public(self, seconds: float = 30) -> None:
         deadline = time.monotonic() + seconds
@@ -422,43 +348,3 @@ class Cluster:
             yield self
         finally:
             self.stop()
-
-
-def main(argv: list[str]) -> int:
-    """``python -m scripts.cluster run``: the whole topology in the foreground until Ctrl-C."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m scripts.cluster")
-    parser.add_argument("command", choices=["run"])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("BOT_PORT", "8080")))
-    parser.add_argument("--run-dir", default=str(ROOT / "var/cluster"))
-    parser.add_argument("--rasa", choices=["model", "standin"], default="model")
-    args = parser.parse_args(argv)
-    cluster = Cluster(Path(args.run_dir), public_port=args.port, rasa=args.rasa)
-    stop = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
-    try:
-        cluster.start()
-        p = cluster.ports
-        print(f"load balancer  {cluster.public_url}/  (web chat; staff console at /console)")
-        print(
-            f"gateways       {', '.join(str(x) for x in p.gateways)}   Rasa nodes {', '.join(str(x) for x in p.rasa)}"
-        )
-        print(f"action servers {', '.join(str(x) for x in p.actions)} behind 127.0.0.1:{p.actions_lb}")
-        print(f"PostgreSQL     127.0.0.1:{p.postgres}   Redis 127.0.0.1:{p.redis}   logs {cluster.log_dir}/")
-        print("all services up. Ctrl-C stops everything.", flush=True)
-        while not stop["now"]:
-            for service in cluster.services.values():
-                if service.process is not None and service.process.poll() is not None:
-                    print(
-                        f"{service.name} exited (code {service.process.returncode}); stopping",
-                        file=sys.stderr,
-                    )
-                    return 1
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        print("stopping ...", flush=True)
-        cluster.stop()
-    return 0

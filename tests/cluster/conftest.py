@@ -31,7 +31,8 @@ from cluster_harness import (
 from bot.testing.server import serve
 from bot.testing.telegram_standin import TelegramStandIn
 from bot.testing.wechat_standin import WeChatApiStandIn, WeChatServer
-from scripts.cluster.topology import PG_BIN, ROOT, Cluster
+from scripts.cluster.datastores import PG_BIN
+from scripts.cluster.topology import ROOT, Cluster
 
 MODEL = ROOT / os.environ.get("MODELS_DIR", "models") / "assistant.tar.gz"
 
