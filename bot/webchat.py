@@ -173,11 +173,9 @@ class WebChat:
         self.router = router
         self.store = router.store
         self._page = PAGE.read_text(encoding="utf-8")
-        self._limits: WebChatLimits | RedisWebChatLimits | None = (
-            WebChatLimits(settings) if settings else None
-        )
+        self._limits = WebChatLimits(settings) if settings else None
 
-    def limits(self, request: Request) -> WebChatLimits:
+    def limits(self, request: Request) -> WebChatLimits | RedisWebChatLimits:
         """Built from the running gateway's settings the first time (the app assembles ``WebChat``
         with the router only)."""
         if self._limits is None:
