@@ -1,23 +1,25 @@
 """The eligibility engine: one profile against the knowledge base, three-valued, with combination rules applied.
 
 Evaluation happens in two passes so the combination rules see every overlapping benefit:
-1. each policy of the selected district(s) is judged on its own (requirements, then the first tier that holds);
-2. exclusive groups apply 就高不重复 (the highest eligible benefit stays eligible, the others become superseded),
-   `alongside` notes are attached; only then is the topic filter applied and the results rendered in one language.
+1. each policy of the selected district(s) is judged on its own (requirements, then the tier): eligible, or
+   review when a condition the document lets the office relax is unmet, or can_register when the office picks
+   recipients by a yearly ranking; needs_info / ineligible / referral otherwise;
+2. exclusive groups apply 就高不重复 (the highest certain benefit stays eligible; the others, and uncertain results
+   worth no more, become superseded), `alongside` notes are attached; only then is the topic filter applied and the
+   results rendered in one language (policies/render.py, wording from policies/present.py).
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from .errors import ProfileError
+from .judgement import ConditionResult, Judgement, condition_outcome
 from .knowledge import KnowledgeBase, Policy, Tier, default_knowledge_base
-from .profile import PACKAGE_DIR, normalise_profile
-from .strict_yaml import load_yaml
+from .profile import normalise_profile
+from .render import render_result
 
 TOPICS = (
     "rent_subsidy",
@@ -35,34 +37,20 @@ TOPICS = (
     "service_contact",
 )
 LANGUAGES = ("zh", "en")
-STATUS_ORDER = {"eligible": 0, "needs_info": 1, "referral": 2, "superseded": 3, "ineligible": 4}
+# What the person can count on first: a certain benefit, a registration, an office decision, then the rest.
+STATUS_ORDER = {
+    "eligible": 0,
+    "can_register": 1,
+    "review": 2,
+    "needs_info": 3,
+    "referral": 4,
+    "superseded": 5,
+    "ineligible": 6,
+}
+# Statuses whose value is not certain: 就高不重复 compares them by what they could be worth, never as a sum owed.
+UNCERTAIN = ("needs_info", "review", "can_register")
 # How strongly a missing fact in a result of this status argues for asking it next.
-MISSING_WEIGHT = {"needs_info": 3, "eligible": 1}
-
-
-@lru_cache(maxsize=1)
-def messages() -> dict:
-    return load_yaml(PACKAGE_DIR / "messages.yml")
-
-
-@dataclass
-class Judgement:
-    """One policy judged against one profile, before rendering."""
-
-    policy: Policy
-    status: str
-    tier: Tier | None = None
-    missing: list[str] = field(default_factory=list)
-    reasons: list[tuple] = field(default_factory=list)
-    notes: list[Mapping[str, str]] = field(default_factory=list)
-    value: float = 0.0  # comparable total in yuan, for 就高不重复 and sorting
-    potential: float = 0.0  # the highest value still possible while facts are missing
-    superseded_by: Judgement | None = None
-
-    @property
-    def amounts(self) -> tuple[float | None, float | None, str | None]:
-        source = self.tier if self.tier is not None else self.policy
-        return source.max_amount, source.min_amount, source.unit
+MISSING_WEIGHT = {"needs_info": 3, "eligible": 1, "can_register": 1, "review": 1}
 
 
 def total_value(amount: float | None, unit: str | None, duration_months: int | None) -> float:
@@ -85,22 +73,25 @@ def _add_missing(missing: list[str], facts: tuple[str, ...]) -> None:
             missing.append(fact)
 
 
-def _judge_requirements(policy: Policy, facts: Mapping[str, Any], judgement: Judgement) -> bool | None:
-    overall: bool | None = True
+def _judge_conditions(policy: Policy, facts: Mapping[str, Any], judgement: Judgement) -> None:
+    """Requirements (unknown -> ask), scope rules confirmed last, and the office's own checks."""
     for condition in policy.requires:
-        value, missing = condition.check(facts)
-        judgement.reasons.append(("condition", value, condition))
-        if value is False:
-            overall = False
-        elif value is None:
-            _add_missing(judgement.missing, missing)
-            if overall is True:
-                overall = None
-    return overall
+        outcome, missing = condition_outcome(condition, facts)
+        judgement.checks.append(ConditionResult(outcome, condition))
+        _add_missing(judgement.missing, missing)
+    for condition in policy.confirm_last:
+        outcome, missing = condition_outcome(condition, facts)
+        judgement.checks.append(
+            ConditionResult("not_checked" if outcome == "unknown" else outcome, condition)
+        )
+        _add_missing(judgement.confirm_missing, missing)
+    for condition in policy.office_checks:
+        judgement.checks.append(ConditionResult("not_checked", condition))
 
 
 def _pick_tier(policy: Policy, facts: Mapping[str, Any], judgement: Judgement) -> bool | None:
-    """Choose the first tier that holds; unknown tiers above it stay as missing facts that could raise it."""
+    """Choose the tier: the first that holds. Ranked tiers above it that are still unknown stay as facts that could
+    raise it; alternatives (equal classes) stop at the first that holds and ask nothing more."""
     if not policy.tiers:
         return True
     unknown: list[Tier] = []
@@ -116,36 +107,56 @@ def _pick_tier(policy: Policy, facts: Mapping[str, Any], judgement: Judgement) -
             _add_missing(tier_missing, missing)
         else:
             failed.append(tier)
+    if judgement.tier is not None and policy.tiers_are == "alternatives":
+        unknown, tier_missing = [], []  # one class that holds decides: nothing else is worth asking
     duration = policy.duration_months
     candidates = unknown + ([judgement.tier] if judgement.tier else [])
     judgement.potential = max((total_value(t.max_amount, t.unit, duration) for t in candidates), default=0.0)
     if judgement.tier is not None:
-        judgement.reasons.append(("tier_met", judgement.tier))
-    if unknown:
-        judgement.reasons.append(("tier_higher" if judgement.tier else "tier_unknown", unknown))
-        _add_missing(judgement.missing, tuple(tier_missing))
+        judgement.checks.append(ConditionResult("met", judgement.tier.condition, judgement.tier))
+    judgement.checks.extend(ConditionResult("unknown", t.condition, t) for t in unknown)
+    _add_missing(judgement.missing, tuple(tier_missing))
     if judgement.tier is None and not unknown:
-        judgement.reasons.append(("no_tier", failed))
+        judgement.checks.extend(ConditionResult("unmet", t.condition, t) for t in failed)
         return False
     return True if judgement.tier is not None else None
 
 
+def _status(policy: Policy, outcomes: set[str], tier_found: bool | None) -> str:
+    if "unmet" in outcomes or tier_found is False:
+        return "ineligible"
+    if "unknown" in outcomes or tier_found is None:
+        return "needs_info"
+    if policy.kind != "computable":
+        return "referral"
+    if "review" in outcomes:
+        return "review"
+    if policy.decision == "yearly_ranking":
+        return "can_register"
+    return "eligible"
+
+
 def judge(policy: Policy, facts: Mapping[str, Any]) -> Judgement:
-    """Judge one policy: eligible / ineligible / needs_info for computable policies, referral for the others."""
+    """Judge one policy: eligible / can_register / review / ineligible / needs_info, or referral (descriptive)."""
+    checked = policy.requires or policy.confirm_last or policy.office_checks or policy.tiers
+    if policy.kind != "computable" and not checked:  # a referral for everyone (most plan entries)
+        return Judgement(
+            policy=policy,
+            status="referral",
+            potential=total_value(policy.max_amount, policy.unit, policy.duration_months),
+            notes=list(policy.notes),
+        )
     judgement = Judgement(policy=policy, status="ineligible")
-    requirements = _judge_requirements(policy, facts, judgement)
-    tier_found = _pick_tier(policy, facts, judgement) if requirements is not False else False
+    _judge_conditions(policy, facts, judgement)
+    outcomes = judgement.outcomes()
+    tier_found = _pick_tier(policy, facts, judgement) if "unmet" not in outcomes else False
     if not policy.tiers:
         judgement.potential = total_value(policy.max_amount, policy.unit, policy.duration_months)
-    if requirements is False or tier_found is False:
-        judgement.status = "ineligible"
-        judgement.missing = []
-    elif requirements is None or (tier_found is None):
-        judgement.status = "needs_info"
-    elif policy.kind == "computable":
-        judgement.status = "eligible"
-    else:
-        judgement.status = "referral"
+    judgement.status = _status(policy, outcomes, tier_found)
+    if judgement.status in ("eligible", "can_register", "review"):
+        # scope rules (confirm_last) are asked once the rest holds, when they can still change the answer
+        _add_missing(judgement.missing, tuple(judgement.confirm_missing))
+    elif judgement.status != "needs_info":
         judgement.missing = []
     max_amount, _, unit = judgement.amounts
     judgement.value = (
@@ -170,16 +181,15 @@ def apply_combination_rules(judgements: list[Judgement]) -> None:
         best_of_group[name] = best
         for judgement in members:
             outranked = judgement.status == "eligible" or (
-                judgement.status == "needs_info" and judgement.potential <= best.value
+                judgement.status in UNCERTAIN and judgement.potential <= best.value
             )
             if judgement is not best and outranked:
                 judgement.status = "superseded"
                 judgement.superseded_by = best
                 judgement.missing = []
-                judgement.reasons.append(("superseded", best.policy))
     for judgement in judgements:
         for rule in judgement.policy.alongside:
-            if rule["group"] in best_of_group and judgement.status in ("eligible", "needs_info", "referral"):
+            if rule["group"] in best_of_group and judgement.status not in ("superseded", "ineligible"):
                 judgement.notes.insert(0, rule["note"])
 
 
@@ -218,6 +228,13 @@ def _sort_key(judgement: Judgement) -> tuple:
     return (STATUS_ORDER[judgement.status], not specific, -amount, judgement.policy.id)
 
 
+def _left_out(policy: Policy, facts: Mapping[str, Any]) -> bool:
+    """A result meant for someone else: another entry answers this person (e.g. team members, not leaders)."""
+    if policy.not_for is None or policy.not_for.check is None:
+        return False
+    return policy.not_for.check(facts)[0] is True
+
+
 def judge_all(
     facts: Mapping[str, Any],
     *,
@@ -233,6 +250,7 @@ def judge_all(
     day = (on or datetime.date.today()).isoformat()
     judgements = [judge(p, facts) for p in knowledge.policies if p.district in districts and p.in_force(day)]
     apply_combination_rules(judgements)
+    judgements = [j for j in judgements if not _left_out(j.policy, facts)]
     if topic:
         judgements = [j for j in judgements if j.policy.answers(topic)]
     judgements.sort(key=_sort_key)
@@ -258,8 +276,6 @@ def evaluate(
     facts = normalise_profile(profile)
     knowledge = knowledge or default_knowledge_base()
     judgements = judge_all(facts, topic=topic, district=district, knowledge=knowledge, on=on)
-    from .render import render_result  # local: render imports engine helpers
-
     return {
         "profile": facts,
         "results": [render_result(j, language) for j in judgements],

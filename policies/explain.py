@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .engine import messages
+from .present import amount_text, bands_text, messages
 from .profile import profile_fields
-from .render import format_amount
 
-GROUP_ORDER = ("eligible", "referral", "needs_info", "superseded", "ineligible")
+GROUP_ORDER = ("eligible", "can_register", "review", "referral", "needs_info", "superseded", "ineligible")
+DETAILED = ("eligible", "can_register", "review", "referral")
 ZH_NUMERALS = "一二三四五"
 ROMAN_NUMERALS = ("I", "II", "III", "IV", "V")
 
@@ -57,9 +57,10 @@ def _detailed(result: dict[str, Any], language: str, words: dict, colon: str) ->
     lines = []
     if result["benefit"].rstrip("。.") not in result["summary"]:  # the summary already says it otherwise
         lines.append(f"   {words['benefit']}{colon}{result['benefit']}")
-    if result["max_amount"] is not None:
-        amount = format_amount(result["max_amount"], result["min_amount"], result["unit"], language)
-        lines.append(f"   {words['amount']}{colon}{amount}")
+    if result["bands"]:
+        lines.append(f"   {words['amount']}{colon}{bands_text(result, language)}")
+    elif result["max_amount"] is not None:
+        lines.append(f"   {words['amount']}{colon}{amount_text(result, language)}")
     if result["payout"] != messages()[language]["no_payout"]:
         lines.append(f"   {words['payout']}{colon}{result['payout']}")
     if result["duration"]:
@@ -88,7 +89,7 @@ def explain(evaluation: dict[str, Any], language: str = "zh") -> str:
         lines += ["", number + words["groups"][status]]
         for index, result in enumerate(group, start=1):
             lines.append(f"{index}. {result['summary']}")
-            if status in ("eligible", "referral"):
+            if status in DETAILED:
                 lines.extend(_detailed(result, language, words, colon))
             lines.append(f"   {words['source']}{colon}{_citation(result, language)}")
     if evaluation["missing_facts"]:

@@ -11,20 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-import jsonschema
 
 from .errors import PolicyDataError
 from .logic import Check, compile_condition
 from .profile import PACKAGE_DIR, profile_fields
 from .strict_yaml import load_yaml
+from .validation import validate_against
 
 DATA_DIR = PACKAGE_DIR / "data"
 CONDITIONS_FILE = PACKAGE_DIR / "conditions.yml"
-SCHEMA_FILE = PACKAGE_DIR / "schema.yml"
 DISTRICT_FILE = "district.yml"
 DISTRICT_CONDITIONS_FILE = "conditions.yml"
 
@@ -33,11 +31,16 @@ Text = Mapping[str, str]
 
 @dataclass(frozen=True)
 class Condition:
+    """A named, cited condition. `review` (optional) is when an unmet condition goes to the office instead of
+    failing (the document says 一般/可适当放宽/视实际贡献); `check` is None for a condition only the office can
+    check (no profile fact says it), which is always reported as not checked."""
+
     name: str
     label: Text
     document: str
     article: Text
-    check: Check
+    check: Check | None
+    review: Check | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,14 @@ class Policy:
     valid_from: str = ""
     valid_until: str | None = None
     also_topics: tuple[str, ...] = ()
+    confirm_last: tuple[Condition, ...] = ()  # scope rules asked once the rest holds; unknown -> not checked
+    office_checks: tuple[Condition, ...] = ()  # conditions the office checks; always "not checked"
+    tiers_are: str = "ranked"  # ranked: the first tier that holds, higher ones still possible; alternatives
+    decision: str | None = None  # yearly_ranking: meeting the conditions only entitles the person to register
+    not_for: Condition | None = (
+        None  # the result is left out when this holds (e.g. the award for team members)
+    )
+    discretion: Text | None = None  # who sets the amount when the document says 视实际贡献
 
     def answers(self, topic: str) -> bool:
         """Whether the rule answers a question on this topic (its own topic or one it also covers)."""
@@ -106,38 +117,6 @@ class KnowledgeBase:
         raise KeyError(policy_id)
 
 
-@lru_cache(maxsize=1)
-def _schema() -> dict:
-    return load_yaml(SCHEMA_FILE)
-
-
-@cache
-def _validator(kind: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": _schema()["$defs"]})
-
-
-def validate_against(kind: str, data: Any, location: str) -> None:
-    """Validate one parsed file against `$defs/<kind>` of schema.yml; the first error names its key path."""
-    validator = _validator(kind)
-    errors = sorted(
-        validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path)))
-    )
-    if errors:
-        error = jsonschema.exceptions.best_match(errors)
-        path = "/".join(str(part) for part in error.absolute_path) or "(top)"
-        raise PolicyDataError(f"{location} at {path}", _short(error))
-
-
-def _short(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties":
-        return error.message.replace("Additional properties are not allowed", "unknown key")
-    if error.validator == "enum":
-        return f"{error.instance!r} is not one of: {', '.join(str(v) for v in error.validator_value)}"
-    if len(error.message) > 200:  # e.g. "{...whole entry...} is not valid under any of the given schemas"
-        return f"does not match the schema ({error.validator}: {error.message[-80:]})"
-    return error.message
-
-
 def _load_conditions(path: Path, raw_by_name: dict[str, tuple[dict, str]]) -> None:
     data = load_yaml(path)
     validate_against("conditions_file", data, str(path))
@@ -147,6 +126,19 @@ def _load_conditions(path: Path, raw_by_name: dict[str, tuple[dict, str]]) -> No
                 str(path), f"condition {name!r} is already declared in {raw_by_name[name][1]}"
             )
         raw_by_name[name] = (entry, str(path))
+
+
+def _always_true(facts: Mapping[str, Any]) -> tuple[bool | None, tuple[str, ...]]:
+    return (True, ())
+
+
+def _office_only(name: str, where: str) -> Check:
+    """An office-only condition has no fact to test: referring to it from another condition is an error."""
+
+    def check(facts: Mapping[str, Any]) -> tuple[bool | None, tuple[str, ...]]:
+        raise PolicyDataError(where, f"condition {name!r} has no `when`; list it under office_checks")
+
+    return check
 
 
 def _compile_conditions(
@@ -172,11 +164,27 @@ def _compile_conditions(
                 f"{where} at conditions/{name}", f"unknown document {entry['source']['document']!r}"
             )
         in_progress.append(name)
-        check = compile_condition(entry["when"], f"{where} at conditions/{name}", resolve)
+        at = f"{where} at conditions/{name}"
+        check = compile_condition(entry["when"], at, resolve) if "when" in entry else None
+        review = entry.get("review_when")
+        if review is not None and check is None:
+            raise PolicyDataError(at, "review_when needs a `when` (an office-only condition is never unmet)")
+        review_check = None
+        if review is True:
+            review_check = _always_true
+        elif review is not None:
+            review_check = compile_condition(review, f"{at}/review_when", resolve)
         in_progress.pop()
         compiled[name] = Condition(
-            name, entry["label"], entry["source"]["document"], entry["source"]["article"], check
+            name,
+            entry["label"],
+            entry["source"]["document"],
+            entry["source"]["article"],
+            check,
+            review_check,
         )
+        if check is None:
+            return _office_only(name, at)
         return check
 
     for name in raw_by_name:
@@ -206,6 +214,12 @@ def _text_ref(value: Any, table: Mapping[str, Text], what: str, where: str) -> T
     return value
 
 
+def _checkable(named: Condition, where: str) -> Check:
+    if named.check is None:
+        raise PolicyDataError(where, f"condition {named.name!r} has no `when` and cannot be tested")
+    return named.check
+
+
 def _build_policy(
     entry: dict, district: dict, file_data: dict, conditions: dict[str, Condition], where: str
 ) -> Policy:
@@ -221,16 +235,32 @@ def _build_policy(
             where, "a computable policy needs tiers or max_amount + unit (unit: null when no amount)"
         )
     requires = tuple(condition(name, f"{where}/requires") for name in entry.get("requires", []))
+    confirm_last = tuple(condition(name, f"{where}/confirm_last") for name in entry.get("confirm_last", []))
+    office_checks = tuple(
+        condition(name, f"{where}/office_checks") for name in entry.get("office_checks", [])
+    )
+    for named in requires + confirm_last:
+        if named.check is None:
+            raise PolicyDataError(
+                where, f"condition {named.name!r} has no `when`; list it under office_checks"
+            )
+    for named in office_checks:
+        if named.check is not None:
+            raise PolicyDataError(
+                where, f"office_checks: {named.name!r} can be checked; list it under requires"
+            )
     tiers = []
     for index, tier in enumerate(entry.get("tiers", [])):
         at = f"{where}/tiers/{index}"
         named = conditions.get(tier["when"]) if isinstance(tier["when"], str) else None
         if isinstance(tier["when"], str) and named is None:
             raise PolicyDataError(at, f"unknown condition {tier['when']!r}")
+        if named is not None and named.check is None:
+            raise PolicyDataError(at, f"condition {named.name!r} has no `when` and cannot choose a tier")
         check = (
             named.check
             if named
-            else compile_condition(tier["when"], at, lambda n, at=at: condition(n, at).check)
+            else compile_condition(tier["when"], at, lambda n, at=at: _checkable(condition(n, at), at))
         )
         if named is None and "label" not in tier:
             raise PolicyDataError(at, "a tier with an inline condition needs a label")
@@ -285,6 +315,12 @@ def _build_policy(
         file=where.split(" at ")[0],
         valid_from=entry.get("valid_from", document["date"]),
         valid_until=entry.get("valid_until"),
+        confirm_last=confirm_last,
+        office_checks=office_checks,
+        tiers_are=entry.get("tiers_are", "ranked"),
+        decision=entry.get("decision"),
+        not_for=condition(entry["not_for"], f"{where}/not_for") if "not_for" in entry else None,
+        discretion=entry.get("discretion"),
     )
 
 

@@ -7,7 +7,9 @@ Case layout (tests/policies/cases/*.yml):
       expect:                             # results that must be present, checked key by key
         - {policy: <policy_id>, status: eligible, tier: C, max_amount: 1000000, unit: yuan,
            superseded_by: <policy_id>, missing_facts: [..exact..], missing_includes: [..],
-           reasons_include: [substring], summary_includes: [substring], notes_include: [substring]}
+           reasons_include: [substring], reasons_exclude: [substring], summary_includes: [substring],
+           summary_excludes: [substring], notes_include: [substring], reasons_first: substring,
+           conditions: {condition_name: outcome, ...}}   # outcomes of the named conditions, exactly
       absent: [policy_id, ...]            # results that must not appear (other district or topic)
       missing_first: fact                 # the first top-level missing fact
       only_districts: [...]               # every result belongs to these districts
@@ -77,6 +79,15 @@ def test_case(case: dict) -> None:
                 assert any(text in line for line in result[field]), f"{text!r} not in {result[field]}"
         for text in expected.get("summary_includes", []):
             assert text in result["summary"], result["summary"]
+        for text in expected.get("summary_excludes", []):
+            assert text not in result["summary"], result["summary"]
+        for text in expected.get("reasons_exclude", []):
+            assert not any(text in line for line in result["reasons"]), result["reasons"]
+        if "reasons_first" in expected:
+            assert result["reasons"][0].startswith(expected["reasons_first"]), result["reasons"]
+        outcomes = {entry["condition"]: entry["outcome"] for entry in result["conditions"]}
+        for name, outcome in expected.get("conditions", {}).items():
+            assert outcomes.get(name) == outcome, f"{name}: {outcomes.get(name)!r} in {outcomes}"
     for policy_id in case.get("absent", []):
         assert policy_id not in by_id
     if "missing_first" in case:

@@ -258,3 +258,70 @@ def test_condition_naming_an_unknown_condition_names_its_file(data_copy: Path) -
     with pytest.raises(PolicyDataError) as error:
         load(data_copy)
     assert "conditions.yml at conditions/dangling" in str(error.value) and "no_such_thing" in str(error.value)
+
+
+REVIEW_WITHOUT_WHEN = """
+  relax_only:
+    review_when: true
+    label: {zh: 可适当放宽, en: may be relaxed}
+    source: {document: qingpu-2020-88, article: {zh: 附件3, en: Annex 3}}
+"""
+
+
+def test_review_when_without_when_fails(data_copy: Path) -> None:
+    path = data_copy / "conditions.yml"
+    path.write_text(path.read_text(encoding="utf-8") + REVIEW_WITHOUT_WHEN, encoding="utf-8")
+    with pytest.raises(PolicyDataError, match="review_when needs a `when`"):
+        load(data_copy)
+
+
+def test_office_only_condition_cannot_be_a_requirement(data_copy: Path) -> None:
+    write_policy(
+        data_copy,
+        GOOD_POLICY.replace("requires: [qingpu_employer_registered]", "requires: [agri_team_composition]"),
+    )
+    with pytest.raises(PolicyDataError, match="list it under office_checks"):
+        load(data_copy)
+
+
+def test_checkable_condition_is_not_an_office_check(data_copy: Path) -> None:
+    write_policy(
+        data_copy,
+        GOOD_POLICY.replace(
+            "requires: [qingpu_employer_registered]", "office_checks: [qingpu_employer_registered]"
+        ),
+    )
+    with pytest.raises(PolicyDataError, match="list it under requires"):
+        load(data_copy)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('    cites: {zh: "附件3第四条", en: "Annex 3 art. 4"}\n', ""),  # an office with no source
+        (
+            '    cites: {zh: "附件3第四条", en: "Annex 3 art. 4"}\n',
+            "    source: office_practice\n",  # office practice without who confirmed it
+        ),
+    ],
+)
+def test_office_or_route_without_source_fails(data_copy: Path, old: str, new: str) -> None:
+    path = data_copy / "data" / "qingpu" / "district.yml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, "the fixture text drifted from qingpu/district.yml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(PolicyDataError, match="district.yml"):
+        load(data_copy)
+
+
+def test_office_practice_with_who_confirmed_it_loads(data_copy: Path) -> None:
+    path = data_copy / "data" / "qingpu" / "district.yml"
+    old = '    cites: {zh: "附件3第四条", en: "Annex 3 art. 4"}\n'
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(old, "    source: office_practice\n    confirmed_by: 区人才服务中心窗口（测试）\n", 1),
+        encoding="utf-8",
+    )
+    assert (
+        load(data_copy).districts["青浦"]["contacts"]["agriculture_committee"]["source"] == "office_practice"
+    )

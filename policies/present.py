@@ -1,0 +1,134 @@
+"""One presentation of engine results: the wording table (messages.yml) and the formatters, in zh and en.
+
+Everything here works on the result dictionaries `evaluate()` returns, so the actions, the staff console and
+`python -m policies explain` can all use the same functions:
+
+    amount_text(result, language)      "最高每月4000元" / "up to 4,000 yuan a month"
+    condition_lines(result, language)  ["符合：…", "待确认：…"], the failing condition first when ineligible
+    bands_text(result, language)       "第一档每月1000元（40%）；…" for a benefit paid by yearly ranking
+    status_label(status, language)     "可以享受" / "You qualify"
+    yuan_text(amount, language)        "500万元" / "5,000,000 yuan"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from .profile import PACKAGE_DIR
+from .strict_yaml import load_yaml
+
+
+@lru_cache(maxsize=1)
+def messages() -> dict:
+    """The wording table, zh and en (policies/messages.yml)."""
+    return load_yaml(PACKAGE_DIR / "messages.yml")
+
+
+def words(language: str) -> dict:
+    return messages()[language]
+
+
+def number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def yuan_text(amount: float, language: str) -> str:
+    """500万元 / 4000元 in Chinese; 5,000,000 yuan in English."""
+    if language == "zh":
+        if amount >= 10000 and amount % 10000 == 0:
+            return f"{number(amount / 10000)}万元"
+        return f"{number(amount)}元"
+    return f"{number(amount):,} yuan"
+
+
+def format_amount(max_amount: float | None, min_amount: float | None, unit: str | None, language: str) -> str:
+    """The amount as text, e.g. 最高每月4000元 / 6% to 48% of the average salary a year."""
+    templates = words(language)["amount"]
+    if max_amount is None or unit is None:
+        return templates["none"]
+    if unit == "percent_of_average_salary":
+        low, high = (number(min_amount) if min_amount is not None else None), number(max_amount)
+    else:
+        low = yuan_text(min_amount, language) if min_amount is not None else None
+        high = yuan_text(max_amount, language)
+    if low is not None and min_amount != max_amount:
+        return templates[f"{unit}_range"].format(min=low, max=high)
+    return templates[unit].format(max=high)
+
+
+def amount_text(result: Mapping[str, Any], language: str) -> str:
+    """The amount of a result as text; the document's own words when it states no amount."""
+    if result.get("max_amount") is None or result.get("unit") is None:
+        return format_amount(None, None, None, language)
+    return format_amount(result["max_amount"], result.get("min_amount"), result["unit"], language)
+
+
+def bands_text(result: Mapping[str, Any], language: str) -> str:
+    """The bands of a benefit paid by ranking: 第一档：每月1000元（入选人数的40%）；…"""
+    table = words(language)
+    template = table["band"][result.get("unit") or "yuan"]
+    return table["list_separator"].join(
+        template.format(
+            label=band["label"],
+            amount=yuan_text(band["amount"], language),
+            share=number(band["share_percent"]),
+        )
+        for band in result.get("bands") or []
+    )
+
+
+def status_label(status: str, language: str) -> str:
+    return words(language)["explain"]["status"][status]
+
+
+def _tier_name(entry: Mapping[str, Any]) -> str:
+    return f"{entry['tier']}: {entry['label']}"
+
+
+def condition_lines(result: Mapping[str, Any], language: str) -> list[str]:
+    """Each condition of a result as a line; unmet first when the result is ineligible. A condition the person
+    never answered reads "待确认"/"not checked", never "符合"."""
+    entries = result.get("conditions")
+    if not entries:
+        return []
+    table = messages()[language]
+    separator = table["colon"]
+    plain: list[tuple[str, str]] = []
+    tiers: dict[str, list[Mapping[str, Any]]] = {"met": [], "unknown": [], "unmet": []}
+    for entry in entries:
+        if "tier" in entry:
+            tiers.setdefault(entry["outcome"], []).append(entry)
+        else:
+            plain.append(
+                (entry["outcome"], f"{table['outcome'][entry['outcome']]}{separator}{entry['label']}")
+            )
+    lines = [text for _, text in plain]
+    for entry in tiers["met"]:
+        lines.append(table["tier_met"].format(tier=entry["tier"], label=entry["label"]))
+    if tiers["unknown"]:
+        key = "tier_higher" if tiers["met"] else "tier_unknown"
+        lines.append(
+            table[key].format(labels=table["list_separator"].join(map(_tier_name, tiers["unknown"])))
+        )
+    if tiers["unmet"]:
+        lines.append(
+            table["no_tier"].format(labels=table["list_separator"].join(map(_tier_name, tiers["unmet"])))
+        )
+    if result.get("status") == "ineligible":
+        failing = [text for outcome, text in plain if outcome == "unmet"]
+        failing += [line for line in lines if line.startswith(table["no_tier"].split("{")[0])]
+        lines = failing + [line for line in lines if line not in failing]
+    return lines
+
+
+def first_failure(result: Mapping[str, Any], language: str) -> str:
+    """The condition that rules the person out (for "不符合条件（…）")."""
+    lines = condition_lines({**result, "status": "ineligible"}, language)
+    unmet_prefix = words(language)["outcome"]["unmet"]
+    no_tier = words(language)["no_tier"].split("{")[0]
+    for line in lines:
+        if line.startswith(unmet_prefix) or line.startswith(no_tier):
+            return line
+    return ""
