@@ -92,10 +92,10 @@ validate-deploy: venv $(TOOLS_DIR)/.installed ## schema-check deploy/ (Kubernete
 # Cluster tests start the whole topology (Rasa: the trained model) once, prove that nothing is tied to
 # one gateway, then run the fault test (kills one gateway, one Rasa node, one action server).
 test-cluster: train system-deps validate-deploy ## cluster tests: cross-gateway events/dedupe/limits/claims and the fault test, counts printed
-	$(PY) -m pytest tests/cluster -m cluster -q -s
+	CLUSTER_RECORD_FIGURES=1 $(PY) -m pytest tests/cluster -m cluster -q -s
 
 bench-cluster: train system-deps ## gateway benchmark through the load balancer: 1 vs 2 Rasa nodes, same load, same run
-	$(PY) benchmarks/bench_cluster.py --users 20 --turns 6
+	$(PY) benchmarks/bench_cluster.py --users 20 --turns 6 --record
 
 clean: ## remove runtime artefacts (models, databases, logs) — keeps .venv
 	rm -rf $(MODELS_DIR) var results .rasa

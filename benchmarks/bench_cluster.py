@@ -53,6 +53,34 @@ from bot.testing.process import cpu_seconds, pid_listening_on, rss_mib  # noqa: 
 from bot.testing.server import serve  # noqa: E402
 from bot.testing.wechat_standin import WeChatApiStandIn, WeChatServer  # noqa: E402
 from scripts.cluster.topology import Cluster  # noqa: E402
+from scripts.figures import markdown_table, record  # noqa: E402
+
+
+class RecordingBench(Bench):
+    """bench_gateway's Bench that also keeps every turn, for the figures file."""
+
+    turns: list = []
+
+    async def turn(self, openid: str, question: str):
+        result = await super().turn(openid, question)
+        self.turns.append(result)
+        return result
+
+
+def phase_row(nodes: int, name: str, turns: list, wall: float) -> list[object]:
+    answers = sorted(t.answer_s for t in turns if t.answer_s is not None)
+    pick = lambda share: answers[min(len(answers) - 1, round(share * (len(answers) - 1)))] * 1000  # noqa: E731
+    return [
+        nodes,
+        name,
+        len(turns),
+        f"{pick(0.5):.0f} ms" if answers else "–",
+        f"{pick(0.95):.0f} ms" if answers else "–",
+        f"{len(turns) / wall:.2f}",
+        sum(1 for t in turns if t.request_s > 5.0),
+        sum(1 for t in turns if t.acknowledged),
+        sum(1 for t in turns if t.status != 200),
+    ]
 
 
 def cluster_pids(cluster: Cluster) -> dict[str, int]:
@@ -113,7 +141,8 @@ async def run(args: argparse.Namespace) -> None:
                 base_url=cluster.public_url, timeout=60, limits=httpx.Limits(max_connections=args.users + 10)
             )
         )
-        bench = Bench(http, server, api)
+        bench = RecordingBench(http, server, api)
+        rows: list[list[object]] = []
         per_turn: dict[tuple[int, str], dict[str, float]] = {}
         for nodes in (1, 2):
             urls = cluster.rasa_urls[:nodes]
@@ -128,6 +157,7 @@ async def run(args: argparse.Namespace) -> None:
             for name in args.phases.split(","):
                 pg_before, wall_before = postgres_cpu(cluster), time.monotonic()
                 cpu_before = services.cpu()
+                bench.turns = []
                 await phase(
                     bench,
                     services,
@@ -142,30 +172,69 @@ async def run(args: argparse.Namespace) -> None:
                 cpu = {r: services.cpu()[r] - cpu_before[r] for r in cpu_before if r in services.cpu()}
                 cpu["postgres"] = pg
                 per_turn[(nodes, name)] = {r: used / turns * 1000 for r, used in cpu.items()}
+                rows.append(phase_row(nodes, name, bench.turns, time.monotonic() - wall_before))
                 print(
                     f"    {'postgres (all backends)':<24} {pg / turns * 1000:7.1f} ms   {pg / (time.monotonic() - wall_before):6.2f}"
                 )
-        if (2, "stress") in per_turn:
-            print_projection(per_turn[(2, "stress")])
+        projection = tiers(per_turn[(2, "stress")]) if (2, "stress") in per_turn else {}
+        print_projection(projection)
         memory = ", ".join(f"{r} {rss_mib(p):.0f} MiB" for r, p in sorted(cluster_pids(cluster).items()))
         print(f"\nresident memory: {memory}")
         print(f"load average at the end: {load_average()}")
+        if args.record:
+            record_figures(args, rows, projection, memory)
 
 
-def print_projection(ms: dict[str, float]) -> None:
-    """Turns per second one core of each tier sustains, from the CPU each tier spent per turn (stress
-    phase, 2 nodes). CPU time is what the work costs; on 2 shared cores wall-clock figures are not."""
-    tiers = {
+def record_figures(args: argparse.Namespace, rows: list, projection: dict[str, float], memory: str) -> None:
+    header = [
+        "Rasa nodes",
+        "phase",
+        "turns",
+        "answer p50",
+        "answer p95",
+        "turns/s",
+        "past 5 s",
+        "acknowledged",
+        "HTTP errors",
+    ]
+    body = (
+        f"HAProxy → 2 gateways → 1 or 2 Rasa nodes ({'the trained model' if args.rasa == 'model' else 'the Rasa stand-in'}) "
+        "→ 2 action servers, PostgreSQL + Redis, all on this one "
+        f"machine; {args.users} simulated WeChat users × {args.turns} turns per phase, the same users and "
+        "draws for both node counts, in one run (stress: no think time; realistic: log-normal think time, "
+        f"median {args.think_median:g} s).\n\n" + markdown_table(header, rows) + "\n\n"
+        "CPU per turn (stress, 2 nodes) and what one core of each tier sustains:\n\n"
+        + markdown_table(
+            ["tier", "CPU per turn", "turns/s per core"],
+            [[t, f"{c:.1f} ms", f"{1000 / c:.1f}" if c > 0 else "–"] for t, c in projection.items()],
+        )
+        + f"\n\nResident memory: {memory}. Projection (not measured on several machines): N machines with c "
+        "free cores for Rasa + actions serve about N·c times the Rasa tier's turns/s per core, until the one "
+        "PostgreSQL saturates at its own row times its cores."
+    )
+    record(
+        "cluster-benchmark", "Scaled topology: 1 vs 2 Rasa nodes behind HAProxy", body, "make bench-cluster"
+    )
+
+
+def tiers(ms: dict[str, float]) -> dict[str, float]:
+    """CPU per turn by tier, from the per-process figures (ms)."""
+    return {
         "Rasa node + action server": sum(v for r, v in ms.items() if r.startswith(("rasa", "actions"))),
         "gateway": sum(v for r, v in ms.items() if r.startswith("gateway")),
         "PostgreSQL (one, shared)": ms.get("postgres", 0.0),
         "HAProxy + Redis": ms.get("haproxy", 0.0) + ms.get("redis", 0.0),
     }
+
+
+def print_projection(costs: dict[str, float]) -> None:
+    """Turns per second one core of each tier sustains, from the CPU each tier spent per turn (stress
+    phase, 2 nodes). CPU time is what the work costs; on 2 shared cores wall-clock figures are not."""
     print("\nprojection from CPU per turn (stress phase, 2 Rasa nodes):")
-    for tier, cost in tiers.items():
+    for tier, cost in costs.items():
         rate = f"{1000 / cost:7.1f} turns/s per core" if cost > 0 else "   (below the clock's resolution)"
         print(f"  {tier:<28} {cost:7.1f} ms/turn  {rate}")
-    rasa = tiers["Rasa node + action server"]
+    rasa = costs.get("Rasa node + action server", 0.0)
     if rasa > 0:
         print(
             f"  N machines of c cores running Rasa + actions: about N x c x {1000 / rasa:.1f} turns/s, "
@@ -184,6 +253,7 @@ def main() -> None:
     parser.add_argument("--think-sigma", type=float, default=0.6)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rasa", choices=["model", "standin"], default="model")
+    parser.add_argument("--record", action="store_true", help="write the figures to docs/FIGURES.md")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import secrets
 import time
@@ -324,6 +325,27 @@ def count(
     }
 
 
+def record_figures(rc, timeline: list[str], counts: dict[str, Any]) -> None:
+    from scripts.figures import markdown_table, record
+
+    def cell(value: Any) -> str:
+        return str(len(value)) if isinstance(value, list) else str(value).replace("|", "/")
+
+    body = (
+        f"{USERS_PER_CHANNEL} people per channel (WeChat, Telegram, web chat) through HAProxy, seed {SEED}, Rasa: "
+        f"{'the trained model' if rc.rasa_mode == 'model' else 'the stand-in'}; faults: "
+        + "; ".join(line.strip() for line in timeline)
+        + ".\n\n"
+        + markdown_table(["count", "value"], [[key, cell(value)] for key, value in counts.items()])
+    )
+    record(
+        "cluster-fault-test",
+        "Fault test: one gateway, one Rasa node, one action server killed",
+        body,
+        "make test-cluster",
+    )
+
+
 async def test_load_while_killing_one_gateway_one_rasa_node_one_action_server(running_cluster) -> None:
     rc = running_cluster
     rng = random.Random(SEED)
@@ -358,6 +380,8 @@ async def test_load_while_killing_one_gateway_one_rasa_node_one_action_server(ru
         print("  " + line)
     for key, value in counts.items():
         print(f"  {key}: {value}")
+    if os.environ.get("CLUSTER_RECORD_FIGURES"):  # make test-cluster: into docs/FIGURES.md, pass or fail
+        record_figures(rc, timeline, counts)
     assert counts["stored exactly once"] + len(counts["failure shown to a person"]) >= counts["messages sent"]
     for problem in (
         "lost (not stored)",
