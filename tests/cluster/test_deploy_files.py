@@ -18,7 +18,7 @@ from scripts.cluster.topology import Cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-K8S = sorted((DEPLOY / "k8s").glob("*.yaml"))
+K8S = sorted((DEPLOY / "k8s").glob("*.yaml")) + [DEPLOY / "k8s-secret.example.yaml"]
 TOOLS = ROOT / "var/tools/bin"
 # the health endpoints the processes really serve: gateway (bot/app.py), Rasa's root, rasa_sdk's /health
 HEALTH = {"gateway": "/healthz", "rasa": "/", "actions": "/health"}
