@@ -10,13 +10,15 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODELS_DIR ?= models
 MODEL := $(MODELS_DIR)/assistant.tar.gz
+TOOLS_DIR := var/tools
 
 # A government service calls no outside host: Rasa's telemetry is off in every process we start.
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export MODELS_DIR
 
-.PHONY: help venv system-deps train run shell test test-unit test-e2e eval bench bench-gateway lint format validate clean
+.PHONY: help venv system-deps train run shell test test-unit test-e2e eval bench bench-gateway lint format validate clean \
+	run-cluster test-cluster bench-cluster validate-deploy
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -30,7 +32,7 @@ $(VENV)/.installed: requirements.txt constraints.txt bot/requirements.txt
 
 venv: $(VENV)/.installed ## set up .venv (Python 3.10.13, pinned packages)
 
-system-deps: ## install the Debian packages the browser tests need (Chromium, a CJK font)
+system-deps: ## install the Debian packages: Chromium + CJK font (browser tests), Redis + HAProxy (cluster)
 	@bash scripts/install_system_deps.sh
 
 train: venv ## train the Rasa model if its inputs changed (cached in $(MODELS_DIR)/)
@@ -64,7 +66,7 @@ test-e2e: train system-deps ## with the trained model: NLU bar (zh + en), test s
 	$(RASA) test core --e2e --stories tests/stories --model $(MODEL) --fail-on-prediction-errors --out var/results/core
 	$(PY) -m pytest -m e2e -q
 
-test: lint validate test-unit test-e2e ## everything CI runs
+test: lint validate validate-deploy test-unit test-e2e ## everything CI runs
 
 eval: train ## NLU quality on the held-out splits (intent accuracy, entity F1), Chinese and English
 	$(PY) scripts/nlu_eval.py --model $(MODEL)
@@ -75,6 +77,25 @@ bench: train ## benchmarks: policy engine, per-turn latency, training time
 
 bench-gateway: train ## gateway benchmark: 20 WeChat users (think time + stress); starts the assistant (RASA_NODES, default 1) unless RASA_URL is set
 	$(PY) benchmarks/bench_gateway.py $${RASA_URL:+--rasa-url $$RASA_URL} --nodes $${RASA_NODES:-1} --users 20 --turns 6
+
+run-cluster: train system-deps ## the scaled topology on this machine: HAProxy :8080 -> 2 gateways -> 2 Rasa -> 2 action servers, PostgreSQL + Redis under var/cluster
+	$(PY) -m scripts.cluster run --port $${BOT_PORT:-8080}
+
+$(TOOLS_DIR)/.installed: deploy/validators.txt
+	@test -d $(TOOLS_DIR) || "$(PYTHON_BASE)" -m venv $(TOOLS_DIR)
+	$(TOOLS_DIR)/bin/pip install --quiet -r deploy/validators.txt
+	@touch $@
+
+validate-deploy: venv $(TOOLS_DIR)/.installed ## schema-check deploy/ (Kubernetes manifests, compose file, HAProxy configs); nothing is deployed
+	$(PY) -m pytest tests/cluster/test_deploy_files.py -q
+
+# Cluster tests start the whole topology (Rasa: the trained model) once, prove that nothing is tied to
+# one gateway, then run the fault test (kills one gateway, one Rasa node, one action server).
+test-cluster: train system-deps validate-deploy ## cluster tests: cross-gateway events/dedupe/limits/claims and the fault test, counts printed
+	CLUSTER_RECORD_FIGURES=1 $(PY) -m pytest tests/cluster -m cluster -q -s
+
+bench-cluster: train system-deps ## gateway benchmark through the load balancer: 1 vs 2 Rasa nodes, same load, same run
+	$(PY) benchmarks/bench_cluster.py --users 20 --turns 6 --record
 
 clean: ## remove runtime artefacts (models, databases, logs) — keeps .venv
 	rm -rf $(MODELS_DIR) var results .rasa

@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from . import console
 from .config import Settings
-from .events import EventBus
+from .events import event_bus
 from .logsafe import install_redaction
 from .rasa_client import RasaClient
 from .replay import Replayer
@@ -46,7 +46,7 @@ class Gateway:
             timeout=settings.rasa_timeout,
             connect_retries=settings.rasa_connect_retries,
         )
-        self.bus = EventBus()
+        self.bus = event_bus(settings.redis_url)  # relayed through Redis when set (several gateways)
         # set when shutdown begins: long-lived responses (the console's event streams) end on it, and web
         # chat turns still waiting for Rasa answer "the answer follows" (``stopped``)
         self.stopping = False
@@ -172,6 +172,7 @@ class Gateway:
         if self.telegram:
             with contextlib.suppress(Exception):
                 await self.telegram.stop()
+        await self.bus.aclose()  # cluster hook: stops the Redis relay
         await self.rasa.aclose()
         for inbound_id in cut_short | self.router.in_flight:
             with contextlib.suppress(Exception):

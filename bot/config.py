@@ -24,6 +24,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     database_url: str = DEFAULT_DATABASE_URL
+    # Redis shared by several gateway processes (console events across processes, web chat limits)
+    redis_url: str | None = field(default=None, repr=False)
     rasa_urls: tuple[str, ...] = ("http://127.0.0.1:5005",)
     rasa_token: str | None = None
     rasa_timeout: float = 30.0
@@ -86,6 +88,7 @@ class Settings:
             host=get("BOT_HOST") or "127.0.0.1",
             port=int(get("BOT_PORT") or 8080),
             database_url=get("BOT_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            redis_url=get("BOT_REDIS_URL"),
             rasa_urls=rasa_urls,
             rasa_token=get("RASA_TOKEN"),
             rasa_timeout=float(get("RASA_TIMEOUT") or 30.0),

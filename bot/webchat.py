@@ -37,6 +37,7 @@ from .config import Settings
 from .http_input import BadInput, bounded_int, guarded, parse_json, read_body
 from .models import Button, Delivery, InboundMessage, Reply, Turn
 from .router import Router
+from .shared_limits import RedisWebChatLimits
 from .store import Store
 from .texts import normalise_language
 from .texts import text as say
@@ -191,7 +192,9 @@ class WebChat:
         self.settings = settings
         self.stopped = stopped or asyncio.Event()
         self._page = PAGE.read_text(encoding="utf-8")
-        self.limits = WebChatLimits(settings)
+        self.limits: WebChatLimits | RedisWebChatLimits = WebChatLimits(settings)
+        if settings.redis_url:  # the same limits, held across gateway processes
+            self.limits = RedisWebChatLimits(settings, fallback=self.limits)
         self.turns: set[asyncio.Future] = set()  # turns cut short at shutdown are cancelled, then replayed
 
     def routes(self) -> list[Route]:
