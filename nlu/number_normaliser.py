@@ -14,7 +14,7 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu import numbers, vocabulary
+from nlu import number_context, numbers, vocabulary
 from nlu.stored import StoredResourcesMixin
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,9 @@ class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixi
     """Finds ages, salaries (万元/year) and residence-permit points, then cleans all entities.
 
     1. Rule-based number entities (see nlu/numbers.py for the cue words and how ambiguity is resolved:
-       a bare number without a cue is never an entity, even as the whole message).
+       a bare number without a cue is never an entity, even as the whole message; a bound such as
+       积分还没到120 is never an entity; points the words call 人才积分 are not residence points).
+       Each number of a message is assigned on its own: "我38岁…注册资本500万" gives the age only.
     2. Entities of earlier extractors (DIET, synonym mapper) get canonical values: numbers become
        numbers ("120w" -> 120), vocabulary aliases become canonical keys ("Qingpu" -> 青浦). A
        closed-class entity whose text matches nothing in the vocabulary is dropped: every value after
@@ -85,8 +87,13 @@ class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixi
 
     @classmethod
     def source_files(cls, config: dict[str, Any]) -> list[str | Path]:
-        """The vocabulary files and the number rules."""
-        return [config["vocabulary_path"], config["domain_terms_path"], Path(numbers.__file__)]
+        """The vocabulary files and the number rules (parser and context cues)."""
+        return [
+            config["vocabulary_path"],
+            config["domain_terms_path"],
+            Path(numbers.__file__),
+            Path(number_context.__file__),
+        ]
 
     @classmethod
     def resources_from_files(cls, config: dict[str, Any]) -> dict[str, Any]:
