@@ -70,7 +70,7 @@ class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixi
         resources: dict[str, Any],
     ) -> None:
         """resources: {"lookup": entity -> {folded surface form -> canonical value},
-        "not_stated": [rule dicts]} (a bare lookup, as older models stored, means no rules)."""
+        "not_stated": [rule dicts], "spelling_variants": {misspelling: word meant}} (a bare lookup, as older models stored, means no rules)."""
         if "lookup" not in resources:
             resources = {"lookup": resources}
         self._config = config
@@ -79,6 +79,8 @@ class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixi
         self._lookup = resources["lookup"]
         self._not_stated = list(resources.get("not_stated") or [])
         self._not_stated_rules = vocabulary.build_not_stated_rules(self._not_stated)
+        self._spelling = dict(resources.get("spelling_variants") or {})
+        self._correct = vocabulary.spelling_corrector(self._spelling)
         self._rule_based = set(config["rule_based_extractors"])
         # longest surface forms first, to find an alias inside a longer span ("青浦新城的" -> 青浦)
         self._forms_by_length = {
@@ -102,15 +104,16 @@ class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixi
         return {
             "lookup": vocabulary.canonical_lookup(phrases),
             "not_stated": vocabulary.not_stated_rules(config["domain_terms_path"]),
+            "spelling_variants": vocabulary.spelling_variants(config["domain_terms_path"]),
         }
 
     def stored_resources(self) -> dict[str, Any]:
-        return {"lookup": self._lookup, "not_stated": self._not_stated}
+        return {"lookup": self._lookup, "not_stated": self._not_stated, "spelling_variants": self._spelling}
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Adds number entities and leaves every entity with a canonical value, conflicts resolved."""
         for message in messages:
-            text = message.get(TEXT) or ""
+            text = self._correct(message.get(TEXT) or "")  # 青蒲 is 青浦 (spelling_variants), same offsets
             found = [self._canonical(entity, text) for entity in message.get(ENTITIES, [])]
             found = [entity for entity in found if entity is not None]
             found += self.number_entities(text)
