@@ -90,7 +90,7 @@ _AGE_PATTERNS = [
         + _NOT_AFTER_NUMBER
         + r"(?!\s*(?:年|月|号|日|万|w|k|分|%|元|块))"
     ),
-    re.compile(_NOT_BEFORE_NUMBER + _NUM + r"\s*(?:(?:years?|yrs?)[\s-]*old|y/?o\b)"),
+    re.compile(_NOT_BEFORE_NUMBER + _NUM + r"\s*-?\s*(?:(?:years?|yrs?)[\s-]*old|y/?o\b)"),
     # 快30了 / 马上三十了: "nearly 30", said of oneself
     re.compile(r"(?:快|马上|快要|马上就)\s*" + _NUM + r"\s*(?:岁)?了"),
     re.compile(r"\b(?:age|aged)\s*(?:is|of|:)?\s*" + _NUM + _NOT_AFTER_NUMBER),
@@ -108,7 +108,8 @@ _SALARY_PATTERNS = [
         rf"(?P<cue>{_SALARY_CUE}|{_MONTHLY_SALARY_CUE})[^\d零〇一二两俩三四五六七八九十百千]{{0,8}}?"
         + _NUM
         + _NOT_AFTER_NUMBER
-        + r"(?!\s*(?:个|岁|周岁|分|%|年(?!薪)|月|天|次|人|套|号|points?|years?))"
+        # 待遇…一下 / 工资一直: 一 starts a word there, it is not a figure
+        + r"(?!\s*(?:个|岁|周岁|分|%|年(?!薪)|月|天|次|人|套|号|points?|years?|下|起|些|样|直|般|共|定))"
         + rf"{_UNIT_TAIL}?"
     ),
     # number unit [after-cue]: 120万, 1.2百万, 120w/年, "1.2 million a year", 3万一个月

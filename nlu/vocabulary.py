@@ -97,7 +97,7 @@ def load_phrases(
         skip = set(not_alone.get(section.get("entity", name), []))
         phrases += _section_phrases(name, section, skip)
     for name, section in (terms.get("extra_sections") or {}).items():
-        phrases += _section_phrases(name, section, set())
+        phrases += _section_phrases(name, section, set(not_alone.get(section.get("entity", name), [])))
     for text, facts in (terms.get("compound_phrases") or {}).items():
         phrases += [Phrase(str(text), entity, value) for entity, value in facts.items()]
     return phrases
