@@ -11,6 +11,7 @@ reason in the person's language; the page puts the text back into the input box,
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import re
 import secrets
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -28,10 +30,12 @@ from .config import Settings
 from .models import Button, Delivery, InboundMessage, Reply
 from .router import Router
 from .store import Store
-from .texts import normalise_language
+from .texts import LANGUAGES, normalise_language
 from .texts import text as say
 
 PAGE = Path(__file__).with_name("web") / "webchat.html"
+# the topic names' one home (the assistant's quick replies use them too)
+TOPIC_LABELS = Path(__file__).resolve().parent.parent / "actions" / "labels.yml"
 SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 POLL_SECONDS = 20.0
 
@@ -167,11 +171,29 @@ def render_row(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def greeting() -> dict[str, dict[str, Any]]:
+    """What the page shows before the person types, per language: the greeting and the topic buttons
+    (tapping one sends its name as the person's message)."""
+    labels = yaml.safe_load(TOPIC_LABELS.read_text(encoding="utf-8"))["topic_labels"]
+
+    def topics(lang: str) -> list[str]:
+        # "what can I get" first: the question most people come with
+        return sorted(labels[lang].values(), key=lambda title: title != labels[lang]["eligibility"])
+
+    return {lang: {"text": say("webchat_greeting", lang), "topics": topics(lang)} for lang in LANGUAGES}
+
+
+def render_page() -> str:
+    """The page with the greeting filled in (as JSON inside a non-executed script element)."""
+    data = json.dumps(greeting(), ensure_ascii=False).replace("</", "<\\/")
+    return PAGE.read_text(encoding="utf-8").replace("{{GREETING}}", data)
+
+
 class WebChat:
     def __init__(self, router: Router, settings: Settings | None = None) -> None:
         self.router = router
         self.store = router.store
-        self._page = PAGE.read_text(encoding="utf-8")
+        self._page = render_page()
         self._limits = WebChatLimits(settings) if settings else None
 
     def limits(self, request: Request) -> WebChatLimits:
