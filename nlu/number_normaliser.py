@@ -134,6 +134,8 @@ class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixi
         start, end = entity.get("start"), entity.get("end")
         span = text[start:end] if isinstance(start, int) and isinstance(end, int) else ""
         if kind in NUMBER_ENTITIES:
+            if span and number_context.bound_of(vocabulary.fold_text(text), start, end) != "=":
+                return None  # 积分还没到120: a bound, whichever extractor found it, is not the value
             value = self._number_value(kind, entity.get("value"), span)
         elif kind in self._lookup:
             value = self._vocabulary_value(kind, entity.get("value"), span)

@@ -193,3 +193,9 @@ def test_component_contract() -> None:
         "rule_based_extractors",
         "drop_unknown_values",
     }
+
+
+def test_a_bound_found_by_diet_is_dropped(normaliser: NumberNormaliser) -> None:
+    text = "积分还没到120，年薪50万以上有奖励吗"
+    entities = [diet("residence_points", text, "120", 120), diet("annual_salary", text, "50", 50)]
+    assert run(normaliser, text, entities) == []
