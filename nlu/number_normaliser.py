@@ -20,6 +20,12 @@ from nlu.stored import StoredResourcesMixin
 logger = logging.getLogger(__name__)
 
 NUMBER_ENTITIES = {"age", "annual_salary", "residence_points"}
+# the profile fields (numbers_by_unit) each number entity may stand for; None = points not said which
+NUMBER_FIELDS = {
+    "age": {"age"},
+    "annual_salary": {"annual_salary_wan"},
+    "residence_points": {"residence_permit_points", None},
+}
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
@@ -136,6 +142,10 @@ class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixi
         if kind in NUMBER_ENTITIES:
             if span and number_context.bound_of(vocabulary.fold_text(text), start, end) != "=":
                 return None  # 积分还没到120: a bound, whichever extractor found it, is not the value
+            if span and not self._is_rule_based(entity) and self._unit_says_otherwise(kind, text, start, end):
+                return (
+                    None  # DIET's "age" on 工作过5年 or 注册资本500万: the unit and cue words say otherwise
+                )
             value = self._number_value(kind, entity.get("value"), span)
         elif kind in self._lookup:
             value = self._vocabulary_value(kind, entity.get("value"), span)
@@ -153,6 +163,15 @@ class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixi
             if entity.get("extractor") != self.name:
                 self.add_processor_name(entity)
         return entity
+
+    @staticmethod
+    def _unit_says_otherwise(kind: str, text: str, start: int, end: int) -> bool:
+        """Whether the number's unit or cue words (numbers_by_unit) name another fact than `kind`; a
+        number with neither (the bare 28 in "PhD, 28, Qingpu") is left to the statistical extractor."""
+        mention = next((m for m in numbers.numbers_by_unit(text) if m.start <= start < m.end), None)
+        if mention is None or not mention.unit:
+            return False
+        return mention.field not in NUMBER_FIELDS[kind]
 
     def _not_stated_here(self, text: str, entity: dict[str, Any], kind: str, value: Any) -> bool:
         start, end = entity.get("start"), entity.get("end")
