@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
 import re
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -39,12 +41,14 @@ from .models import Button, Delivery, InboundMessage, Reply, Turn
 from .router import Router
 from .shared_limits import RedisWebChatLimits
 from .store import Store
-from .texts import normalise_language
+from .texts import LANGUAGES, normalise_language
 from .texts import text as say
 
 log = logging.getLogger(__name__)
 
 PAGE = Path(__file__).with_name("web") / "webchat.html"
+# the topic names' one home (the assistant's quick replies use them too)
+TOPIC_LABELS = Path(__file__).resolve().parent.parent / "actions" / "labels.yml"
 SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 POLL_SECONDS = 20.0
 HISTORY_LIMIT = 500
@@ -185,13 +189,31 @@ def render_row(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def greeting() -> dict[str, dict[str, Any]]:
+    """What the page shows before the person types, per language: the greeting and the topic buttons
+    (tapping one sends its name as the person's message)."""
+    labels = yaml.safe_load(TOPIC_LABELS.read_text(encoding="utf-8"))["topic_labels"]
+
+    def topics(lang: str) -> list[str]:
+        # "what can I get" first: the question most people come with
+        return sorted(labels[lang].values(), key=lambda title: title != labels[lang]["eligibility"])
+
+    return {lang: {"text": say("webchat_greeting", lang), "topics": topics(lang)} for lang in LANGUAGES}
+
+
+def render_page() -> str:
+    """The page with the greeting filled in (as JSON inside a non-executed script element)."""
+    data = json.dumps(greeting(), ensure_ascii=False).replace("</", "<\\/")
+    return PAGE.read_text(encoding="utf-8").replace("{{GREETING}}", data)
+
+
 class WebChat:
     def __init__(self, router: Router, settings: Settings, stopped: asyncio.Event | None = None) -> None:
         self.router = router
         self.store = router.store
         self.settings = settings
         self.stopped = stopped or asyncio.Event()
-        self._page = PAGE.read_text(encoding="utf-8")
+        self._page = render_page()
         self.limits: WebChatLimits | RedisWebChatLimits = WebChatLimits(settings)
         if settings.redis_url:  # the same limits, held across gateway processes
             self.limits = RedisWebChatLimits(settings, fallback=self.limits)

@@ -14,12 +14,18 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu import numbers, vocabulary
+from nlu import number_context, numbers, vocabulary
 from nlu.stored import StoredResourcesMixin
 
 logger = logging.getLogger(__name__)
 
 NUMBER_ENTITIES = {"age", "annual_salary", "residence_points"}
+# the profile fields (numbers_by_unit) each number entity may stand for; None = points not said which
+NUMBER_FIELDS = {
+    "age": {"age"},
+    "annual_salary": {"annual_salary_wan"},
+    "residence_points": {"residence_permit_points", None},
+}
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
@@ -27,7 +33,9 @@ class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixi
     """Finds ages, salaries (万元/year) and residence-permit points, then cleans all entities.
 
     1. Rule-based number entities (see nlu/numbers.py for the cue words and how ambiguity is resolved:
-       a bare number without a cue is never an entity, even as the whole message).
+       a bare number without a cue is never an entity, even as the whole message; a bound such as
+       积分还没到120 is never an entity; points the words call 人才积分 are not residence points).
+       Each number of a message is assigned on its own: "我38岁…注册资本500万" gives the age only.
     2. Entities of earlier extractors (DIET, synonym mapper) get canonical values: numbers become
        numbers ("120w" -> 120), vocabulary aliases become canonical keys ("Qingpu" -> 青浦). A
        closed-class entity whose text matches nothing in the vocabulary is dropped: every value after
@@ -68,7 +76,7 @@ class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixi
         resources: dict[str, Any],
     ) -> None:
         """resources: {"lookup": entity -> {folded surface form -> canonical value},
-        "not_stated": [rule dicts]} (a bare lookup, as older models stored, means no rules)."""
+        "not_stated": [rule dicts], "spelling_variants": {misspelling: word meant}} (a bare lookup, as older models stored, means no rules)."""
         if "lookup" not in resources:
             resources = {"lookup": resources}
         self._config = config
@@ -77,6 +85,8 @@ class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixi
         self._lookup = resources["lookup"]
         self._not_stated = list(resources.get("not_stated") or [])
         self._not_stated_rules = vocabulary.build_not_stated_rules(self._not_stated)
+        self._spelling = dict(resources.get("spelling_variants") or {})
+        self._correct = vocabulary.spelling_corrector(self._spelling)
         self._rule_based = set(config["rule_based_extractors"])
         # longest surface forms first, to find an alias inside a longer span ("青浦新城的" -> 青浦)
         self._forms_by_length = {
@@ -85,8 +95,13 @@ class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixi
 
     @classmethod
     def source_files(cls, config: dict[str, Any]) -> list[str | Path]:
-        """The vocabulary files and the number rules."""
-        return [config["vocabulary_path"], config["domain_terms_path"], Path(numbers.__file__)]
+        """The vocabulary files and the number rules (parser and context cues)."""
+        return [
+            config["vocabulary_path"],
+            config["domain_terms_path"],
+            Path(numbers.__file__),
+            Path(number_context.__file__),
+        ]
 
     @classmethod
     def resources_from_files(cls, config: dict[str, Any]) -> dict[str, Any]:
@@ -95,15 +110,16 @@ class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixi
         return {
             "lookup": vocabulary.canonical_lookup(phrases),
             "not_stated": vocabulary.not_stated_rules(config["domain_terms_path"]),
+            "spelling_variants": vocabulary.spelling_variants(config["domain_terms_path"]),
         }
 
     def stored_resources(self) -> dict[str, Any]:
-        return {"lookup": self._lookup, "not_stated": self._not_stated}
+        return {"lookup": self._lookup, "not_stated": self._not_stated, "spelling_variants": self._spelling}
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Adds number entities and leaves every entity with a canonical value, conflicts resolved."""
         for message in messages:
-            text = message.get(TEXT) or ""
+            text = self._correct(message.get(TEXT) or "")  # 青蒲 is 青浦 (spelling_variants), same offsets
             found = [self._canonical(entity, text) for entity in message.get(ENTITIES, [])]
             found = [entity for entity in found if entity is not None]
             found += self.number_entities(text)
@@ -124,6 +140,12 @@ class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixi
         start, end = entity.get("start"), entity.get("end")
         span = text[start:end] if isinstance(start, int) and isinstance(end, int) else ""
         if kind in NUMBER_ENTITIES:
+            if span and number_context.bound_of(vocabulary.fold_text(text), start, end) != "=":
+                return None  # 积分还没到120: a bound, whichever extractor found it, is not the value
+            if span and not self._is_rule_based(entity) and self._unit_says_otherwise(kind, text, start, end):
+                return (
+                    None  # DIET's "age" on 工作过5年 or 注册资本500万: the unit and cue words say otherwise
+                )
             value = self._number_value(kind, entity.get("value"), span)
         elif kind in self._lookup:
             value = self._vocabulary_value(kind, entity.get("value"), span)
@@ -141,6 +163,15 @@ class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixi
             if entity.get("extractor") != self.name:
                 self.add_processor_name(entity)
         return entity
+
+    @staticmethod
+    def _unit_says_otherwise(kind: str, text: str, start: int, end: int) -> bool:
+        """Whether the number's unit or cue words (numbers_by_unit) name another fact than `kind`; a
+        number with neither (the bare 28 in "PhD, 28, Qingpu") is left to the statistical extractor."""
+        mention = next((m for m in numbers.numbers_by_unit(text) if m.start <= start < m.end), None)
+        if mention is None or not mention.unit:
+            return False
+        return mention.field not in NUMBER_FIELDS[kind]
 
     def _not_stated_here(self, text: str, entity: dict[str, Any], kind: str, value: Any) -> bool:
         start, end = entity.get("start"), entity.get("end")

@@ -59,7 +59,7 @@ class DomainJiebaTokenizer(StoredResourcesMixin, JiebaTokenizer):
     Differences from Rasa's JiebaTokenizer: the dictionary is generated (not hand-kept), it goes into
     a private jieba instance (the process-wide one stays untouched, so two models never mix
     dictionaries), it is stored in the model, whitespace is not a token, and numbers are split from
-    their units.
+    their units, and typos from domain_terms.yml's spelling table are corrected (same offsets).
     """
 
     STORED_FILE = "word_lists.json"
@@ -84,12 +84,15 @@ class DomainJiebaTokenizer(StoredResourcesMixin, JiebaTokenizer):
         config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        word_lists: dict[str, list[str]] | None = None,
+        word_lists: dict[str, Any] | None = None,
     ) -> None:
         """word_lists: "dictionary" (jieba lines), "phrases" (vocabulary phrases to align tokens on),
-        "blockers" (topic words phrases may not cut through), "numeral_words" (十分, 千万)."""
+        "blockers" (topic words phrases may not cut through), "numeral_words" (十分, 千万),
+        "spelling_variants" (misspelling -> the word meant: tokens carry the corrected spelling)."""
         super().__init__(config, model_storage, resource)
         self._word_lists = {key: list((word_lists or {}).get(key, [])) for key in WORD_LISTS}
+        self._spelling = dict((word_lists or {}).get("spelling_variants") or {})
+        self._correct = vocabulary.spelling_corrector(self._spelling)
         self._phrases = [vocabulary.fold_text(p) for p in self._word_lists["phrases"]]
         self._blockers = [vocabulary.fold_text(b) for b in self._word_lists["blockers"]]
         self._whole_words = set(self._word_lists["numeral_words"]) | {
@@ -103,7 +106,7 @@ class DomainJiebaTokenizer(StoredResourcesMixin, JiebaTokenizer):
         return ["jieba"]
 
     @classmethod
-    def resources_from_files(cls, config: dict[str, Any]) -> dict[str, list[str]]:
+    def resources_from_files(cls, config: dict[str, Any]) -> dict[str, Any]:
         """The word lists, generated from the vocabulary files (at training time)."""
         paths = config["vocabulary_path"], config["domain_terms_path"]
         lines = vocabulary.jieba_words(*paths)
@@ -116,10 +119,11 @@ class DomainJiebaTokenizer(StoredResourcesMixin, JiebaTokenizer):
             ),
             "blockers": vocabulary.topic_words(config["domain_terms_path"]),
             "numeral_words": vocabulary.numeral_words(config["domain_terms_path"]),
+            "spelling_variants": vocabulary.spelling_variants(config["domain_terms_path"]),
         }
 
-    def stored_resources(self) -> dict[str, list[str]]:
-        return self._word_lists
+    def stored_resources(self) -> dict[str, Any]:
+        return {**self._word_lists, "spelling_variants": self._spelling}
 
     @staticmethod
     def _read_user_dictionaries(path: str) -> list[str]:
@@ -142,8 +146,9 @@ class DomainJiebaTokenizer(StoredResourcesMixin, JiebaTokenizer):
         return instance
 
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
-        """Tokens with character offsets into the original text; whitespace is dropped."""
-        text = message.get(attribute)
+        """Tokens with character offsets into the original text; whitespace is dropped. A misspelling
+        (domain_terms.yml, spelling_variants) becomes the word meant: 补帖 is the token 补贴."""
+        text = self._correct(message.get(attribute))
         pieces = [(start, end) for _, start, end in self._jieba.tokenize(text, HMM=self._config["use_hmm"])]
         if self._config["split_number_units"]:
             pieces = self._realign(text, pieces)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,7 +97,7 @@ def load_phrases(
         skip = set(not_alone.get(section.get("entity", name), []))
         phrases += _section_phrases(name, section, skip)
     for name, section in (terms.get("extra_sections") or {}).items():
-        phrases += _section_phrases(name, section, set())
+        phrases += _section_phrases(name, section, set(not_alone.get(section.get("entity", name), [])))
     for text, facts in (terms.get("compound_phrases") or {}).items():
         phrases += [Phrase(str(text), entity, value) for entity, value in facts.items()]
     return phrases
@@ -221,3 +221,31 @@ def build_not_stated_rules(rules: Iterable[dict[str, Any]]) -> list[NotStatedRul
         )
         for rule in rules
     ]
+
+
+# --- typos and near-homophones ------------------------------------------------------------------
+def spelling_variants(domain_terms_path: str | Path = DEFAULT_DOMAIN_TERMS_PATH) -> dict[str, str]:
+    """spelling_variants of domain_terms.yml (folded): misspelling -> the word meant, same length each."""
+    table = _load_yaml(domain_terms_path).get("spelling_variants") or {}
+    variants = {fold_text(str(wrong)): fold_text(str(right)) for wrong, right in table.items()}
+    uneven = [wrong for wrong, right in variants.items() if len(wrong) != len(right)]
+    if uneven:
+        raise ValueError(f"{domain_terms_path}: spelling_variants must keep the length: {uneven}")
+    return variants
+
+
+def spelling_corrector(variants: dict[str, str]) -> Callable[[str], str]:
+    """A function text -> text with every misspelling (matched case-insensitively) replaced by the word
+    meant; the rest of the text is left as typed and the length never changes, so offsets hold."""
+    if not variants:
+        return lambda text: text
+    pattern = re.compile("|".join(re.escape(wrong) for wrong in sorted(variants, key=len, reverse=True)))
+
+    def correct(text: str) -> str:
+        pieces, last = [], 0
+        for match in pattern.finditer(fold_text(text)):
+            pieces += [text[last : match.start()], variants[match.group(0)]]
+            last = match.end()
+        return "".join(pieces) + text[last:] if pieces else text
+
+    return correct

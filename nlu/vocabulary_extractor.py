@@ -71,7 +71,8 @@ class VocabularyEntityExtractor(StoredResourcesMixin, GraphComponent, EntityExtr
         resource: Resource,
         resources: dict[str, Any] | list[dict[str, Any]],
     ) -> None:
-        """resources: {"patterns": [{"text", "entity", "value"}], "not_stated": [rule dicts]}
+        """resources: {"patterns": [{"text", "entity", "value"}], "not_stated": [rule dicts],
+        "spelling_variants": {misspelling: word meant}}
         (a bare list of patterns, as older models stored, means no not_stated rules)."""
         if isinstance(resources, list):
             resources = {"patterns": resources}
@@ -81,6 +82,8 @@ class VocabularyEntityExtractor(StoredResourcesMixin, GraphComponent, EntityExtr
         self._patterns = resources["patterns"]
         self._not_stated = list(resources.get("not_stated") or [])
         self._not_stated_rules = vocabulary.build_not_stated_rules(self._not_stated)
+        self._spelling = dict(resources.get("spelling_variants") or {})
+        self._correct = vocabulary.spelling_corrector(self._spelling)
         self._nlp, self._matcher = self._build_matcher(self._patterns)
 
     @staticmethod
@@ -98,10 +101,18 @@ class VocabularyEntityExtractor(StoredResourcesMixin, GraphComponent, EntityExtr
         with open(vocabulary.resolve_path(config["domain_terms_path"]), encoding="utf-8") as handle:
             blockers = (yaml.safe_load(handle) or {}).get("jieba_terms") or []
         patterns += [{"text": str(term), "entity": BLOCKER, "value": None} for term in blockers]
-        return {"patterns": patterns, "not_stated": vocabulary.not_stated_rules(config["domain_terms_path"])}
+        return {
+            "patterns": patterns,
+            "not_stated": vocabulary.not_stated_rules(config["domain_terms_path"]),
+            "spelling_variants": vocabulary.spelling_variants(config["domain_terms_path"]),
+        }
 
     def stored_resources(self) -> dict[str, Any]:
-        return {"patterns": self._patterns, "not_stated": self._not_stated}
+        return {
+            "patterns": self._patterns,
+            "not_stated": self._not_stated,
+            "spelling_variants": self._spelling,
+        }
 
     @staticmethod
     def _build_matcher(patterns: list[dict[str, Any]]) -> tuple[Language, PhraseMatcher]:
@@ -122,7 +133,9 @@ class VocabularyEntityExtractor(StoredResourcesMixin, GraphComponent, EntityExtr
         return Doc(nlp.vocab, words=words, spaces=[False] * len(words))
 
     def extract(self, text: str) -> list[dict[str, Any]]:
-        """Entities found in the text: entity, canonical value, start, end, extractor."""
+        """Entities found in the text: entity, canonical value, start, end, extractor. Typos are read as
+        the word meant (青蒲 is 青浦: domain_terms.yml, spelling_variants)."""
+        text = self._correct(text)
         offsets = segment(text)
         if not offsets:
             return []

@@ -6,7 +6,9 @@ trained pipeline — exactly what the dialogue sees — and compared with its an
   - entity precision / recall / F1 over (entity type, canonical value) pairs per message,
     micro-averaged, and per entity type.
 Prints a table and writes var/results/nlu_eval.json. With --check, exits 1 when either language is
-below the quality bar (intent accuracy 95 %, entity F1 90 %).
+below the quality bar (intent accuracy 95 %, entity F1 90 %), when a split file is missing, or when a
+split shares an example with the training data (data/nlu/): a held-out example must never be trained on.
+The two split checks run before the model is loaded.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -22,7 +25,9 @@ from pathlib import Path
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the model's custom components (nlu/) are imported by module path
-SPLITS = {"zh": ROOT / "tests/nlu_eval/zh.yml", "en": ROOT / "tests/nlu_eval/en.yml"}
+SPLITS_DIR = ROOT / "tests/nlu_eval"
+LANGUAGES = ("zh", "en")
+TRAINING_DATA = ROOT / "data/nlu"
 QUALITY_BAR = {"intent_accuracy": 0.95, "entity_f1": 0.90}
 
 
@@ -38,6 +43,33 @@ def load_examples(path: Path) -> list[dict]:
         }
         for message in data.intent_examples
     ]
+
+
+def comparable(text: str) -> str:
+    """A message as compared for overlap: folded, whitespace collapsed, end punctuation dropped."""
+    from nlu.vocabulary import fold_text
+
+    return re.sub(r"\s+", " ", fold_text(text)).strip().rstrip("?？!！。.~～")
+
+
+def training_texts(directory: Path = TRAINING_DATA) -> set[str]:
+    """Every training example of data/nlu/ (intent examples), as compared for overlap."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return {comparable(message.get("text")) for message in load_data(str(directory)).intent_examples}
+
+
+def split_problems(splits_dir: Path, trained: set[str]) -> list[str]:
+    """Why the held-out splits cannot be trusted: a missing file, an example that is also trained on."""
+    problems = []
+    for language in LANGUAGES:
+        path = splits_dir / f"{language}.yml"
+        if not path.exists():
+            problems.append(f"missing held-out split {path}")
+            continue
+        shared = sorted({e["text"] for e in load_examples(path) if comparable(e["text"]) in trained})
+        problems += [f"{path.name}: {text!r} is also in the training data" for text in shared]
+    return problems
 
 
 def canonical(value: object) -> str:
@@ -98,13 +130,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(ROOT / "models/assistant.tar.gz"))
     parser.add_argument("--check", action="store_true", help="exit 1 when below the quality bar")
+    parser.add_argument("--splits", default=str(SPLITS_DIR), help="folder with zh.yml and en.yml")
     args = parser.parse_args()
+
+    splits_dir = Path(args.splits)
+    problems = split_problems(splits_dir, training_texts())
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems and args.check:
+        return 1
 
     from rasa.core.agent import Agent
 
     agent = Agent.load(args.model)
     report = {}
-    for language, path in SPLITS.items():
+    for language in LANGUAGES:
+        path = splits_dir / f"{language}.yml"
         if path.exists():
             report[language] = asyncio.run(evaluate_split(agent, load_examples(path)))
 

@@ -193,3 +193,30 @@ def test_component_contract() -> None:
         "rule_based_extractors",
         "drop_unknown_values",
     }
+
+
+def test_a_bound_found_by_diet_is_dropped(normaliser: NumberNormaliser) -> None:
+    text = "积分还没到120，年薪50万以上有奖励吗"
+    entities = [diet("residence_points", text, "120", 120), diet("annual_salary", text, "50", 50)]
+    assert run(normaliser, text, entities) == []
+
+
+@pytest.mark.parametrize(
+    "text, span, kind, value",
+    [
+        ("我38岁，海外工作过5年，注册资本500万", "5", "age", 5),
+        ("我38岁，海外工作过5年，注册资本500万", "500", "age", 500),
+        ("基数大概1.2万", "1.2万", "annual_salary", 1.2),
+        ("人才积分通用指标有50分", "50", "residence_points", 50),
+    ],
+)
+def test_diet_number_whose_unit_names_another_fact_is_dropped(
+    normaliser: NumberNormaliser, text: str, span: str, kind: str, value: float
+) -> None:
+    kept = [e for e in run(normaliser, text, [diet(kind, text, span, value)]) if e[3] == "DIETClassifier"]
+    assert kept == []
+
+
+def test_diet_bare_number_among_facts_is_kept(normaliser: NumberNormaliser) -> None:
+    text = "PhD, 28, Qingpu"
+    assert run(normaliser, text, [diet("age", text, "28", 28)]) == [("age", 28, "28", "DIETClassifier")]
