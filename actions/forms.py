@@ -278,6 +278,7 @@ def next_missing_fact(tracker: Tracker) -> str | None:
             topic,
             district=tracker.get_slot("district"),
             skipped=tracker.get_slot("skipped_facts") or [],
+            max_unknown=settings()["form"]["max_unknown_answers"],
         )
     except Exception:  # the answer step reports engine failures; the form must not loop on them
         logger.exception("policy engine failed while choosing the next question")

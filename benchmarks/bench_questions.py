@@ -48,8 +48,9 @@ def tracker(slots: dict[str, Any]) -> Tracker:
     return Tracker("bench", slots, {"intent": {"name": "inform"}, "entities": []}, [], False, None, {}, "")
 
 
-def questions_until_settled(profile: dict[str, Any], topic: str) -> tuple[int, list[str]]:
-    """The person states their district and topic; every question is answered from the profile."""
+def questions_until_settled(profile: dict[str, Any], topic: str) -> tuple[int, list[str], bool]:
+    """The person states their district and topic; every question is answered from the profile.
+    Also says whether the form's question cap (not the answer being settled) ended the questions."""
     slots: dict[str, Any] = {"district": profile["district"], "topic": topic, "answer_mode": "personal"}
     asked: list[str] = []
     for _ in range(MAX_TURNS):
@@ -62,7 +63,9 @@ def questions_until_settled(profile: dict[str, Any], topic: str) -> tuple[int, l
             slots[fact] = profile[fact]
         else:
             slots["skipped_facts"] = [*(slots.get("skipped_facts") or []), fact]
-    return len(asked), asked
+    slots["questions_asked"] = 0
+    cut = bool(asked) and next_missing_fact(tracker(slots)) is not None
+    return len(asked), asked, cut
 
 
 def is_common(profile: dict[str, Any], profile_file: Path) -> bool:
@@ -86,13 +89,14 @@ def main() -> None:
     for name, profile in cases():
         common = is_common(profile, args.profile_file)
         for topic in TOPICS:
-            count, asked = questions_until_settled(profile, topic)
-            runs.append((count, topic, name, common, asked))
+            count, asked, cut = questions_until_settled(profile, topic)
+            runs.append((count, topic, name, common, asked, cut))
     counts = [r[0] for r in runs]
     common_counts = [r[0] for r in runs if r[3]]
     print(f"profile cases × topics: {len(runs)} conversations ({len(common_counts)} with a common profile)")
     print(f"questions until settled: mean {statistics.mean(counts):.2f}, max {max(counts)}")
     print(f"common profiles:         mean {statistics.mean(common_counts):.2f}, max {max(common_counts)}")
+    print(f"ended by the question cap rather than settled: {sum(1 for r in runs if r[5])} conversations")
     for topic in TOPICS:
         per_topic = [r[0] for r in runs if r[1] == topic]
         common_topic = [r[0] for r in runs if r[1] == topic and r[3]] or [0]
@@ -100,7 +104,7 @@ def main() -> None:
             f"  {topic:22s} mean {statistics.mean(per_topic):5.2f}  max {max(per_topic):2d}"
             f"  common max {max(common_topic):2d}"
         )
-    for count, topic, name, common, asked in sorted(runs, reverse=True)[: args.worst]:
+    for count, topic, name, common, asked, _ in sorted(runs, reverse=True)[: args.worst]:
         print(f"{count:2d} {topic} | {name} | {'common' if common else 'rare'} | {', '.join(asked)}")
 
 

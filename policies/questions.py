@@ -182,40 +182,60 @@ def _ranked(
     topic: str,
     district: str | None,
     judge: Any,
+    shared: Mapping[str, int] | None = None,
 ) -> list[tuple[tuple, str]]:
-    """(key, fact) for the facts whose answer changes what `judge` sees of the results."""
+    """(key, fact) for the facts whose answer changes what `judge` sees of the results; among equals,
+    facts `shared` by more open schemes first (one answer settles several)."""
+    shared = shared or {}
     ranked = []
     for order, fact in enumerate(facts):
         outcomes = _what_if(profile, fact, topic, district)
         changes = len({judge(r, fact, True) for r in outcomes}) > 1
         if not changes and len({judge(r, fact, False) for r in outcomes}) < 2:
             continue  # no answer to this question can change what the person is told
-        ranked.append(((rarity(fact, profile), not changes, order), fact))
+        ranked.append(((rarity(fact, profile), not changes, -shared.get(fact, 0), order), fact))
     return sorted(ranked)
 
 
 def rank_questions(
-    profile: Mapping[str, Any], topic: str, district: str | None = None, skipped: Iterable[str] = ()
+    profile: Mapping[str, Any],
+    topic: str,
+    district: str | None = None,
+    skipped: Iterable[str] = (),
+    max_unknown: int | None = None,
 ) -> list[str]:
     """Facts that can change the topic's answer, best question first; empty when nothing can.
 
     Once something is found, only facts that change it (its tier, or whether it holds). Before that,
     the most valuable scheme still open that is plausible for this person comes first: its facts that
     decide it (or narrow what it still needs), common facts before usual ones. Rare facts (Nobel
-    prize, 青峰, agriculture …) only when nothing common can settle the answer, and then one."""
+    prize, 青峰, agriculture …) only when nothing common can settle the answer, and then one. After
+    `max_unknown` "不知道" answers about facts the answer still depends on, no more questions."""
+    skipped = list(skipped)
     results, facts = open_facts(profile, topic, district, skipped)
+    still_needed = {f for r in results if r.get("status") in UNDECIDED for f in r.get("missing_facts") or []}
+    if max_unknown is not None and len(set(skipped) & still_needed) >= max_unknown:
+        return []  # the person does not know these facts: answer with what is open instead of more questions
     found = frozenset(r["policy_id"] for r in results if r.get("status") not in NOT_FOUND)
     if found:
         ranked = _ranked(profile, facts, topic, district, lambda r, f, _: _signature(r, found))
         return [fact for key, fact in ranked if key[0] < RARE]
     worth = plausible(profile, topic, district)
     unanswered = set(skipped)
+    shared: dict[str, int] = {}
+    for result in results:
+        if result.get("status") in UNDECIDED and result["policy_id"] in worth:
+            for fact in result.get("missing_facts") or []:
+                shared[fact] = shared.get(fact, 0) + 1
     for lead in results:
         if lead.get("status") not in UNDECIDED or lead["policy_id"] not in worth:
             continue
         own = [f for f in facts if f in (lead.get("missing_facts") or [])]
-        # a scheme waiting on a fact the person could not give cannot be settled by narrowing it
+        # a scheme waiting on a fact the person could not give cannot be settled: its other questions
+        # could only rule it out, and the answer already says what is still open
         blocked = bool(unanswered & set(lead.get("missing_facts") or []))
+        if blocked:
+            continue
 
         def judge(
             results: list, fact: str, strict: bool, lead_id: str = lead["policy_id"], blocked: bool = blocked
@@ -225,7 +245,9 @@ def rank_questions(
                 return _signature(mine, frozenset())
             return _still_open(mine, fact)
 
-        ranked = [fact for key, fact in _ranked(profile, own, topic, district, judge) if key[0] < RARE]
+        ranked = [
+            fact for key, fact in _ranked(profile, own, topic, district, judge, shared) if key[0] < RARE
+        ]
         if ranked:
             return ranked
     # nothing common can settle the answer: one rare path is worth one question
@@ -236,8 +258,12 @@ def rank_questions(
 
 
 def next_question(
-    profile: Mapping[str, Any], topic: str, district: str | None = None, skipped: Iterable[str] = ()
+    profile: Mapping[str, Any],
+    topic: str,
+    district: str | None = None,
+    skipped: Iterable[str] = (),
+    max_unknown: int | None = None,
 ) -> str | None:
     """The one fact to ask next for this topic, or None when asking cannot change the answer."""
-    ranked = rank_questions(profile, topic, district, skipped)
+    ranked = rank_questions(profile, topic, district, skipped, max_unknown)
     return ranked[0] if ranked else None
