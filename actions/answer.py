@@ -24,6 +24,7 @@ from actions.compose import (
     LEAD_RESPONSE,
     Citations,
     choose,
+    key_conditions,
     lead_variables,
     other_line,
     rule_lead,
@@ -133,7 +134,9 @@ class ActionAnswerPolicy(Action):
     def follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
         """The key conditions and how to apply of the answer just given, in one short message."""
         for result in best_of(tracker.get_slot("last_result") or [])[:1]:
-            dispatcher.utter_message(response="utter_follow_up", **result_variables(result, language))
+            variables = result_variables(result, language)
+            variables["conditions_text"] = key_conditions(result.get("policy_id") or "", language)
+            dispatcher.utter_message(response="utter_follow_up", **variables)
         return []
 
 

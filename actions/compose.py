@@ -76,22 +76,24 @@ def first_failed_condition(result: Mapping[str, Any], language: str) -> str:
 def open_text(
     result: Mapping[str, Any], skipped: Iterable[str], language: str, limit: int | None = None
 ) -> str:
-    """ "还需确认：学历、职称" and, for facts the person skipped, "您未提供、仍待确认：积分"; at most
-    `limit` facts (the next questions come one at a time anyway)."""
+    """ "还需确认：学历、职称" (at most `limit`, rare paths last: the next questions come one at a time
+    anyway) and, always in full, the facts the person skipped: "您未提供、仍待确认：积分"."""
+    from policies.questions import rarity
+
     limit = limit or settings()["answer"]["max_open_facts"]
-    missing = [f for f in result.get("missing_facts") or [] if f in profile_fields()]
-    more = len(missing) > limit
-    missing = missing[:limit]
     skipped = set(skipped)
-    parts = []
-    asked_not = [f for f in missing if f not in skipped]
+    missing = [f for f in result.get("missing_facts") or [] if f in profile_fields()]
+    asked_not = sorted((f for f in missing if f not in skipped), key=lambda fact: rarity(fact, {}))
     given_not = [f for f in missing if f in skipped]
+    parts = []
     if asked_not:
-        parts.append(fragment(language, "open_facts", facts=missing_text(asked_not, language)))
+        facts = missing_text(asked_not[:limit], language)
+        if len(asked_not) > limit:
+            facts += fragment(language, "and_more")
+        parts.append(fragment(language, "open_facts", facts=facts))
     if given_not:
         parts.append(fragment(language, "skipped_facts", facts=missing_text(given_not, language)))
-    text = label("fragments", language, "list_separator").join(parts)
-    return text + fragment(language, "and_more") if more else text
+    return label("fragments", language, "list_separator").join(parts)
 
 
 def amount_or_benefit(result: Mapping[str, Any], language: str) -> str:
