@@ -123,15 +123,6 @@ def _still_open(results: list[Mapping[str, Any]], fact: str) -> tuple:
     )
 
 
-def _what_if(profile: Mapping[str, Any], fact: str, topic: str, district: str | None) -> list[tuple]:
-    """For each possible value: (signature, decided results, found) of the topic."""
-    outcomes = []
-    for value in possible_values(fact):
-        results = evaluate({**profile, fact: value}, topic=topic, district=district)["results"]
-        outcomes.append(results)
-    return outcomes
-
-
 def open_facts(
     profile: Mapping[str, Any], topic: str, district: str | None, skipped: Iterable[str] = ()
 ) -> tuple[list[Mapping[str, Any]], list[str]]:
@@ -185,13 +176,21 @@ def _ranked(
     shared: Mapping[str, int] | None = None,
 ) -> list[tuple[tuple, str]]:
     """(key, fact) for the facts whose answer changes what `judge` sees of the results; among equals,
-    facts `shared` by more open schemes first (one answer settles several)."""
+    facts `shared` by more open schemes first (one answer settles several). Stops trying a fact's values
+    as soon as two of them make a difference."""
     shared = shared or {}
     ranked = []
     for order, fact in enumerate(facts):
-        outcomes = _what_if(profile, fact, topic, district)
-        changes = len({judge(r, fact, True) for r in outcomes}) > 1
-        if not changes and len({judge(r, fact, False) for r in outcomes}) < 2:
+        strict: set[tuple] = set()
+        loose: set[tuple] = set()
+        for value in possible_values(fact):
+            results = evaluate({**profile, fact: value}, topic=topic, district=district)["results"]
+            strict.add(judge(results, fact, True))
+            if len(strict) > 1:
+                break
+            loose.add(judge(results, fact, False))
+        changes = len(strict) > 1
+        if not changes and len(loose) < 2:
             continue  # no answer to this question can change what the person is told
         ranked.append(((rarity(fact, profile), not changes, -shared.get(fact, 0), order), fact))
     return sorted(ranked)
@@ -264,6 +263,16 @@ def next_question(
     skipped: Iterable[str] = (),
     max_unknown: int | None = None,
 ) -> str | None:
-    """The one fact to ask next for this topic, or None when asking cannot change the answer."""
+    """The one fact to ask next for this topic, or None when asking cannot change the answer.
+    Remembered for the same question (a form turn asks for it more than once)."""
+    frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in profile.items()))
+    return _next_question(frozen, topic, district, tuple(skipped), max_unknown)
+
+
+@lru_cache(maxsize=512)
+def _next_question(
+    frozen: tuple, topic: str, district: str | None, skipped: tuple, max_unknown: int | None
+) -> str | None:
+    profile = {k: list(v) if isinstance(v, tuple) else v for k, v in frozen}
     ranked = rank_questions(profile, topic, district, skipped, max_unknown)
     return ranked[0] if ranked else None
