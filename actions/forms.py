@@ -353,7 +353,8 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
             # a hint and a skip, never the same question again: the next question (or the answer) follows
             tracker.add_slots(unusable)
             collector = CollectingDispatcher()
-            collector.utter_message(response="utter_answer_not_understood")
+            label = profile_fields()[pending].get("label", {}).get(language, pending)
+            collector.utter_message(response="utter_answer_skipped", fact_label=label)
             events = [*unusable, *await super().run(collector, tracker, domain)]
         events = [*kept_answer, *events]
         # facts volunteered out of turn are acknowledged before anything else is said (a re-ask, the

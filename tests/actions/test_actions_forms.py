@@ -156,7 +156,7 @@ async def test_a_non_number_for_a_number_question_gets_a_hint_and_a_skip() -> No
     events, dispatcher = await _run_form(tracker)
     assert SlotSet("skipped_facts", ["senior_post_years"]) in events
     assert SlotSet("senior_post_years", None) in events
-    assert responses(dispatcher) == ["utter_answer_not_understood"]
+    assert responses(dispatcher) == ["utter_answer_skipped"]
     assert "senior_post_years" not in [e["value"] for e in events if e.get("name") == "requested_slot"]
 
 
