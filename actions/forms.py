@@ -23,7 +23,7 @@ from actions.pending import keep_pending_answer, named_numbers, previous_value, 
 from actions.profile import conversation_language, normalise_field, profile_from_tracker
 from actions.render import noted_facts_text
 from actions.results import OVERVIEW_TOPIC
-from actions.understanding import number_for, understanding, yes_no_meaning
+from actions.understanding import UNSURE, number_for, understanding, yes_no_meaning
 
 logger = logging.getLogger(__name__)
 
@@ -318,16 +318,20 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
         if name.startswith("extract_") and field in BARE_NUMBER_ANSWERS:
             return lambda dispatcher, tracker, domain: self.extract_bare_number(field, tracker)
         if name.startswith("extract_") and profile_fields().get(field, {}).get("type") == "bool":
-            return lambda dispatcher, tracker, domain: self.extract_yes_no(field, tracker)
+            return lambda dispatcher, tracker, domain: self.extract_yes_no(field, dispatcher, tracker)
         return super().__getattr__(name)
 
     @staticmethod
-    def extract_yes_no(field: str, tracker: Tracker) -> dict[str, Any]:
+    def extract_yes_no(field: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
         """The answer to the yes/no question asked, read from the words ("单身" -> no to the spouse
-        question), which win over the intent's yes/no when they say something."""
+        question), which win over the intent's yes/no when they say something; mixed signals ("是也不是")
+        are asked back, never guessed."""
         if tracker.get_slot("requested_slot") != field:
             return {}
         meaning = yes_no_meaning((tracker.latest_message or {}).get("text"), field)
+        if meaning == UNSURE:
+            dispatcher.utter_message(response="utter_ask_back_yes_no")
+            return {field: None}
         return {field: meaning} if isinstance(meaning, bool) else {}
 
     @staticmethod
@@ -356,6 +360,10 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
             label = profile_fields()[pending].get("label", {}).get(language, pending)
             collector.utter_message(response="utter_answer_skipped", fact_label=label)
             events = [*unusable, *await super().run(collector, tracker, domain)]
+        if pending in profile_fields() and any(
+            m.get("response") == "utter_ask_back_yes_no" for m in collector.messages
+        ):
+            events = [SlotSet(pending, None), *events]  # mixed signals: asked back, never guessed
         events = [*kept_answer, *events]
         # facts volunteered out of turn are acknowledged before anything else is said (a re-ask, the
         # next question, or the answer once the engine no longer needs the pending fact)

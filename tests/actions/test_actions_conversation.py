@@ -215,6 +215,18 @@ async def test_single_answers_the_spouse_question_with_no(language: str, text: s
     assert SlotSet("spouse_receives_rent_subsidy", True) not in events
 
 
+@pytest.mark.parametrize(("language", "text"), [("zh", "是也不是"), ("en", "yes and no")])
+async def test_mixed_signals_are_asked_back_not_guessed(language: str, text: str) -> None:
+    slots = {**QINGPU_MASTER, "spouse_receives_rent_subsidy": None, "topic": "rent_subsidy"}
+    slots.update(requested_slot="spouse_receives_rent_subsidy", language=language, answer_mode="personal")
+    events, dispatcher = await _form(
+        slots, text=text, intent="affirm", trailing_slots={"spouse_receives_rent_subsidy": True}
+    )
+    assert SlotSet("spouse_receives_rent_subsidy", True) not in events
+    assert SlotSet("spouse_receives_rent_subsidy", None) in events
+    assert responses(dispatcher)[0] == "utter_ask_back_yes_no"
+
+
 @pytest.mark.parametrize(("text"), ["还没入职", "入职以后就是了"])
 async def test_not_yet_is_no(text: str) -> None:
     slots = {"district": "青浦", "topic": "rent_subsidy", "employer_registered_in_district": True}
