@@ -166,7 +166,8 @@ def noted_facts_text(facts: Iterable[tuple[str, Any]], language: str) -> str:
 
 
 def result_variables(result: Mapping[str, Any], language: str) -> dict[str, str]:
-    """All variables the utter_result_* responses use."""
+    """The variables of the follow-ups (how to apply, the source, a question about the answer) and of
+    the overview lines."""
     max_reasons = settings()["answer"]["max_reasons"]
     return {
         "title": str(result.get("title") or result.get("policy_id") or ""),
@@ -182,8 +183,3 @@ def result_variables(result: Mapping[str, Any], language: str) -> dict[str, str]
         "citation": citation(result.get("source"), language),
         "short_citation": short_citation(result.get("source"), language),
     }
-
-
-def known_units() -> set[str]:
-    """Units labels.yml has an amount line for (a test checks the engine uses no other)."""
-    return {unit for unit in labels()["amounts"]["zh"] if not unit.endswith("_range")} - {"benefit_only"}
