@@ -18,7 +18,7 @@ from rasa_sdk.forms import FormValidationAction, ValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.config import profile_fields, settings
-from actions.mode import RULE_MODE, answer_mode
+from actions.mode import RULE_MODE, answer_mode, starts_a_question
 from actions.pending import keep_pending_answer, named_numbers, previous_value, unusable_answer
 from actions.profile import conversation_language, normalise_field, profile_from_tracker
 from actions.render import noted_facts_text
@@ -376,6 +376,9 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
         asks = [e for e in events if e.get("name") == "requested_slot" and e.get("value")]
         if asks:
             events.append(SlotSet("questions_asked", (tracker.get_slot("questions_asked") or 0) + 1))
+        if starts_a_question(tracker):
+            # the kind of answer is decided by the question; the answers to the form's questions keep it
+            events.append(SlotSet("answer_mode", answer_mode(tracker)))
         return events
 
 

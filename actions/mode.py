@@ -46,3 +46,11 @@ def answer_mode(tracker: Tracker) -> str:
     if facts_in_message(tracker) or tracker.get_slot("requested_slot"):
         return PERSONAL_MODE
     return tracker.get_slot("answer_mode") or RULE_MODE
+
+
+def starts_a_question(tracker: Tracker) -> bool:
+    """The latest message asks a (new) policy question or accepts the offer to check the person's case."""
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+    return intent == CHECK_INTENT or (
+        intent.startswith(TOPIC_INTENT_PREFIX) and intent not in FOLLOW_UP_INTENTS
+    )

@@ -70,6 +70,21 @@ async def test_a_question_about_the_persons_case_asks_what_can_change_it(languag
     assert _requested(events) == "employer_registered_in_district"
 
 
+@pytest.mark.parametrize(
+    ("language", "text"), [("zh", "我能拿多少租房补贴？"), ("en", "What housing support can I get?")]
+)
+async def test_the_personal_kind_of_answer_lasts_through_the_questions(language: str, text: str) -> None:
+    slots = {"district": "青浦", "topic": "rent_subsidy", "language": language}
+    events, _ = await _form(slots, text=text, intent="ask_rent_subsidy")
+    assert SlotSet("answer_mode", "personal") in events
+    # the last answer ("yes") ends the questions; the answer is the personal one, not the rule
+    after = {**QINGPU_MASTER, "topic": "rent_subsidy", "language": language, "answer_mode": "personal"}
+    _, dispatcher = await _answer(
+        after, text="是的", intent="affirm", trailing_slots={"tax_and_social_insurance_in_district": True}
+    )
+    assert responses(dispatcher)[0] == "utter_lead_eligible"
+
+
 @pytest.mark.parametrize(("language", "text"), [("zh", "好的"), ("en", "yes please")])
 async def test_yes_to_the_offer_starts_the_questions(language: str, text: str) -> None:
     dispatcher = CollectingDispatcher()

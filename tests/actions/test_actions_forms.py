@@ -30,7 +30,11 @@ async def test_district_is_asked_first_when_unknown() -> None:
         trailing_slots={"topic": "rent_subsidy"},
     )
     events, dispatcher = await _run_form(tracker)
-    assert events == [SlotSet("requested_slot", "district"), SlotSet("questions_asked", 1)]
+    assert events == [
+        SlotSet("requested_slot", "district"),
+        SlotSet("questions_asked", 1),
+        SlotSet("answer_mode", "rule"),  # "怎么领" asks about the rule: answered once the district is known
+    ]
     assert dispatcher.messages == []
 
 
