@@ -176,7 +176,8 @@ class ProfileValidators:
         if isinstance(value, bool):
             return None
         from_message = isinstance(value, str) and value.strip() == text.strip()
-        if field in understanding()["numbers"]["named"] or from_message:
+        several = isinstance(value, list | tuple)  # the NLU tagged several numbers with this fact
+        if field in understanding()["numbers"]["named"] or from_message or several:
             number = number_for(field, text, asked)
         elif isinstance(value, int | float):
             number = value

@@ -272,6 +272,19 @@ async def test_three_numbers_in_one_message_go_each_to_its_fact(
     assert not [name for name in responses(dispatcher) if name and name.startswith("utter_invalid")]
 
 
+async def test_several_numbers_tagged_as_age_keep_only_the_one_in_years_of_age() -> None:
+    # the NLU tagged 38, 5 and 500 as ages in "我38岁，海外工作过5年，注册资本500万" (seen end to end)
+    text = "我38岁，海外工作过5年，注册资本500万，在青浦创业有什么扶持？"
+    events, dispatcher = await _form(
+        {"district": "青浦", "topic": "entrepreneur_support"},
+        text=text,
+        intent="ask_entrepreneur_support",
+        trailing_slots={"age": [38, 5, 500]},
+    )
+    assert SlotSet("age", 38) in events
+    assert "utter_invalid_age" not in responses(dispatcher)
+
+
 async def test_points_of_one_kind_never_fill_the_other() -> None:
     slots = {
         "district": "青浦",
