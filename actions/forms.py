@@ -179,10 +179,11 @@ class ProfileValidators:
         several = isinstance(value, list | tuple)  # the NLU tagged several numbers with this fact
         if field in understanding()["numbers"]["named"] or from_message or several:
             number = number_for(field, text, asked)
-        elif isinstance(value, int | float):
-            number = value
         else:
-            number = _parse_number(value)
+            # the NLU keeps the last of several tagged numbers ("我38岁…5年…500万" -> age 500): the
+            # number written in this fact's unit wins
+            by_unit = number_for(field, text, asked)
+            number = by_unit if by_unit is not None else _parse_number(value)
         return float(number) if number is not None else None
 
     @staticmethod

@@ -282,6 +282,14 @@ async def test_several_numbers_tagged_as_age_keep_only_the_one_in_years_of_age()
         trailing_slots={"age": [38, 5, 500]},
     )
     assert SlotSet("age", 38) in events
+    # Rasa itself keeps the last of several values for a number slot
+    events, _ = await _form(
+        {"district": "青浦", "topic": "entrepreneur_support"},
+        text=text,
+        intent="ask_entrepreneur_support",
+        trailing_slots={"age": 500},
+    )
+    assert SlotSet("age", 38) in events
     assert "utter_invalid_age" not in responses(dispatcher)
 
 
