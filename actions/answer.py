@@ -63,6 +63,19 @@ def answer_key(topic: str, district: str | None, profile: Mapping[str, Any]) -> 
     return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
 
 
+def still_relevant(tracker: Tracker, lead: Mapping[str, Any]) -> set[str] | None:
+    """Facts that can still change the leading result (policies/questions.py), for "还需确认"."""
+    if lead.get("status") != "needs_info" or not lead.get("topic"):
+        return None
+    from policies.questions import rank_questions
+
+    try:
+        return set(rank_questions(profile_from_tracker(tracker), lead["topic"], lead.get("district")))
+    except Exception:  # the list of open facts is a courtesy; the answer stands without it
+        logger.exception("could not rank the open facts")
+        return None
+
+
 def button(language: str, key: str, payload: str) -> dict[str, str]:
     return {"title": label("buttons", language, key), "payload": payload}
 
@@ -165,7 +178,8 @@ def render_topic(
         dispatcher.utter_message(response="utter_rule_answer", **rule_variables(lead, language, cite))
     else:
         response = LEAD_RESPONSE.get(str(lead.get("status")), GENERIC_LEAD)
-        dispatcher.utter_message(response=response, **lead_variables(lead, language, cite, skipped))
+        relevant = still_relevant(tracker, lead)
+        dispatcher.utter_message(response=response, **lead_variables(lead, language, cite, skipped, relevant))
     if others:
         lines = "\n".join(other_line(r, language) for r in others)
         dispatcher.utter_message(response="utter_other_items", items_text=lines)

@@ -74,16 +74,25 @@ def first_failed_condition(result: Mapping[str, Any], language: str) -> str:
 
 
 def open_text(
-    result: Mapping[str, Any], skipped: Iterable[str], language: str, limit: int | None = None
+    result: Mapping[str, Any],
+    skipped: Iterable[str],
+    language: str,
+    limit: int | None = None,
+    relevant: set[str] | None = None,
 ) -> str:
     """ "还需确认：学历、职称" (at most `limit`, rare paths last: the next questions come one at a time
-    anyway) and, always in full, the facts the person skipped: "您未提供、仍待确认：积分"."""
+    anyway) and, always in full, the facts the person skipped: "您未提供、仍待确认：积分". With
+    `relevant`, only facts that can still change the answer (a hukou holder is not told a residence
+    permit is still open)."""
     from policies.questions import rarity
 
     limit = limit or settings()["answer"]["max_open_facts"]
     skipped = set(skipped)
     missing = [f for f in result.get("missing_facts") or [] if f in profile_fields()]
-    asked_not = sorted((f for f in missing if f not in skipped), key=lambda fact: rarity(fact, {}))
+    asked_not = [f for f in missing if f not in skipped]
+    if relevant is not None and any(f in relevant for f in asked_not):
+        asked_not = [f for f in asked_not if f in relevant]
+    asked_not.sort(key=lambda fact: rarity(fact, {}))
     given_not = [f for f in missing if f in skipped]
     parts = []
     if asked_not:
@@ -101,7 +110,11 @@ def amount_or_benefit(result: Mapping[str, Any], language: str) -> str:
 
 
 def lead_variables(
-    result: Mapping[str, Any], language: str, cite: Citations, skipped: Iterable[str] = ()
+    result: Mapping[str, Any],
+    language: str,
+    cite: Citations,
+    skipped: Iterable[str] = (),
+    relevant: set[str] | None = None,
 ) -> dict[str, str]:
     """Variables of the utter_lead_* responses."""
     amount = amount_or_benefit(result, language)
@@ -113,7 +126,7 @@ def lead_variables(
         "benefit": str(result.get("benefit") or ""),
         "how_to_apply": str(result.get("how_to_apply") or fragment(language, "none")),
         "contact": str(result.get("contact") or fragment(language, "none")),
-        "open_text": open_text(result, skipped, language),
+        "open_text": open_text(result, skipped, language, relevant=relevant),
         "failed_text": first_failed_condition(result, language),
         "summary": str(result.get("summary") or ""),
         "status_label": label("status_labels", language, str(result.get("status"))),

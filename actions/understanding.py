@@ -89,7 +89,14 @@ def yes_no_meaning(text: str | None, question: str | None = None) -> bool | str 
     meanings = {value for _, _, value in kept}
     if len(meanings) == 1:
         return meanings.pop()
-    return UNSURE if meanings else None
+    if meanings:
+        return UNSURE
+    # a life situation that answers another question ("单身" to "do you own a home?"): not a yes
+    for other in (table.get("by_question") or {}).values():
+        for key in ("yes", "no"):
+            if _matches(folded, other.get(key) or []):
+                return UNSURE
+    return None
 
 
 def _unit_of(after: str) -> str | None:

@@ -75,6 +75,12 @@ def rarity(fact: str, profile: Mapping[str, Any]) -> int:
     return level
 
 
+def pointless(fact: str, profile: Mapping[str, Any]) -> bool:
+    """A question that makes no sense for this person (profile.yml `not_asked_when`)."""
+    when = fields_yaml().get(fact, {}).get("not_asked_when") or {}
+    return any(profile.get(other) == value for other, value in when.items())
+
+
 def possible_values(fact: str) -> list[Any]:
     """The values worth trying for one fact: each distinct answer class, not every number."""
     spec = profile_fields()[fact]
@@ -129,6 +135,7 @@ def open_facts(
     """The topic's current results and the facts they still miss (engine order), minus known/skipped."""
     outcome = evaluate(profile, topic=topic, district=district)
     closed = set(skipped) | {k for k, v in profile.items() if v not in (None, "", [])}
+    closed |= {f for f in profile_fields() if pointless(f, profile)}
     fields = profile_fields()
     facts = [
         f

@@ -242,6 +242,29 @@ async def test_mixed_signals_are_asked_back_not_guessed(language: str, text: str
     assert responses(dispatcher)[0] == "utter_ask_back_yes_no"
 
 
+async def test_a_life_situation_for_another_question_is_asked_back() -> None:
+    # "单身" to "do you own a home in the district?" says nothing about the home (the NLU said yes)
+    slots = {"district": "青浦", "topic": "rent_subsidy", "requested_slot": "owns_home_in_district"}
+    slots["answer_mode"] = "personal"
+    events, dispatcher = await _form(
+        slots, text="单身", intent="affirm", trailing_slots={"owns_home_in_district": True}
+    )
+    assert SlotSet("owns_home_in_district", True) not in events
+    assert responses(dispatcher)[0] == "utter_ask_back_yes_no"
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+async def test_a_hukou_holder_is_not_told_a_residence_permit_is_still_open(language: str) -> None:
+    slots = {"district": "青浦", "topic": "talent_apartment", "hukou": "上海", "language": language}
+    slots.update(employer_registered_in_district=True, tax_and_social_insurance_in_district=True)
+    _, dispatcher = await _answer(
+        {**slots, "answer_mode": "personal"}, text="我能住人才公寓吗", intent="ask_talent_apartment"
+    )
+    lead = dispatcher.messages[0]
+    assert lead["response"] == "utter_lead_needs_info"
+    assert "居住证" not in lead["open_text"] and "residence permit" not in lead["open_text"]
+
+
 @pytest.mark.parametrize(("text"), ["还没入职", "入职以后就是了"])
 async def test_not_yet_is_no(text: str) -> None:
     slots = {"district": "青浦", "topic": "rent_subsidy", "employer_registered_in_district": True}
