@@ -362,10 +362,13 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
             label = profile_fields()[pending].get("label", {}).get(language, pending)
             collector.utter_message(response="utter_answer_skipped", fact_label=label)
             events = [*unusable, *await super().run(collector, tracker, domain)]
-        if pending in profile_fields() and any(
+        asked_back = pending in profile_fields() and any(
             m.get("response") == "utter_ask_back_yes_no" for m in collector.messages
-        ):
-            events = [SlotSet(pending, None), *events]  # mixed signals: asked back, never guessed
+        )
+        if asked_back:
+            # mixed signals: never guessed; the same question with its options follows the ask-back
+            kept = [e for e in events if e.get("name") != "requested_slot"]
+            events = [SlotSet(pending, None), *kept, SlotSet("requested_slot", pending)]
         events = [*kept_answer, *events]
         # facts volunteered out of turn are acknowledged before anything else is said (a re-ask, the
         # next question, or the answer once the engine no longer needs the pending fact)
@@ -376,7 +379,7 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
             )
         dispatcher.messages.extend(collector.messages)
         asks = [e for e in events if e.get("name") == "requested_slot" and e.get("value")]
-        if asks:
+        if asks and not asked_back:
             events.append(SlotSet("questions_asked", (tracker.get_slot("questions_asked") or 0) + 1))
         if starts_a_question(tracker):
             # the kind of answer is decided by the question; the answers to the form's questions keep it

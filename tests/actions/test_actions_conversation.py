@@ -240,6 +240,7 @@ async def test_mixed_signals_are_asked_back_not_guessed(language: str, text: str
     assert SlotSet("spouse_receives_rent_subsidy", True) not in events
     assert SlotSet("spouse_receives_rent_subsidy", None) in events
     assert responses(dispatcher)[0] == "utter_ask_back_yes_no"
+    assert _requested(events) == "spouse_receives_rent_subsidy"
 
 
 async def test_a_life_situation_for_another_question_is_asked_back() -> None:
@@ -251,6 +252,7 @@ async def test_a_life_situation_for_another_question_is_asked_back() -> None:
     )
     assert SlotSet("owns_home_in_district", True) not in events
     assert responses(dispatcher)[0] == "utter_ask_back_yes_no"
+    assert _requested(events) == "owns_home_in_district"  # asked again with its options
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
