@@ -288,6 +288,13 @@ def next_missing_fact(tracker: Tracker) -> str | None:
     return fact if fact in profile_fields() and tracker.get_slot(fact) is None else None
 
 
+def answers_yes_no(tracker: Tracker, pending: str | None) -> bool:
+    """The latest message says yes or no to the pending yes/no question."""
+    if pending not in profile_fields() or profile_fields()[pending].get("type") != "bool":
+        return False
+    return isinstance(yes_no_meaning((tracker.latest_message or {}).get("text"), pending), bool)
+
+
 class ValidatePolicyForm(ProfileValidators, FormValidationAction):
     def name(self) -> str:
         return "validate_policy_form"
@@ -310,6 +317,9 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
             for fact in facts_answered_now(tracker)
             if fact not in skipped and tracker.get_slot(fact) is not None
         ]
+        pending = tracker.get_slot("requested_slot")
+        if pending not in required and pending not in skipped and answers_yes_no(tracker, pending):
+            required.append(pending)  # the answer to the question just asked is read even past the cap
         fact = next_missing_fact(tracker)
         if fact and fact not in required:
             required.append(fact)

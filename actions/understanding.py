@@ -18,6 +18,8 @@ import yaml
 from actions.config import ACTIONS_DIR
 
 UNSURE = "unsure"
+# a message this short is an answer as a whole ("是", "有的", "不是")
+SHORT_ANSWER = 3
 
 
 @lru_cache(maxsize=1)
@@ -80,7 +82,11 @@ def yes_no_meaning(text: str | None, question: str | None = None) -> bool | str 
     found: list[tuple[int, int, bool]] = []
     for source in (table["default"], (table.get("by_question") or {}).get(question or "", {})):
         for key, value in (("yes", True), ("no", False)):
-            found.extend((start, end, value) for start, end in _matches(folded, source.get(key) or []))
+            for start, end in _matches(folded, source.get(key) or []):
+                # a one-character 是/有/不 inside a sentence ("我是博士") is no answer; at the start it is
+                if end - start == 1 and start > 0 and len(folded) > SHORT_ANSWER:
+                    continue
+                found.append((start, end, value))
     kept = [
         (s, e, v)
         for s, e, v in found
