@@ -19,7 +19,13 @@ from rasa_sdk.types import DomainDict
 
 from actions.config import profile_fields, settings
 from actions.mode import RULE_MODE, answer_mode, starts_a_question
-from actions.pending import keep_pending_answer, named_numbers, previous_value, unusable_answer
+from actions.pending import (
+    answers_yes_no,
+    keep_pending_answer,
+    named_numbers,
+    previous_value,
+    unusable_answer,
+)
 from actions.profile import conversation_language, normalise_field, profile_from_tracker
 from actions.render import noted_facts_text
 from actions.results import OVERVIEW_TOPIC
@@ -286,13 +292,6 @@ def next_missing_fact(tracker: Tracker) -> str | None:
         logger.exception("policy engine failed while choosing the next question")
         return None
     return fact if fact in profile_fields() and tracker.get_slot(fact) is None else None
-
-
-def answers_yes_no(tracker: Tracker, pending: str | None) -> bool:
-    """The latest message says yes or no to the pending yes/no question."""
-    if pending not in profile_fields() or profile_fields()[pending].get("type") != "bool":
-        return False
-    return isinstance(yes_no_meaning((tracker.latest_message or {}).get("text"), pending), bool)
 
 
 class ValidatePolicyForm(ProfileValidators, FormValidationAction):

@@ -80,3 +80,10 @@ def named_numbers(tracker: Tracker, pending: str | None) -> list[EventType]:
         if number is not None:
             events.append(SlotSet(field, number))
     return events
+
+
+def answers_yes_no(tracker: Tracker, pending: str | None) -> bool:
+    """The latest message says yes or no to the pending yes/no question."""
+    if pending not in profile_fields() or profile_fields()[pending].get("type") != "bool":
+        return False
+    return isinstance(yes_no_meaning((tracker.latest_message or {}).get("text"), pending), bool)
