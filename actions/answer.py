@@ -1,59 +1,49 @@
-"""Answers: the engine computes, these actions only choose response names and fill their variables."""
+"""Answers: the engine computes, these actions choose what to show and fill the response variables.
+
+A question about a rule gets the rule at once (tiers, key conditions, payout and duration, how to apply,
+the citation) and one offer to check the person's own case; a question about the person's case gets
+one leading result, at most two other plausible items, and the rest behind "更多相关政策".
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.config import settings
+from actions.compose import (
+    GENERIC_LEAD,
+    LEAD_RESPONSE,
+    Citations,
+    choose,
+    key_conditions,
+    lead_variables,
+    other_line,
+    rule_lead,
+    rule_variables,
+)
+from actions.config import label, settings
 from actions.fallback import intent_title
-from actions.forms import OVERVIEW_TOPIC, carries_nothing, is_plain_no
+from actions.forms import carries_nothing, is_plain_no
 from actions.handoff import hand_off
+from actions.mode import PERSONAL_MODE, RULE_MODE, answer_mode
 from actions.profile import conversation_language, profile_from_tracker
 from actions.render import result_variables, value_label
+from actions.results import OVERVIEW_TOPIC, best_of, is_found, remember
+from actions.understanding import asks_for_more
 
 logger = logging.getLogger(__name__)
 
-RESPONSE_BY_STATUS = {
-    "eligible": "utter_result_eligible",
-    "referral": "utter_result_referral",
-    "needs_info": "utter_result_needs_info",
-    "superseded": "utter_result_superseded",
-    "ineligible": "utter_result_ineligible",
-}
-# the order results are shown in: what the person can get first
-STATUS_RANK = {"eligible": 0, "referral": 1, "needs_info": 2, "superseded": 3, "ineligible": 4}
-PERSONAL_STATUSES = {"eligible", "referral"}
-# what "怎么申请"/"依据是什么" later needs of each shown result
-REMEMBERED_KEYS = ("policy_id", "title", "district", "status", "how_to_apply", "contact", "source", "topic")
-
-
-def results_to_show(results: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Current results, best first; ineligible ones only when nothing better exists."""
-    current = [r for r in results if r.get("status") in STATUS_RANK]
-    current.sort(key=lambda r: (STATUS_RANK[r["status"]], -(r.get("max_amount") or 0)))
-    hopeful = [r for r in current if r["status"] != "ineligible"]
-    return (hopeful or current)[: settings()["answer"]["max_results"]]
-
-
-def best_of(remembered: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Follow-ups are about what the person can get; only when there is nothing, about all of it."""
-    for statuses in (PERSONAL_STATUSES, {"needs_info"}):
-        chosen = [r for r in remembered if r.get("status") in statuses]
-        if chosen:
-            return chosen
-    return list(remembered)
-
-
-def remember(results: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [{key: result.get(key) for key in REMEMBERED_KEYS} for result in results]
+MORE_PAYLOAD = "/ask_more"
+CHECK_PAYLOAD = "/check_my_case"
 
 
 def overview_items(results: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -64,6 +54,30 @@ def overview_items(results: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         r for r in results if r.get("status") == "needs_info" and len(r.get("missing_facts") or []) == 1
     ]
     return (eligible + one_fact)[: settings()["answer"]["max_overview_items"]]
+
+
+def answer_key(topic: str, district: str | None, profile: Mapping[str, Any]) -> str:
+    """What an answer depends on: the same key twice means the person asks about the answer just given
+    (unless they now ask about their own case after a rule answer)."""
+    raw = json.dumps([topic, district, profile], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
+
+
+def still_relevant(tracker: Tracker, lead: Mapping[str, Any]) -> set[str] | None:
+    """Facts that can still change the leading result (policies/questions.py), for "还需确认"."""
+    if lead.get("status") != "needs_info" or not lead.get("topic"):
+        return None
+    from policies.questions import rank_questions
+
+    try:
+        return set(rank_questions(profile_from_tracker(tracker), lead["topic"], lead.get("district")))
+    except Exception:  # the list of open facts is a courtesy; the answer stands without it
+        logger.exception("could not rank the open facts")
+        return None
+
+
+def button(language: str, key: str, payload: str) -> dict[str, str]:
+    return {"title": label("buttons", language, key), "payload": payload}
 
 
 class ActionAnswerPolicy(Action):
@@ -89,101 +103,174 @@ class ActionAnswerPolicy(Action):
             ask_what_they_mean(dispatcher, tracker, language)
             return []
         from policies import evaluate
+        from policies.questions import plausible
 
+        mode = PERSONAL_MODE if topic == OVERVIEW_TOPIC else answer_mode(tracker)
+        profile = profile_from_tracker(tracker)
+        key = answer_key(topic, district, profile)
+        now_personal = mode == PERSONAL_MODE and tracker.get_slot("answer_mode") == RULE_MODE
+        same = key == tracker.get_slot("last_answer_key") and tracker.get_slot("last_result")
+        if same and not now_personal:
+            # a follow-up about the answer just given: answer it, do not send the whole answer again
+            return self.follow_up(dispatcher, tracker, language)
         try:
-            outcome = evaluate(
-                profile_from_tracker(tracker),
-                topic=None if topic == OVERVIEW_TOPIC else topic,
-                district=district,
-                language=language,
-            )
+            scope = None if topic == OVERVIEW_TOPIC else topic
+            outcome = evaluate(profile, topic=scope, district=district, language=language)
+            worth = plausible(profile, scope, district)
         except Exception:
             logger.exception("policy engine failed for topic %s", topic)
             dispatcher.utter_message(response="utter_engine_error")
             return []
         results = list(outcome.get("results", []))
-        events: list[EventType] = [SlotSet("questions_asked", 0)]
+        events: list[EventType] = [
+            SlotSet("questions_asked", 0),
+            SlotSet("answer_mode", mode),
+            SlotSet("last_answer_key", key),
+        ]
         if topic == OVERVIEW_TOPIC:
-            shown = self.render_overview(dispatcher, results, district, language)
+            shown = render_overview(dispatcher, results, district, language)
+            hidden: list[Mapping[str, Any]] = []
         else:
-            shown = self.render_topic(dispatcher, results, district, language)
+            shown, hidden = render_topic(
+                dispatcher, tracker, results, worth, district, language, rule=mode == RULE_MODE
+            )
         events.append(SlotSet("last_result", remember(shown) or None))
-        # a case-by-case policy the person may really get goes to staff; one still "one fact away"
-        # in the overview does not
-        personalised = [r for r in shown if r.get("personalised") and r.get("status") in PERSONAL_STATUSES]
-        if personalised:
+        events.append(SlotSet("more_results", [r["policy_id"] for r in hidden] or None))
+        events.append(SlotSet("check_offered", mode == RULE_MODE and bool(shown)))
+        # a case-by-case policy the person may really get goes to staff
+        personalised = [r for r in shown[:1] if r.get("personalised") and is_found(r)]
+        if personalised and mode == PERSONAL_MODE:
             events.extend(hand_off(dispatcher, tracker, "personalised", personalised[0]))
         return events
 
     @staticmethod
-    def render_topic(
-        dispatcher: CollectingDispatcher,
-        results: list[Mapping[str, Any]],
-        district: str | None,
-        language: str,
-    ) -> list[Mapping[str, Any]]:
-        """Each result in full (tier, amount, conditions, how to apply, citation)."""
-        return render_answer(
-            dispatcher,
-            results_to_show(results),
-            district,
-            language,
-            empty="utter_no_policy_found",
-            item=lambda result: (RESPONSE_BY_STATUS[result["status"]], result_variables(result, language)),
-        )
-
-    @staticmethod
-    def render_overview(
-        dispatcher: CollectingDispatcher,
-        results: list[Mapping[str, Any]],
-        district: str | None,
-        language: str,
-    ) -> list[Mapping[str, Any]]:
-        """One line per policy (amount or the one missing fact) with its document number."""
-
-        def line(result: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
+    def follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
+        """The key conditions and how to apply of the answer just given, in one short message."""
+        for result in best_of(tracker.get_slot("last_result") or [])[:1]:
             variables = result_variables(result, language)
-            if result["status"] == "eligible":
-                return "utter_overview_item_eligible", variables
-            return "utter_overview_item_one_fact", variables
-
-        return render_answer(
-            dispatcher,
-            overview_items(results),
-            district,
-            language,
-            empty="utter_overview_empty",
-            item=line,
-            header="utter_overview_header",
-            footer="utter_overview_more",
-        )
+            variables["conditions_text"] = key_conditions(result.get("policy_id") or "", language)
+            dispatcher.utter_message(response="utter_follow_up", **variables)
+        return []
 
 
-def render_answer(
+def render_topic(
     dispatcher: CollectingDispatcher,
-    items: list[Mapping[str, Any]],
+    tracker: Tracker,
+    results: list[Mapping[str, Any]],
+    worth: set[str],
     district: str | None,
     language: str,
-    empty: str,
-    item: Callable[[Mapping[str, Any]], tuple[str, dict[str, str]]],
-    header: str | None = None,
-    footer: str | None = None,
+    rule: bool,
+) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """One leading result, at most two other lines, a "more" button for the rest. Returns (shown, hidden)."""
+    if rule:
+        lead, others, rest = choose(rule_lead(results, worth), worth, keep_order=True)
+    else:
+        lead, others, rest = choose(results, worth)
+    if lead is None:
+        dispatcher.utter_message(
+            response="utter_no_policy_found", district_label=value_label(district, language)
+        )
+        return [], []
+    cite = Citations(language)
+    skipped = tracker.get_slot("skipped_facts") or []
+    if rule:
+        dispatcher.utter_message(response="utter_rule_answer", **rule_variables(lead, language, cite))
+    else:
+        response = LEAD_RESPONSE.get(str(lead.get("status")), GENERIC_LEAD)
+        relevant = still_relevant(tracker, lead)
+        dispatcher.utter_message(response=response, **lead_variables(lead, language, cite, skipped, relevant))
+    if others:
+        lines = "\n".join(other_line(r, language) for r in others)
+        dispatcher.utter_message(response="utter_other_items", items_text=lines)
+    buttons = [button(language, "more", MORE_PAYLOAD)] if rest else []
+    if rule:
+        buttons.insert(0, button(language, "check_my_case", CHECK_PAYLOAD))
+        dispatcher.utter_message(response="utter_offer_check", buttons=buttons)
+    else:
+        dispatcher.utter_message(response="utter_estimate_disclaimer", buttons=buttons)
+    return [lead, *others], rest
+
+
+def render_overview(
+    dispatcher: CollectingDispatcher,
+    results: list[Mapping[str, Any]],
+    district: str | None,
+    language: str,
 ) -> list[Mapping[str, Any]]:
-    """The shape every answer shares: [header] one message per result [footer] disclaimer; or, with no
-    result, the `empty` response. Returns the results shown (remembered for the follow-ups)."""
+    """One line per policy (amount or the one missing fact) with its document number."""
+    items = overview_items(results)
     district_label = value_label(district, language)
     if not items:
-        dispatcher.utter_message(response=empty, district_label=district_label)
+        dispatcher.utter_message(response="utter_overview_empty", district_label=district_label)
         return []
-    if header:
-        dispatcher.utter_message(response=header, district_label=district_label)
+    lines = []
     for result in items:
-        response, variables = item(result)
-        dispatcher.utter_message(response=response, **variables)
-    if footer:
-        dispatcher.utter_message(response=footer)
+        variables = result_variables(result, language)
+        template = "overview_eligible" if result["status"] == "eligible" else "overview_one_fact"
+        lines.append(label("fragments", language, template).format(**variables))
+    dispatcher.utter_message(
+        response="utter_overview", district_label=district_label, items_text="\n".join(lines)
+    )
     dispatcher.utter_message(response="utter_estimate_disclaimer")
     return items
+
+
+class ActionShowMore(Action):
+    """ "更多相关政策" / "more": the rest of the last answer, one line each, recomputed for the profile now."""
+
+    def name(self) -> str:
+        return "action_show_more"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        wanted = tracker.get_slot("more_results") or []
+        if not wanted:
+            dispatcher.utter_message(response="utter_no_more")
+            return []
+        from policies import evaluate
+
+        language = conversation_language(tracker)
+        topic = tracker.get_slot("topic")
+        outcome = evaluate(
+            profile_from_tracker(tracker),
+            topic=None if topic == OVERVIEW_TOPIC else topic,
+            district=tracker.get_slot("district"),
+            language=language,
+        )
+        by_id = {r["policy_id"]: r for r in outcome.get("results", [])}
+        chosen = [by_id[p] for p in wanted if p in by_id][: settings()["answer"]["max_more_items"]]
+        cite = Citations(language)
+        lines = [f"{other_line(r, language)}（{cite(r.get('source'))}）" for r in chosen]
+        if language == "en":
+            lines = [line.replace("（", " (").replace("）", ")") for line in lines]
+        dispatcher.utter_message(response="utter_more_items", items_text="\n".join(lines))
+        remembered = (tracker.get_slot("last_result") or []) + remember(chosen)
+        return [SlotSet("more_results", None), SlotSet("last_result", remembered)]
+
+
+class ActionPlainYes(Action):
+    """A "yes" outside a question: after the offer to check the person's case, start the questions;
+    otherwise there is nothing to act on."""
+
+    def name(self) -> str:
+        return "action_plain_yes"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if asks_for_more(tracker.latest_message.get("text")) and tracker.get_slot("more_results"):
+            return [FollowupAction("action_show_more")]
+        if tracker.get_slot("check_offered") and tracker.get_slot("topic"):
+            return [
+                SlotSet("answer_mode", PERSONAL_MODE),
+                SlotSet("check_offered", False),
+                SlotSet("last_answer_key", None),
+                FollowupAction("policy_form"),
+            ]
+        dispatcher.utter_message(response="utter_anything_else")
+        return []
 
 
 def ask_what_they_mean(dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> None:

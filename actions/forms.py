@@ -8,7 +8,6 @@ only the next, most decisive one. The same validators also run outside the form
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,12 +18,21 @@ from rasa_sdk.forms import FormValidationAction, ValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.config import profile_fields, settings
+from actions.mode import RULE_MODE, answer_mode, starts_a_question
+from actions.pending import (
+    answers_yes_no,
+    keep_pending_answer,
+    named_numbers,
+    previous_value,
+    unusable_answer,
+)
 from actions.profile import conversation_language, normalise_field, profile_from_tracker
 from actions.render import noted_facts_text
+from actions.results import OVERVIEW_TOPIC
+from actions.understanding import UNSURE, number_for, understanding, yes_no_meaning
 
 logger = logging.getLogger(__name__)
 
-OVERVIEW_TOPIC = "eligibility"
 # facts the NLU has no entity for: the form takes the answer's whole text (from_text in domain.yml)
 FREE_TEXT_FIELDS = {
     "agri_team_class",
@@ -42,22 +50,11 @@ FREE_TEXT_FIELDS = {
     "education_talent_category",
     "health_talent_category",
 }
-NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 # facts the NLU finds only with a cue word ("35岁", "年薪120万"): a bare "35" typed as the answer to the
 # question is read by the form (the NLU never takes a bare number as an entity)
 BARE_NUMBER_ANSWERS = {"age": "number", "annual_salary_wan": "salary", "residence_permit_points": "number"}
 
 Validator = Callable[[Any, CollectingDispatcher, Tracker, DomainDict], dict[str, Any]]
-
-
-def previous_value(tracker: Tracker, slot: str) -> Any:
-    """The slot's value before the latest user message (validators see the new candidate already)."""
-    latest_user = max((i for i, e in enumerate(tracker.events) if e.get("event") == "user"), default=-1)
-    value = None
-    for event in tracker.events[: max(latest_user, 0)]:
-        if event.get("event") == "slot" and event.get("name") == slot:
-            value = event.get("value")
-    return value
 
 
 def _flatten(values: Any) -> list[Any]:
@@ -72,12 +69,15 @@ def _flatten(values: Any) -> list[Any]:
 
 
 def _parse_number(value: Any) -> float | None:
+    """A number given as a value or inside a text ("三年", "两百万"), read by nlu.numbers."""
+    from nlu import numbers
+
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         return float(value)
-    match = NUMBER.search(str(value))
-    return float(match.group()) if match else None
+    number = numbers.first_number(str(value))
+    return float(number) if number is not None else None
 
 
 def _enum_from_text(value: Any, allowed: list[str]) -> Any:
@@ -90,9 +90,11 @@ def _enum_from_text(value: Any, allowed: list[str]) -> Any:
 
 
 def is_skip_answer(value: Any) -> bool:
-    """ "不知道", "跳过", "skip" ... (actions/config.yml), or the deny quick reply of a question."""
+    """ "不知道", "跳过", "skip" ... (actions/config.yml), or the deny quick reply of a question; also
+    a sentence that contains a skip phrase ("不清楚，跳过吧")."""
     text = str(value).strip().lower()
-    return text in settings()["form"]["skip_answers"]
+    form = settings()["form"]
+    return text in form["skip_answers"] or any(phrase in text for phrase in form["skip_phrases"])
 
 
 def accepts_none(spec: dict[str, Any]) -> bool:
@@ -129,18 +131,20 @@ class ProfileValidators:
             if field == "honors":
                 return {field: self._merge_honors(value, tracker)}
             if kind in ("int", "number"):
-                number = _parse_number(value)
+                number = self._number_answer(field, value, tracker)
                 if number is None:
-                    dispatcher.utter_message(response="utter_invalid_number")
-                    return {field: None}
+                    return {field: None}  # not a number for this fact: the form gives a hint and a skip
                 if field == "age":
                     low, high = settings()["form"]["age_range"]
                     if not low <= number <= high:
-                        dispatcher.utter_message(response="utter_invalid_age")
+                        if tracker.get_slot("requested_slot") == field:
+                            dispatcher.utter_message(response="utter_invalid_age")
                         return {field: None}
-                value = int(number) if kind == "int" or number.is_integer() else number
+                value = int(number) if kind == "int" or float(number).is_integer() else number
             elif kind == "bool" and isinstance(value, str):
-                value = value.strip().lower() in ("true", "yes", "1", "是")
+                value = self._yes_no_answer(field, value)
+                if value is None:
+                    return {field: None}
             elif kind == "enum" and field != "district":
                 allowed = list(spec.get("values") or []) + list(spec.get("extra_values") or [])
                 value = _enum_from_text(value, allowed)
@@ -157,6 +161,36 @@ class ProfileValidators:
             else:
                 dispatcher.utter_message(response="utter_invalid_choice")
             return {field: None}
+
+    @staticmethod
+    def _yes_no_answer(field: str, value: str) -> bool | None:
+        """A yes/no fact from a word: the vocabulary's aliases ("非全日制"), else what the words mean."""
+        from policies import ProfileError
+
+        try:
+            return bool(normalise_field(field, value))
+        except ProfileError:
+            meaning = yes_no_meaning(value, field)
+            return meaning if isinstance(meaning, bool) else None
+
+    @staticmethod
+    def _number_answer(field: str, value: Any, tracker: Tracker) -> float | int | None:
+        """The number that answers `field`: by its unit among several numbers of the message; points of
+        one kind never fill the other kind; a unit-less number only for the question asked."""
+        asked = tracker.get_slot("requested_slot") == field
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if isinstance(value, bool):
+            return None
+        from_message = isinstance(value, str) and value.strip() == text.strip()
+        several = isinstance(value, list | tuple)  # the NLU tagged several numbers with this fact
+        if field in understanding()["numbers"]["named"] or from_message or several:
+            number = number_for(field, text, asked)
+        else:
+            # the NLU keeps the last of several tagged numbers ("我38岁…5年…500万" -> age 500): the
+            # number written in this fact's unit wins
+            by_unit = number_for(field, text, asked)
+            number = by_unit if by_unit is not None else _parse_number(value)
+        return float(number) if number is not None else None
 
     @staticmethod
     def _merge_honors(value: Any, tracker: Tracker) -> list[str] | None:
@@ -188,6 +222,8 @@ def set_a_fact_since_last_message(tracker: Tracker) -> bool:
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
+        if event.get("event") == "slot" and event.get("name") == "skipped_facts":
+            return True  # "不知道" answered the question: the answer says what is still open
         if event.get("event") == "slot" and event.get("name") in profile_fields():
             if event.get("value") != previous_value(tracker, event["name"]):
                 return True
@@ -231,40 +267,31 @@ def facts_answered_now(tracker: Tracker) -> list[str]:
 
 
 def next_missing_fact(tracker: Tracker) -> str | None:
-    """The most decisive fact policies/ still needs for the topic, or None when it can answer."""
+    """The next question for the topic (policies/questions.py), or None when it can answer."""
     topic = tracker.get_slot("topic")
     if not topic:
         return None
     if tracker.get_slot("district") is None:
         return "district"
-    if topic == OVERVIEW_TOPIC:
-        return None  # the overview uses what is known; it asks nothing beyond the district
+    if topic == OVERVIEW_TOPIC or answer_mode(tracker) == RULE_MODE:
+        # the overview uses what is known; a question about the rule is answered without personal questions
+        return None
     if (tracker.get_slot("questions_asked") or 0) >= settings()["form"]["max_questions_per_topic"]:
         return None
-    from policies import evaluate
+    from policies.questions import next_question
 
     try:
-        outcome = evaluate(
+        fact = next_question(
             profile_from_tracker(tracker),
-            topic=topic,
+            topic,
             district=tracker.get_slot("district"),
-            language=conversation_language(tracker),
+            skipped=tracker.get_slot("skipped_facts") or [],
+            max_unknown=settings()["form"]["max_unknown_answers"],
         )
     except Exception:  # the answer step reports engine failures; the form must not loop on them
         logger.exception("policy engine failed while choosing the next question")
         return None
-    candidates = outcome.get("missing_facts", [])
-    if settings()["form"]["stop_when_eligible"]:
-        found = [r for r in outcome.get("results", []) if r.get("status") in ("eligible", "referral")]
-        if found:
-            # the person already gets something: only facts that could change that result are worth a question
-            worth_asking = {fact for result in found for fact in result.get("missing_facts") or []}
-            candidates = [fact for fact in candidates if fact in worth_asking]
-    skipped = set(tracker.get_slot("skipped_facts") or [])
-    for fact in candidates:
-        if fact in profile_fields() and fact not in skipped and tracker.get_slot(fact) is None:
-            return fact
-    return None
+    return fact if fact in profile_fields() and tracker.get_slot(fact) is None else None
 
 
 class ValidatePolicyForm(ProfileValidators, FormValidationAction):
@@ -289,6 +316,9 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
             for fact in facts_answered_now(tracker)
             if fact not in skipped and tracker.get_slot(fact) is not None
         ]
+        pending = tracker.get_slot("requested_slot")
+        if pending not in required and pending not in skipped and answers_yes_no(tracker, pending):
+            required.append(pending)  # the answer to the question just asked is read even past the cap
         fact = next_missing_fact(tracker)
         if fact and fact not in required:
             required.append(fact)
@@ -298,7 +328,22 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
         field = name.removeprefix("extract_")
         if name.startswith("extract_") and field in BARE_NUMBER_ANSWERS:
             return lambda dispatcher, tracker, domain: self.extract_bare_number(field, tracker)
+        if name.startswith("extract_") and profile_fields().get(field, {}).get("type") == "bool":
+            return lambda dispatcher, tracker, domain: self.extract_yes_no(field, dispatcher, tracker)
         return super().__getattr__(name)
+
+    @staticmethod
+    def extract_yes_no(field: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+        """The answer to the yes/no question asked, read from the words ("单身" -> no to the spouse
+        question), which win over the intent's yes/no when they say something; mixed signals ("是也不是")
+        are asked back, never guessed."""
+        if tracker.get_slot("requested_slot") != field:
+            return {}
+        meaning = yes_no_meaning((tracker.latest_message or {}).get("text"), field)
+        if meaning == UNSURE:
+            dispatcher.utter_message(response="utter_ask_back_yes_no")
+            return {field: None}
+        return {field: meaning} if isinstance(meaning, bool) else {}
 
     @staticmethod
     def extract_bare_number(field: str, tracker: Tracker) -> dict[str, Any]:
@@ -313,8 +358,27 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
     ) -> list[EventType]:
         pending = tracker.get_slot("requested_slot")
         language = conversation_language(tracker)
+        kept_answer = keep_pending_answer(tracker, pending) + named_numbers(tracker, pending)
+        if kept_answer:
+            tracker.add_slots(kept_answer)
         collector = CollectingDispatcher()
         events = await super().run(collector, tracker, domain)
+        unusable = unusable_answer(tracker, pending, events, collector)
+        if unusable:
+            # a hint and a skip, never the same question again: the next question (or the answer) follows
+            tracker.add_slots(unusable)
+            collector = CollectingDispatcher()
+            label = profile_fields()[pending].get("label", {}).get(language, pending)
+            collector.utter_message(response="utter_answer_skipped", fact_label=label)
+            events = [*unusable, *await super().run(collector, tracker, domain)]
+        asked_back = pending in profile_fields() and any(
+            m.get("response") == "utter_ask_back_yes_no" for m in collector.messages
+        )
+        if asked_back:
+            # mixed signals: never guessed; the same question with its options follows the ask-back
+            kept = [e for e in events if e.get("name") != "requested_slot"]
+            events = [SlotSet(pending, None), *kept, SlotSet("requested_slot", pending)]
+        events = [*kept_answer, *events]
         # facts volunteered out of turn are acknowledged before anything else is said (a re-ask, the
         # next question, or the answer once the engine no longer needs the pending fact)
         noted = volunteered_facts(events, pending)
@@ -324,8 +388,11 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
             )
         dispatcher.messages.extend(collector.messages)
         asks = [e for e in events if e.get("name") == "requested_slot" and e.get("value")]
-        if asks:
+        if asks and not asked_back:
             events.append(SlotSet("questions_asked", (tracker.get_slot("questions_asked") or 0) + 1))
+        if starts_a_question(tracker):
+            # the kind of answer is decided by the question; the answers to the form's questions keep it
+            events.append(SlotSet("answer_mode", answer_mode(tracker)))
         return events
 
 

@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions.config import label, settings
 from actions.profile import conversation_language, profile_from_tracker
 from actions.render import amount_text, citation
+from actions.results import OVERVIEW_TOPIC, best_of
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +29,6 @@ LONG_NUMBER = re.compile(r"\d{7,}[\dXx]?")
 HANDOFF_INTENTS = {"request_human", "complain"}
 # the staff console is Chinese: results in the payload are rendered in Chinese whatever the person speaks
 CONSOLE_LANGUAGE = "zh"
-# the overview topic answers across topics (actions.forms.OVERVIEW_TOPIC; not imported: forms imports this)
-OVERVIEW_TOPIC = "eligibility"
 
 
 def mask_numbers(text: str) -> str:
@@ -108,8 +107,6 @@ def last_personalised_result(tracker: Tracker, profile: Mapping[str, Any]) -> di
     topic = tracker.get_slot("topic")
     if not remembered or not topic or not profile:
         return None
-    from actions.answer import best_of  # local: answer imports this module
-
     wanted = [r.get("policy_id") for r in best_of(remembered) if r.get("policy_id")]
     return case_result(topic, recomputed(tracker, profile, topic, wanted))
 

@@ -36,13 +36,12 @@ def format_money(amount: float, language: str) -> str:
     return fragment(language, "yuan", amount=format_number(amount, language))
 
 
-def amount_text(result: Mapping[str, Any], language: str) -> str:
-    """ "金额：每月最高4000元" / "Amount: up to CNY 4,000 per month"; the benefit text when no amount."""
+def amount_value(result: Mapping[str, Any], language: str) -> str:
+    """ "每月最高4000元" / "up to CNY 4,000 per month"; "" when the document states no amount."""
     high, low, unit = result.get("max_amount"), result.get("min_amount"), result.get("unit")
     templates = labels()["amounts"][language]
     if high is None or unit not in templates:
-        benefit = result.get("benefit")
-        return templates["benefit_only"].format(benefit=benefit) if benefit else ""
+        return ""
     if unit.startswith("percent"):
         high_text, low_text = format_number(high, language), format_number(low, language)
     else:
@@ -51,6 +50,15 @@ def amount_text(result: Mapping[str, Any], language: str) -> str:
     if low is not None and low != high and f"{unit}_range" in templates:
         return templates[f"{unit}_range"].format(min=low_text, max=high_text)
     return templates[unit].format(max=high_text)
+
+
+def amount_text(result: Mapping[str, Any], language: str) -> str:
+    """ "金额：每月最高4000元" / "Amount: up to CNY 4,000 per month"; the benefit text when no amount."""
+    amount = amount_value(result, language)
+    if amount:
+        return fragment(language, "amount_line", amount=amount)
+    benefit = result.get("benefit")
+    return labels()["amounts"][language]["benefit_only"].format(benefit=benefit) if benefit else ""
 
 
 def duration_text(result: Mapping[str, Any], language: str) -> str:
@@ -158,7 +166,8 @@ def noted_facts_text(facts: Iterable[tuple[str, Any]], language: str) -> str:
 
 
 def result_variables(result: Mapping[str, Any], language: str) -> dict[str, str]:
-    """All variables the utter_result_* responses use."""
+    """The variables of the follow-ups (how to apply, the source, a question about the answer) and of
+    the overview lines."""
     max_reasons = settings()["answer"]["max_reasons"]
     return {
         "title": str(result.get("title") or result.get("policy_id") or ""),
@@ -174,8 +183,3 @@ def result_variables(result: Mapping[str, Any], language: str) -> dict[str, str]
         "citation": citation(result.get("source"), language),
         "short_citation": short_citation(result.get("source"), language),
     }
-
-
-def known_units() -> set[str]:
-    """Units labels.yml has an amount line for (a test checks the engine uses no other)."""
-    return {unit for unit in labels()["amounts"]["zh"] if not unit.endswith("_range")} - {"benefit_only"}

@@ -86,3 +86,29 @@ def make_tracker(
 def responses(dispatcher: Any) -> list[str | None]:
     """Names of the responses the action asked for, in order (None for custom json)."""
     return [message.get("response") for message in dispatcher.messages]
+
+
+def rendered(dispatcher: Any, language: str = "zh") -> list[str]:
+    """Each message as the person reads it: the domain response in their language with its variables
+    filled (as Rasa interpolates them), and the quick-reply titles one per line below."""
+    from rasa.core.nlg.interpolator import interpolate_text
+
+    texts = []
+    for message in dispatcher.messages:
+        name = message.get("response")
+        if not name:
+            continue
+        variations = domain()["responses"][name]
+        english = [v for v in variations if v.get("condition")]
+        default = [v for v in variations if not v.get("condition")]
+        variation = (english if language == "en" and english else default)[0]
+        values = {key: value for key, value in message.items() if isinstance(value, str)}
+        text = interpolate_text(variation["text"], {**values, "language": language})
+        buttons = message.get("buttons") or variation.get("buttons") or []
+        texts.append("\n".join([text, *(f"{i}. {b['title']}" for i, b in enumerate(buttons, 1))]))
+    return texts
+
+
+def reply_bytes(dispatcher: Any, language: str = "zh") -> int:
+    """The whole reply of one turn in UTF-8, as one WeChat passive reply carries it."""
+    return len("\n\n".join(rendered(dispatcher, language)).encode("utf-8"))

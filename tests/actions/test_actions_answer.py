@@ -32,43 +32,39 @@ async def test_without_a_topic_the_person_is_asked_for_one() -> None:
     assert responses(dispatcher) == ["utter_ask_topic"]
 
 
-async def test_a_topic_answer_renders_every_result_and_the_estimate_sentence() -> None:
+async def test_a_personal_answer_leads_with_one_result_and_the_estimate_sentence() -> None:
     from policies import evaluate
 
-    events, dispatcher = await _answer({**QINGPU_MASTER, "topic": "rent_subsidy"})
+    events, dispatcher = await _answer({**QINGPU_MASTER, "topic": "rent_subsidy"}, text="我能拿多少")
     engine = evaluate(QINGPU_MASTER, topic="rent_subsidy", district="青浦")["results"]
     names = responses(dispatcher)
-    assert names[-1] == "utter_estimate_disclaimer"
-    assert len(names) - 1 == len(_remembered(events)) >= 1
-    assert all(name.startswith("utter_result_") for name in names[:-1])
+    assert names[0] == "utter_lead_eligible" and names[-1] == "utter_estimate_disclaimer"
     assert {r["policy_id"] for r in _remembered(events)} <= {r["policy_id"] for r in engine}
     assert events[0] == SlotSet("questions_asked", 0)
+    assert SlotSet("answer_mode", "personal") in events
     first = dispatcher.messages[0]
     assert first["citation"].startswith("《") and "青委" in first["citation"]
+    assert first["tier_text"] == "（D档）" and "4000" in first["amount"]
 
 
 async def test_english_gets_the_same_results_with_english_wording() -> None:
-    zh_events, zh = await _answer({**QINGPU_MASTER, "topic": "rent_subsidy"})
-    en_events, en = await _answer({**QINGPU_MASTER, "topic": "rent_subsidy", "language": "en"})
+    zh_events, zh = await _answer({**QINGPU_MASTER, "topic": "rent_subsidy"}, text="我符合吗")
+    en_events, en = await _answer(
+        {**QINGPU_MASTER, "topic": "rent_subsidy", "language": "en"}, text="Can I get it?"
+    )
     assert responses(zh) == responses(en)
     assert [(r["policy_id"], r["status"]) for r in _remembered(zh_events)] == [
         (r["policy_id"], r["status"]) for r in _remembered(en_events)
     ]
-    for zh_message, en_message in zip(zh.messages, en.messages, strict=True):
-        assert zh_message.get("tier_text", "").replace("（", "").replace("档）", "") == en_message.get(
-            "tier_text", ""
-        ).replace(" (class ", "").replace(")", "")
-    amounts = [m["amount_text"] for m in en.messages if m.get("amount_text")]
-    assert amounts and all("CNY" in text for text in amounts if text.startswith("Amount"))
+    assert zh.messages[0]["tier_text"] == "（D档）" and en.messages[0]["tier_text"] == " (class D)"
+    assert "CNY 4,000" in en.messages[0]["amount"]
 
 
 async def test_overview_lists_what_the_person_can_get_first() -> None:
     _, dispatcher = await _answer({**QINGPU_MASTER, "topic": "eligibility"})
-    names = responses(dispatcher)
-    assert names[0] == "utter_overview_header"
-    assert names[-2:] == ["utter_overview_more", "utter_estimate_disclaimer"]
-    items = names[1:-2]
-    assert items and items == sorted(items, key=lambda n: n != "utter_overview_item_eligible")
+    assert responses(dispatcher) == ["utter_overview", "utter_estimate_disclaimer"]
+    lines = dispatcher.messages[0]["items_text"].split("\n")
+    assert lines and lines == sorted(lines, key=lambda line: not line.startswith("✅"))
 
 
 async def test_a_personalised_result_hands_the_case_to_staff() -> None:
@@ -237,14 +233,11 @@ async def test_a_message_with_nothing_in_it_is_met_with_a_question_not_an_answer
 
 async def test_every_overview_line_cites_its_document() -> None:
     _, dispatcher = await _answer({**QINGPU_MASTER, "topic": "eligibility"})
-    lines = [m for m in dispatcher.messages if m["response"].startswith("utter_overview_item_")]
-    assert lines
-    assert all(m["short_citation"].startswith("依据") and "〔" in m["short_citation"] for m in lines)
+    lines = dispatcher.messages[0]["items_text"].split("\n")
+    assert lines and all("【依据" in line and "〔" in line for line in lines)
     _, english = await _answer({**QINGPU_MASTER, "topic": "eligibility", "language": "en"})
-    english_lines = [m for m in english.messages if m["response"].startswith("utter_overview_item_")]
-    assert [m["short_citation"] for m in english_lines] == [
-        m["short_citation"].replace("依据", "source: ") for m in lines
-    ]
+    english_lines = english.messages[0]["items_text"].split("\n")
+    assert len(english_lines) == len(lines) and all("[source: " in line for line in english_lines)
 
 
 async def test_facts_the_form_re_validates_on_start_are_no_new_fact() -> None:

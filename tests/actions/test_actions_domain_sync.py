@@ -33,7 +33,7 @@ def test_every_profile_field_is_a_slot_the_form_may_ask(field: str) -> None:
 
 def test_every_response_the_actions_use_exists() -> None:
     used = _response_names_in_actions()
-    assert {"utter_result_eligible", "utter_handoff", "utter_clarify"} <= used
+    assert {"utter_lead_eligible", "utter_rule_answer", "utter_handoff", "utter_clarify"} <= used
     missing = used - set(domain()["responses"])
     assert not missing
 

@@ -6,6 +6,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import ValidatePolicyForm, ValidateSlotMappings
+from policies.questions import next_question
 from tests.actions.helpers import domain, make_tracker, responses, slot_event, user_event
 
 
@@ -29,7 +30,11 @@ async def test_district_is_asked_first_when_unknown() -> None:
         trailing_slots={"topic": "rent_subsidy"},
     )
     events, dispatcher = await _run_form(tracker)
-    assert events == [SlotSet("requested_slot", "district"), SlotSet("questions_asked", 1)]
+    assert events == [
+        SlotSet("requested_slot", "district"),
+        SlotSet("questions_asked", 1),
+        SlotSet("answer_mode", "rule"),  # "怎么领" asks about the rule: answered once the district is known
+    ]
     assert dispatcher.messages == []
 
 
@@ -37,12 +42,13 @@ async def test_after_the_district_the_engine_chooses_the_next_fact() -> None:
     from policies import evaluate
 
     tracker = make_tracker(
-        {"topic": "rent_subsidy", "questions_asked": 1},
+        {"topic": "rent_subsidy", "questions_asked": 1, "answer_mode": "personal"},
         text="青浦",
         trailing_slots={"district": "青浦"},
     )
     events, _ = await _run_form(tracker)
-    expected = evaluate({"district": "青浦"}, topic="rent_subsidy", district="青浦")["missing_facts"][0]
+    expected = next_question({"district": "青浦"}, "rent_subsidy", "青浦")
+    assert expected in evaluate({"district": "青浦"}, topic="rent_subsidy")["missing_facts"]
     assert events[0] == SlotSet("district", "青浦")
     assert _requested(events) == expected
     assert events[-1] == SlotSet("questions_asked", 2)
@@ -91,12 +97,25 @@ async def test_the_question_cap_ends_the_form() -> None:
 
 async def test_an_age_out_of_range_is_refused_and_asked_again() -> None:
     tracker = make_tracker(
-        {"topic": "rent_subsidy", "district": "青浦"}, text="我200岁", trailing_slots={"age": 200}
+        {"topic": "rent_subsidy", "district": "青浦", "requested_slot": "age", "answer_mode": "personal"},
+        text="我200岁",
+        trailing_slots={"age": 200},
     )
     events, dispatcher = await _run_form(tracker)
     assert events[0] == SlotSet("age", None)
     assert responses(dispatcher) == ["utter_invalid_age"]
     assert _requested(events) is not None
+
+
+async def test_an_age_nobody_asked_for_is_never_scolded() -> None:
+    # "请输入16到80之间的年龄" only when the age was asked
+    tracker = make_tracker(
+        {"topic": "rent_subsidy", "district": "青浦", "requested_slot": "talent_points"},
+        text="我200岁",
+        trailing_slots={"age": 200},
+    )
+    _, dispatcher = await _run_form(tracker)
+    assert "utter_invalid_age" not in responses(dispatcher)
 
 
 async def test_a_district_without_policies_is_refused() -> None:
@@ -132,15 +151,17 @@ async def test_free_text_answers_to_choice_questions_are_understood() -> None:
     assert events[0] == SlotSet("relevant_work_years", 3)
 
 
-async def test_a_non_number_for_a_number_question_is_refused() -> None:
+async def test_a_non_number_for_a_number_question_gets_a_hint_and_a_skip() -> None:
     tracker = make_tracker(
-        {"topic": "talent_award", "district": "青浦"},
+        {"topic": "talent_award", "district": "青浦", "requested_slot": "senior_post_years"},
         text="很多",
         trailing_slots={"senior_post_years": "很多"},
     )
     events, dispatcher = await _run_form(tracker)
-    assert events[0] == SlotSet("senior_post_years", None)
-    assert responses(dispatcher) == ["utter_invalid_number"]
+    assert SlotSet("skipped_facts", ["senior_post_years"]) in events
+    assert SlotSet("senior_post_years", None) in events
+    assert responses(dispatcher) == ["utter_answer_skipped"]
+    assert "senior_post_years" not in [e["value"] for e in events if e.get("name") == "requested_slot"]
 
 
 async def test_honours_accumulate_across_messages() -> None:
@@ -178,7 +199,7 @@ async def test_corrections_outside_the_form_are_validated_too() -> None:
     assert SlotSet("education", "博士") in events
     assert SlotSet("full_time", False) in events
     assert SlotSet("age", None) in events
-    assert responses(dispatcher) == ["utter_invalid_age"]
+    assert responses(dispatcher) == []  # the age was not asked: no "请输入年龄"
 
 
 async def test_dont_know_skips_a_question_for_good() -> None:

@@ -3,9 +3,9 @@ from __future__ import annotations
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answer import remember, results_to_show
 from actions.fallback import ActionClarify
 from actions.handoff import ActionHandoff, hand_off, mask_numbers
+from actions.results import ordered, remember
 from policies import evaluate
 from tests.actions.helpers import QINGPU_MASTER, domain, make_tracker, responses, user_event
 
@@ -13,7 +13,7 @@ from tests.actions.helpers import QINGPU_MASTER, domain, make_tracker, responses
 def _answered(profile: dict, topic: str, language: str) -> list[dict]:
     """The ``last_result`` slot as action_answer_policy leaves it after answering ``topic``."""
     outcome = evaluate(profile, topic=topic, district=profile.get("district"), language=language)
-    return remember(results_to_show(outcome["results"]))
+    return remember(ordered(outcome["results"])[:4])
 
 
 def _handoff_payload(dispatcher: CollectingDispatcher) -> dict:

@@ -159,7 +159,7 @@ def test_another_district_re_answers_the_same_topic(assistant_services, language
 
 
 def test_facts_volunteered_while_another_question_is_pending_are_acknowledged(client):
-    first = client.say("青浦的租房补贴怎么领")
+    first = client.say("我能领青浦的租房补贴吗")
     assert client.tracker()["slots"]["requested_slot"] == "employer_registered_in_district", texts(first)
     replies = client.say("我是博士，在松江")
     answer = texts(replies)
@@ -167,3 +167,64 @@ def test_facts_volunteered_while_another_question_is_pending_are_acknowledged(cl
     assert "博士" in answer.splitlines()[0] and "松江" in answer.splitlines()[0]
     # Songjiang has no rent subsidy to ask about: the employer question is not asked again
     assert "用人单位注册在该区" not in answer, answer
+
+
+# --- issue 15: information first, only the questions that matter, short replies ---------------------
+
+
+@pytest.mark.parametrize(
+    "language, question",
+    [("zh", "青浦租房补贴是多少"), ("en", "How much is the rent subsidy in Qingpu?")],
+)
+def test_a_rule_question_gets_the_tiers_and_how_to_apply_in_the_first_reply(
+    assistant_services, language, question
+):
+    client = AssistantClient(assistant_services["rasa_url"], assistant_services["rasa_token"], language)
+    replies = client.say(question)
+    answer = texts(replies)
+    assert client.tracker()["slots"]["requested_slot"] is None, answer  # no personal question
+    assert re.search(r"4,?000", answer) and re.search(r"3,?000", answer), answer
+    assert ("申请方式" if language == "zh" else "How to apply") in answer, answer
+    assert answer.count(QINGPU_DOC) == 1, answer
+    payloads = [b["payload"] for reply in replies for b in reply.get("buttons") or []]
+    assert "/check_my_case" in payloads, replies
+    # the offer accepted: the questions that can change the answer begin
+    client.say("/check_my_case")
+    assert client.tracker()["slots"]["requested_slot"] == "employer_registered_in_district"
+
+
+@pytest.mark.parametrize("language, more", [("zh", "更多"), ("en", "more")])
+def test_more_reveals_what_the_short_answer_kept_back(assistant_services, language, more):
+    client = AssistantClient(assistant_services["rasa_url"], assistant_services["rasa_token"], language)
+    first = (
+        "我34岁，全日制本科，副高职称，在青浦上班，租房补贴能拿多少？"
+        if language == "zh"
+        else "I'm 34, full-time bachelor's, associate senior title, working in Qingpu. How much rent subsidy can I get?"
+    )
+    replies = client.answer_until_done(first, TIER_E_PROFILE)
+    answer = texts(replies)
+    assert "农业" not in answer and "agricultur" not in answer.lower(), answer
+    assert all(len(reply.get("text", "").encode("utf-8")) <= 2048 for reply in replies)
+    revealed = texts(client.say(more))
+    assert revealed.startswith("更多相关政策" if language == "zh" else "More related policies"), revealed
+
+
+def test_a_message_with_three_numbers_assigns_each_and_never_scolds(client):
+    replies = client.say("我38岁，海外工作过5年，注册资本500万，在青浦创业有什么扶持？")
+    answer = texts(replies)
+    assert "请输入" not in answer and "需要一个数字" not in answer, answer
+    assert client.tracker()["slots"]["age"] == 38
+
+
+def test_a_volunteered_fact_is_never_asked_again(client):
+    client.say("人才积分通用指标有50分，我能领青浦的积分租房补贴吗")
+    asked = []
+    for _ in range(8):
+        requested = client.tracker()["slots"]["requested_slot"]
+        if not requested:
+            break
+        asked.append(requested)
+        value = TIER_E_PROFILE.get(requested)
+        client.say("不知道" if value is None else client.answer_text(requested, value, []))
+    assert "talent_points" not in asked, asked
+    assert client.tracker()["slots"]["talent_points"] == 50

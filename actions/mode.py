@@ -1,0 +1,56 @@
+"""Two kinds of answer: a question about the rule ("青浦租房补贴是多少") is answered at once from the
+knowledge base; a question about the person's own case ("我能拿多少", "我符合吗", or facts given with
+it) gets the personalised answer, with only the questions that can change it."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+
+from actions.config import profile_fields
+from actions.results import OVERVIEW_TOPIC
+from actions.understanding import asks_about_own_case
+
+RULE_MODE = "rule"
+PERSONAL_MODE = "personal"
+CHECK_INTENT = "check_my_case"
+TOPIC_INTENT_PREFIX = "ask_"
+# intents that ask about one rule's details, not a new topic
+FOLLOW_UP_INTENTS = {"ask_application_process", "ask_policy_basis"}
+
+
+def facts_in_message(tracker: Tracker) -> list[str]:
+    """Profile facts the latest message states (entities whose slot is a profile field)."""
+    fields = set(profile_fields()) - {"district"}
+    # the slots this message fills (candidates the validation actions see), plus entities for the
+    # answer action, which runs after the candidates were validated
+    filled = {name for name in tracker.slots_to_validate() if name in fields}
+    entities = (tracker.latest_message or {}).get("entities") or []
+    named = {e.get("entity") for e in entities}
+    # entity names differ from slot names for a few (annual_salary -> annual_salary_wan)
+    filled |= {name for name in named if name in fields or f"{name}_wan" in fields or name == "honor"}
+    return sorted(filled)
+
+
+def answer_mode(tracker: Tracker) -> str:
+    """rule | personal for the latest message; an answer to a question or a bare district ("那松江呢？")
+    keeps the mode the conversation is in."""
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name") or ""
+    text = message.get("text") or ""
+    if intent == CHECK_INTENT or tracker.get_slot("topic") == OVERVIEW_TOPIC:
+        return PERSONAL_MODE
+    if intent.startswith(TOPIC_INTENT_PREFIX) and intent not in FOLLOW_UP_INTENTS:
+        if asks_about_own_case(text) or facts_in_message(tracker):
+            return PERSONAL_MODE
+        return RULE_MODE
+    if facts_in_message(tracker) or tracker.get_slot("requested_slot"):
+        return PERSONAL_MODE
+    return tracker.get_slot("answer_mode") or RULE_MODE
+
+
+def starts_a_question(tracker: Tracker) -> bool:
+    """The latest message asks a (new) policy question or accepts the offer to check the person's case."""
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+    return intent == CHECK_INTENT or (
+        intent.startswith(TOPIC_INTENT_PREFIX) and intent not in FOLLOW_UP_INTENTS
+    )

@@ -1,0 +1,159 @@
+"""Reading messages as people mean them (word lists in actions/understanding.yml).
+
+- `asks_about_own_case`: "我能拿多少" (the person's case) versus "青浦租房补贴是多少" (the rule);
+- `yes_no_meaning`: "单身" answers "does your spouse receive the subsidy?" with no; mixed signals: unsure;
+- `numbers_by_unit`: "我38岁，海外工作过5年，注册资本500万" -> age 38, years 5, wan 500, each by its unit,
+  read with the project's one number parser (`nlu.numbers`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+import yaml
+
+from actions.config import ACTIONS_DIR
+
+UNSURE = "unsure"
+# a message this short is an answer as a whole ("是", "有的", "不是")
+SHORT_ANSWER = 3
+
+
+@lru_cache(maxsize=1)
+def understanding() -> dict[str, Any]:
+    with (ACTIONS_DIR / "understanding.yml").open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _fold(text: str | None) -> str:
+    from nlu.vocabulary import fold_text
+
+    return fold_text(str(text or "")).strip()
+
+
+def _has_word(text: str, word: str) -> bool:
+    """Latin words match whole words ("no" is not in "know"); Chinese phrases anywhere."""
+    word = word.lower()
+    if re.search(r"[a-z]", word):
+        return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text) is not None
+    return word in text
+
+
+def says_any(text: str | None, words: Iterable[str]) -> bool:
+    folded = _fold(text)
+    return any(_has_word(folded, word) for word in words)
+
+
+def asks_about_own_case(text: str | None) -> bool:
+    """Words that ask about the person's own case (any language's list: people mix them)."""
+    lists = understanding()["personal_question"]
+    return says_any(text, [word for words in lists.values() for word in words])
+
+
+def asks_for_more(text: str | None) -> bool:
+    folded = _fold(text).rstrip("?？!！。. ")
+    lists = understanding()["more_words"]
+    return any(folded == word.lower() for words in lists.values() for word in words)
+
+
+def _matches(text: str, phrases: Iterable[str]) -> list[tuple[int, int]]:
+    spans = []
+    for phrase in phrases:
+        phrase = phrase.lower()
+        if re.search(r"[a-z]", phrase):
+            pattern = rf"(?<![a-z]){re.escape(phrase)}(?![a-z])"
+        else:
+            pattern = re.escape(phrase)
+        spans.extend((m.start(), m.end()) for m in re.finditer(pattern, text))
+    return spans
+
+
+def yes_no_meaning(text: str | None, question: str | None = None) -> bool | str | None:
+    """True / False for an answer to a yes/no question, UNSURE for mixed signals, None for no signal.
+
+    The longest phrase wins where phrases overlap ("没有" over "有", "入职以后就是了" over "是")."""
+    folded = _fold(text)
+    if not folded:
+        return None
+    table = understanding()["yes_no"]
+    found: list[tuple[int, int, bool]] = []
+    for source in (table["default"], (table.get("by_question") or {}).get(question or "", {})):
+        for key, value in (("yes", True), ("no", False)):
+            for start, end in _matches(folded, source.get(key) or []):
+                # a one-character 是/有/不 inside a sentence ("我是博士") is no answer; at the start it is
+                if end - start == 1 and start > 0 and len(folded) > SHORT_ANSWER:
+                    continue
+                found.append((start, end, value))
+    kept = [
+        (s, e, v)
+        for s, e, v in found
+        if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, _ in found)
+    ]
+    meanings = {value for _, _, value in kept}
+    if len(meanings) == 1:
+        return meanings.pop()
+    if meanings:
+        return UNSURE
+    # a life situation that answers another question ("单身" to "do you own a home?"): not a yes
+    for other in (table.get("by_question") or {}).values():
+        for key in ("yes", "no"):
+            if _matches(folded, other.get(key) or []):
+                return UNSURE
+    return None
+
+
+def _unit_of(after: str) -> str | None:
+    units = understanding()["numbers"]["units"]
+    best: tuple[int, str] | None = None
+    for kind, words in units.items():
+        for word in words:
+            if after.startswith(word.lower()) and (best is None or len(word) > best[0]):
+                best = (len(word), kind)
+    return best[1] if best else None
+
+
+def numbers_with_units(text: str | None) -> list[tuple[float | int, str | None]]:
+    """Every number in the message with the unit that follows it (None when there is none)."""
+    from nlu import numbers
+
+    folded = _fold(text)
+    found = []
+    for match in re.finditer(numbers.NUMBER, folded):
+        value = numbers.parse_number(match.group(0))
+        if value is None:
+            continue
+        after = folded[match.end() : match.end() + 10].lstrip()
+        unit = _unit_of(after)
+        before = folded[max(0, match.start() - 10) : match.start()]
+        if unit is None and re.search(r"(今年|年龄|年纪|aged?|i'm|i am)\s*$", before):
+            unit = "age"
+        below = understanding()["numbers"]["below"]
+        if any(before.rstrip().endswith(word.lower()) for word in below):
+            value = value - 1
+        found.append((value, unit))
+    return found
+
+
+def number_for(field: str, text: str | None, asked: bool) -> float | int | None:
+    """The number of the message that answers `field`: the one in the field's unit; a number without a
+    unit only when this field was asked and it is the only such number. Points go to the kind named."""
+    config = understanding()["numbers"]
+    unit = config["fields"].get(field)
+    named = config.get("named") or {}
+    if unit == "points":
+        other = [f for f in named if f != field]
+        if any(says_any(text, named[f]) for f in other) and not says_any(text, named.get(field, [])):
+            return None  # the message is about the other kind of points
+        if not asked and not says_any(text, named.get(field, [])):
+            return None
+    candidates = numbers_with_units(text)
+    in_unit = [value for value, found_unit in candidates if found_unit == unit]
+    if in_unit:
+        return in_unit[0]
+    bare = [value for value, found_unit in candidates if found_unit is None]
+    if asked and len(bare) == 1:
+        return bare[0]
+    return None
