@@ -47,6 +47,10 @@ FREE_TEXT_FIELDS = {
     "years_worked_in_district",
     "talent_points",
     "sector",
+    "full_time_education",
+    "employer_type",
+    "rent_subsidy_years_received",
+    "apartment_years_received",
     "education_talent_category",
     "health_talent_category",
 }

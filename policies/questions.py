@@ -76,8 +76,12 @@ def rarity(fact: str, profile: Mapping[str, Any]) -> int:
 
 
 def pointless(fact: str, profile: Mapping[str, Any]) -> bool:
-    """A question that makes no sense for this person (profile.yml `not_asked_when`)."""
-    when = fields_yaml().get(fact, {}).get("not_asked_when") or {}
+    """A question that makes no sense for this person (profile.yml `not_asked_when`), or a scope fact the
+    answer states as a condition the office checks instead of asking it (`stated_not_asked`)."""
+    spec = fields_yaml().get(fact, {})
+    if spec.get("stated_not_asked"):
+        return True
+    when = spec.get("not_asked_when") or {}
     return any(profile.get(other) == value for other, value in when.items())
 
 
