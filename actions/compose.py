@@ -105,6 +105,14 @@ def open_text(
     return label("fragments", language, "list_separator").join(parts)
 
 
+def office_checks_text(result: Mapping[str, Any], language: str) -> str:
+    """The conditions the office checks itself and the person was not asked (scope rules such as the
+    employer type, team size): said with the answer, so "you appear to qualify" never hides them."""
+    checks = [str(c["label"]) for c in result.get("conditions") or [] if c.get("outcome") == "not_checked"]
+    separator = label("fragments", language, "list_separator")
+    return fragment(language, "office_checks", checks=separator.join(checks)) if checks else ""
+
+
 def amount_or_benefit(result: Mapping[str, Any], language: str) -> str:
     return amount_value(result, language) or str(result.get("benefit") or "").rstrip("。. ")
 
@@ -128,6 +136,7 @@ def lead_variables(
         "contact": str(result.get("contact") or fragment(language, "none")),
         "open_text": open_text(result, skipped, language, relevant=relevant),
         "failed_text": first_failed_condition(result, language),
+        "office_checks": office_checks_text(result, language),
         "summary": str(result.get("summary") or ""),
         "status_label": label("status_labels", language, str(result.get("status"))),
         "citation": cite(result.get("source")),
