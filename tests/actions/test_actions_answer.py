@@ -45,6 +45,9 @@ async def test_a_personal_answer_leads_with_one_result_and_the_estimate_sentence
     first = dispatcher.messages[0]
     assert first["citation"].startswith("《") and "青委" in first["citation"]
     assert first["tier_text"] == "（D档）" and "4000" in first["amount"]
+    # the scope rules nobody asked about are said as the office's checks, never hidden behind the ✅
+    assert first["office_checks"].startswith("\n办理部门还将核实：")
+    assert "参公管理除外" in first["office_checks"] and "未满5年" in first["office_checks"]
 
 
 async def test_english_gets_the_same_results_with_english_wording() -> None:
