@@ -71,8 +71,9 @@ test: lint validate validate-deploy test-unit test-e2e ## everything CI runs
 eval: train ## NLU quality on the held-out splits (intent accuracy, entity F1), Chinese and English
 	$(PY) scripts/nlu_eval.py --model $(MODEL)
 
-bench: train ## benchmarks: policy engine, per-turn latency, training time
+bench: train ## benchmarks: policy engine, questions until settled, per-turn latency (written to docs/FIGURES.md)
 	$(PY) benchmarks/bench_policies.py
+	$(PY) benchmarks/bench_questions.py
 	$(PY) benchmarks/bench_turns.py --model $(MODEL)
 
 bench-gateway: train ## gateway benchmark: 20 WeChat users (think time + stress); starts the assistant (RASA_NODES, default 1) unless RASA_URL is set

@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from policies import default_knowledge_base, evaluate  # noqa: E402
+from scripts.figures import printed_into  # noqa: E402
 
 PROFILES = {
     "qingpu scientist (zh)": (
@@ -51,20 +52,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=2000)
     args = parser.parse_args()
-    start = time.perf_counter()
-    base = default_knowledge_base()
-    load_ms = (time.perf_counter() - start) * 1000
-    print(
-        f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; {len(base.policies)} policies"
-    )
-    print(f"knowledge base load (once per process): {load_ms:.0f} ms")
-    for name, (profile, language) in PROFILES.items():
-        measure(profile, language, 50)  # warm up
-        timings = sorted(measure(profile, language, args.iterations))
-        p95 = timings[int(len(timings) * 0.95) - 1]
+    with printed_into("bench-policies", "Policy engine: one profile against every policy", "make bench"):
+        start = time.perf_counter()
+        base = default_knowledge_base()
+        load_ms = (time.perf_counter() - start) * 1000
         print(
-            f"{name}: median {statistics.median(timings):.3f} ms, p95 {p95:.3f} ms over {args.iterations} runs"
+            f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; {len(base.policies)} policies"
         )
+        print(f"knowledge base load (once per process): {load_ms:.0f} ms")
+        for name, (profile, language) in PROFILES.items():
+            measure(profile, language, 50)  # warm up
+            timings = sorted(measure(profile, language, args.iterations))
+            p95 = timings[int(len(timings) * 0.95) - 1]
+            print(
+                f"{name}: median {statistics.median(timings):.3f} ms, p95 {p95:.3f} ms over {args.iterations} runs"
+            )
 
 
 if __name__ == "__main__":

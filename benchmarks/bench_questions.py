@@ -27,6 +27,7 @@ from rasa_sdk import Tracker  # noqa: E402
 
 from actions.forms import next_missing_fact  # noqa: E402
 from policies import TOPICS, normalise_profile  # noqa: E402
+from scripts.figures import printed_into  # noqa: E402
 
 CASES_DIR = ROOT / "tests" / "policies" / "cases"
 MAX_TURNS = 30
@@ -85,27 +86,32 @@ def main() -> None:
         help="profile.yml whose `commonness` says which profiles are common (to compare older versions)",
     )
     args = parser.parse_args()
-    runs = []
-    for name, profile in cases():
-        common = is_common(profile, args.profile_file)
-        for topic in TOPICS:
-            count, asked, cut = questions_until_settled(profile, topic)
-            runs.append((count, topic, name, common, asked, cut))
-    counts = [r[0] for r in runs]
-    common_counts = [r[0] for r in runs if r[3]]
-    print(f"profile cases × topics: {len(runs)} conversations ({len(common_counts)} with a common profile)")
-    print(f"questions until settled: mean {statistics.mean(counts):.2f}, max {max(counts)}")
-    print(f"common profiles:         mean {statistics.mean(common_counts):.2f}, max {max(common_counts)}")
-    print(f"ended by the question cap rather than settled: {sum(1 for r in runs if r[5])} conversations")
-    for topic in TOPICS:
-        per_topic = [r[0] for r in runs if r[1] == topic]
-        common_topic = [r[0] for r in runs if r[1] == topic and r[3]] or [0]
+    with printed_into(
+        "bench-questions", "Questions until the answer is settled (every profile case × topic)", "make bench"
+    ):
+        runs = []
+        for name, profile in cases():
+            common = is_common(profile, args.profile_file)
+            for topic in TOPICS:
+                count, asked, cut = questions_until_settled(profile, topic)
+                runs.append((count, topic, name, common, asked, cut))
+        counts = [r[0] for r in runs]
+        common_counts = [r[0] for r in runs if r[3]]
         print(
-            f"  {topic:22s} mean {statistics.mean(per_topic):5.2f}  max {max(per_topic):2d}"
-            f"  common max {max(common_topic):2d}"
+            f"profile cases × topics: {len(runs)} conversations ({len(common_counts)} with a common profile)"
         )
-    for count, topic, name, common, asked, _ in sorted(runs, reverse=True)[: args.worst]:
-        print(f"{count:2d} {topic} | {name} | {'common' if common else 'rare'} | {', '.join(asked)}")
+        print(f"questions until settled: mean {statistics.mean(counts):.2f}, max {max(counts)}")
+        print(f"common profiles:         mean {statistics.mean(common_counts):.2f}, max {max(common_counts)}")
+        print(f"ended by the question cap rather than settled: {sum(1 for r in runs if r[5])} conversations")
+        for topic in TOPICS:
+            per_topic = [r[0] for r in runs if r[1] == topic]
+            common_topic = [r[0] for r in runs if r[1] == topic and r[3]] or [0]
+            print(
+                f"  {topic:22s} mean {statistics.mean(per_topic):5.2f}  max {max(per_topic):2d}"
+                f"  common max {max(common_topic):2d}"
+            )
+        for count, topic, name, common, asked, _ in sorted(runs, reverse=True)[: args.worst]:
+            print(f"{count:2d} {topic} | {name} | {'common' if common else 'rare'} | {', '.join(asked)}")
 
 
 if __name__ == "__main__":

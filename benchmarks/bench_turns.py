@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
+from scripts.figures import printed_into  # noqa: E402
 from scripts.services import running_assistant  # noqa: E402
 
 TURNS = [
@@ -241,25 +242,30 @@ def main() -> int:
     parser.add_argument("--train-time", action="store_true", help="also time a full training from scratch")
     args = parser.parse_args()
 
-    print(f"machine: {machine()}; {load_average()}")
-    if args.rasa_url:
-        first, latencies = play(args.rasa_url, args.conversations)
-        report_latency(first, latencies, args.conversations)
-        if args.breakdown:
-            if not args.action_url:
-                parser.error("--breakdown with --rasa-url needs --action-url")
-            medians = breakdown(Path(args.model), args.action_url, args.conversations, not args.without_fixes)
-            report_breakdown(asyncio.run(medians), not args.without_fixes)
-    else:
-        with running_assistant("bench-token", ROOT / "var/log/bench") as assistant:
-            first, latencies = play(assistant.rasa_url, args.conversations)
+    with printed_into("bench-turns", "Per-turn latency through the REST webhook", "make bench"):
+        print(f"machine: {machine()}; {load_average()}")
+        if args.rasa_url:
+            first, latencies = play(args.rasa_url, args.conversations)
             report_latency(first, latencies, args.conversations)
             if args.breakdown:
-                action_url = f"http://127.0.0.1:{os.environ.get('ACTION_PORT', '5055')}/webhook"
-                medians = breakdown(Path(args.model), action_url, args.conversations, not args.without_fixes)
+                if not args.action_url:
+                    parser.error("--breakdown with --rasa-url needs --action-url")
+                medians = breakdown(
+                    Path(args.model), args.action_url, args.conversations, not args.without_fixes
+                )
                 report_breakdown(asyncio.run(medians), not args.without_fixes)
-    if args.train_time:
-        print(f"training from scratch (rasa train --force): {train_time():.0f} s")
+        else:
+            with running_assistant("bench-token", ROOT / "var/log/bench") as assistant:
+                first, latencies = play(assistant.rasa_url, args.conversations)
+                report_latency(first, latencies, args.conversations)
+                if args.breakdown:
+                    action_url = f"http://127.0.0.1:{os.environ.get('ACTION_PORT', '5055')}/webhook"
+                    medians = breakdown(
+                        Path(args.model), action_url, args.conversations, not args.without_fixes
+                    )
+                    report_breakdown(asyncio.run(medians), not args.without_fixes)
+        if args.train_time:
+            print(f"training from scratch (rasa train --force): {train_time():.0f} s")
     return 0
 
 

@@ -8,11 +8,14 @@ instead of pasting numbers that go stale. Sections no command has written yet ar
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import io
 import os
 import re
 import shlex
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,3 +63,31 @@ def markdown_table(header: list[str], rows: list[list[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+class _Tee(io.TextIOBase):
+    def __init__(self, *streams: io.TextIOBase) -> None:
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self.streams:
+            stream.flush()
+
+
+@contextlib.contextmanager
+def printed_into(name: str, title: str, command: str | None = None, path: Path = FIGURES) -> Iterator[None]:
+    """Everything printed inside the block still reaches the terminal and also becomes section ``name``
+    (as text), so a benchmark's report and the figures file can never say different things."""
+    captured = io.StringIO()
+    original = sys.stdout
+    sys.stdout = _Tee(original, captured)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout = original
+    record(name, title, "```text\n" + captured.getvalue().rstrip() + "\n```", command, path)

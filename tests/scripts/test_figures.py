@@ -1,4 +1,4 @@
-from scripts.figures import HEADER, markdown_table, record
+from scripts.figures import HEADER, markdown_table, printed_into, record
 
 
 def test_record_replaces_its_own_section_and_keeps_the_others(tmp_path):
@@ -19,3 +19,11 @@ def test_record_replaces_its_own_section_and_keeps_the_others(tmp_path):
 
 def test_markdown_table():
     assert markdown_table(["a", "b"], [[1, "x"]]) == "| a | b |\n|---|---|\n| 1 | x |"
+
+
+def test_what_a_benchmark_prints_is_what_the_figures_file_says(tmp_path, capsys):
+    path = tmp_path / "FIGURES.md"
+    with printed_into("bench-x", "X", command="make bench", path=path):
+        print("p95 70 ms")
+    assert capsys.readouterr().out == "p95 70 ms\n"
+    assert "```text\np95 70 ms\n```" in path.read_text(encoding="utf-8")
