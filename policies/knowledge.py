@@ -1,9 +1,9 @@
 """Loads and checks the knowledge base: conditions, district files and policy files, all validated at load time.
 
 Layout (see policies/README.md):
-    policies/conditions.yml                  named conditions shared by every district
     policies/data/<district>/district.yml    the district: documents cited, offices, application routes, notes
-    policies/data/<district>/conditions.yml  optional conditions only this district uses
+    policies/data/<district>/conditions.yml  the named conditions that district's documents define (one
+                                             namespace: a name is declared once, in the district it comes from)
     policies/data/<district>/*.yml           policy files, one per document or annex
 """
 
@@ -22,7 +22,6 @@ from .strict_yaml import load_yaml
 from .validation import validate_against
 
 DATA_DIR = PACKAGE_DIR / "data"
-CONDITIONS_FILE = PACKAGE_DIR / "conditions.yml"
 DISTRICT_FILE = "district.yml"
 DISTRICT_CONDITIONS_FILE = "conditions.yml"
 
@@ -324,14 +323,11 @@ def _build_policy(
     )
 
 
-def load_knowledge_base(
-    data_dir: Path | str = DATA_DIR, conditions_file: Path | str = CONDITIONS_FILE
-) -> KnowledgeBase:
+def load_knowledge_base(data_dir: Path | str = DATA_DIR) -> KnowledgeBase:
     """Load every file, validate it strictly and compile the conditions. Raises PolicyDataError naming the file."""
-    data_dir, conditions_file = Path(data_dir), Path(conditions_file)
+    data_dir = Path(data_dir)
     known_districts = profile_fields()["district"].values
     raw_conditions: dict[str, tuple[dict, str]] = {}
-    _load_conditions(conditions_file, raw_conditions)
     districts: dict[str, dict] = {}
     policy_files: list[tuple[Path, dict]] = []  # (file, {district, data})
     for folder in sorted(p for p in data_dir.iterdir() if p.is_dir()):

@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 from policies import evaluate, load_knowledge_base
-from policies.knowledge import CONDITIONS_FILE, DATA_DIR
+from policies.knowledge import DATA_DIR
 
 README = Path(__file__).resolve().parents[2] / "policies" / "README.md"
 
@@ -31,7 +31,7 @@ def test_readme_example_district_loads_and_evaluates(tmp_path: Path) -> None:
     (folder / "district.yml").write_text(district_file, encoding="utf-8")
     (folder / "conditions.yml").write_text(conditions, encoding="utf-8")
     (folder / "housing.yml").write_text(policy_file, encoding="utf-8")
-    base = load_knowledge_base(tmp_path / "data", CONDITIONS_FILE)
+    base = load_knowledge_base(tmp_path / "data")
 
     young = {"district": "杨浦", "age": 30, "education": "硕士", "employer_registered_in_district": True}
     result = evaluate(young, knowledge=base)["results"][0]

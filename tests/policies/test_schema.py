@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from policies import PolicyDataError, load_knowledge_base
-from policies.knowledge import CONDITIONS_FILE, DATA_DIR
+from policies.knowledge import DATA_DIR
 
 GOOD_POLICY = """\
 document: qingpu-2020-88
@@ -30,14 +30,13 @@ policies:
 
 @pytest.fixture
 def data_copy(tmp_path: Path) -> Path:
-    """A writable copy of the shipped data and conditions."""
+    """A writable copy of the shipped data (conditions included)."""
     shutil.copytree(DATA_DIR, tmp_path / "data")
-    shutil.copy(CONDITIONS_FILE, tmp_path / "conditions.yml")
     return tmp_path
 
 
 def load(root: Path):
-    return load_knowledge_base(root / "data", root / "conditions.yml")
+    return load_knowledge_base(root / "data")
 
 
 def write_policy(root: Path, text: str) -> Path:
@@ -162,7 +161,7 @@ BROKEN_CONDITIONS = {
 @pytest.mark.parametrize("name", sorted(BROKEN_CONDITIONS))
 def test_broken_condition_fails_loudly(data_copy: Path, name: str) -> None:
     old, new, expected = BROKEN_CONDITIONS[name]
-    path = data_copy / "conditions.yml"
+    path = data_copy / "data" / "qingpu" / "conditions.yml"
     text = path.read_text(encoding="utf-8")
     assert old in text, "the fixture text drifted from conditions.yml"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
@@ -192,7 +191,7 @@ NO_SOURCE = """
     ("addition", "expected"), [(LOOP, "refers to itself"), (NO_SOURCE, "'source' is a required property")]
 )
 def test_added_broken_condition_fails(data_copy: Path, addition: str, expected: str) -> None:
-    path = data_copy / "conditions.yml"
+    path = data_copy / "data" / "qingpu" / "conditions.yml"
     path.write_text(path.read_text(encoding="utf-8") + addition, encoding="utf-8")
     with pytest.raises(PolicyDataError) as error:
         load(data_copy)
@@ -247,7 +246,7 @@ def test_a_changed_rule_is_a_new_dated_entry(data_copy: Path) -> None:
 
 
 def test_condition_naming_an_unknown_condition_names_its_file(data_copy: Path) -> None:
-    path = data_copy / "conditions.yml"
+    path = data_copy / "data" / "qingpu" / "conditions.yml"
     addition = """
   dangling:
     when: {any: [no_such_thing]}
@@ -269,7 +268,7 @@ REVIEW_WITHOUT_WHEN = """
 
 
 def test_review_when_without_when_fails(data_copy: Path) -> None:
-    path = data_copy / "conditions.yml"
+    path = data_copy / "data" / "qingpu" / "conditions.yml"
     path.write_text(path.read_text(encoding="utf-8") + REVIEW_WITHOUT_WHEN, encoding="utf-8")
     with pytest.raises(PolicyDataError, match="review_when needs a `when`"):
         load(data_copy)
