@@ -154,7 +154,7 @@ class ConsoleApi:
         try:
             body = await json_body(request)
         except ApiError as problem:
-            return error(problem.status, problem.code)
+            return error(problem.status, problem.code, problem.message)
         login, password = body.get("login"), body.get("password")
         if not isinstance(login, str) or not isinstance(password, str) or not login.strip():
             return error(400, "bad_request")

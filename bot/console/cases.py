@@ -1,5 +1,5 @@
 """The case lifecycle: waiting → assigned → closed, with who and when. ``CaseDesk`` is the router's
-handoff hook (it replaces ``router.HandoffDesk``) and what the console's API calls.
+handoff hook (``router.HandoffHook``: ``is_open`` and ``on_handoff``) and what the console's API calls.
 
 While a case is open the conversation's ``handoff_open`` flag is set: the router keeps forwarding the
 person's messages to Rasa (its tracker and slots stay complete) but stores the assistant's replies as
@@ -92,7 +92,7 @@ class CaseDesk:
         return [Reply(expected_answer_text(now, language), author="gateway")]
 
     async def close(self, conversation_id: str, closed_by: str = "staff", outcome: str = HANDED_BACK) -> bool:
-        """Close whatever is open for a conversation (``HandoffDesk.close`` compatible)."""
+        """Close whatever is open for a conversation, resume the assistant in Rasa and tell the person."""
         case = await self._db(self.cases.open_case_for, conversation_id)
         language = case["language"] if case else await self.language_of(conversation_id)
         async with self.router.locks.hold(conversation_id):

@@ -18,6 +18,10 @@
     failed: ["发送失败", "failed"],
     sending: ["发送中", ""],
     rasa_unavailable: ["助手暂不可用", "failed"],
+    received: ["待答复", ""],
+    answered: ["系统直接答复", ""],
+    handed_off: ["助手无法答复 · 已转人工", "failed"],
+    before_replay: ["旧版本时未答复", ""],
   };
   const AUDIT_ACTIONS = {
     login: "登录", logout: "退出", login_failed: "登录失败", login_refused_locked: "登录被拒（此地址已锁定）",
