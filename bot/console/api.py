@@ -306,7 +306,13 @@ class ConsoleApi:
 
     async def outcomes(self, request: Request, session: Session) -> Response:
         return JSONResponse(
-            {"outcomes": [dict(tag=o["tag"], label=o["label"]) for o in config()["outcomes"]]}
+            {
+                "outcomes": [
+                    dict(tag=o["tag"], label=o["label"])
+                    for o in config()["outcomes"]
+                    if not o.get("by_person")
+                ]
+            }
         )
 
     # -- proactive takeover -------------------------------------------------------------------------------

@@ -13,10 +13,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from ..models import Delivery, InboundMessage, Reply, split_conversation_id
+from ..models import Delivery, InboundMessage, Reply, Turn, split_conversation_id
 from ..rasa_client import RasaUnavailable
 from ..router import Router
-from . import routing
+from ..texts import text as say
+from . import routing, waiting
 from .audit import AuditLog
 from .auth import Accounts, Staff
 from .case_store import OPEN_STATUSES, CaseStore
@@ -91,6 +92,75 @@ class CaseDesk:
         now = dt.datetime.now(dt.timezone.utc)
         return [Reply(expected_answer_text(now, language), author="gateway")]
 
+    async def while_open(self, message: InboundMessage, inbound_id: int, language: str) -> list[Reply] | None:
+        """The person wrote while a case is open: "取消人工" (typed or pressed) is answered here, before
+        Rasa; anything else (None) goes on to Rasa as usual."""
+        if not waiting.is_cancel(message):
+            return None
+        return await self.cancel_by_person(message.conversation_id, inbound_id, language)
+
+    async def acknowledge(
+        self, conversation_id: str, language: str, *, every_time: bool = False
+    ) -> list[Reply]:
+        """Passed on, and when to expect an answer — until an officer has replied, at most once per
+        ``waiting.acknowledge_every_minutes`` (on WeChat it is the free passive reply). ``every_time``:
+        offered afresh (an old cancel button was pressed after the person wrote again)."""
+        case = await self._db(self.cases.open_case_for, conversation_id)
+        if case is None or case["first_response_at"] is not None or case["reason"] == TAKEOVER:
+            return []  # an officer has answered, or joined and said so (staff_joined)
+        due = await self._db(waiting.acknowledgement_due, self.store, conversation_id)
+        if not (due or every_time):
+            return []
+        now = dt.datetime.now(dt.timezone.utc)
+        channel = split_conversation_id(conversation_id)[0]
+        return [waiting.acknowledgement(case, channel, language, now)]
+
+    async def cancel_by_person(self, conversation_id: str, inbound_id: int, language: str) -> list[Reply]:
+        """Close a case nobody has claimed (``cancelled_by_person``), resume the assistant and answer the
+        question the person asked while waiting. The router holds the conversation's lock."""
+        case = await self._db(self.cases.open_case_for, conversation_id)
+        case_id = await self._db(self.cases.cancel_waiting, conversation_id, waiting.CANCELLED_BY_PERSON)
+        if case is None or case_id is None:
+            return [Reply(say("handoff_cancel_too_late", language), author="gateway")]
+        await self.audit.arecord(
+            "person",
+            "close",
+            case_id,
+            outcome=waiting.CANCELLED_BY_PERSON,
+            person=person_label(conversation_id),
+        )
+        self._publish(case, "case_updated")
+        await self._db(waiting.forget_acknowledgement, self.store, conversation_id)
+        replies = [Reply(say("handoff_cancelled", language), author="gateway")]
+        if await self._hand_back(conversation_id):
+            turn = await self._answer_last_words(case, excluding=inbound_id)
+            replies += turn.replies if turn else []
+        return replies
+
+    async def _answer_last_words(self, case: dict[str, Any], excluding: int | None = None) -> Turn | None:
+        """The person's last message while the case was open, unanswered by staff, now answered by the
+        assistant (the caller holds the conversation's lock)."""
+        row = await self._db(
+            waiting.last_unanswered, self.store, case["conversation_id"], case["opened_at"], excluding
+        )
+        return await self.router.answer_row(row) if row else None
+
+    async def _after_close(
+        self, case: dict[str, Any] | None, conversation_id: str, language: str, outcome: str
+    ) -> None:
+        """Resume the assistant and tell the person; handed back (not answered by staff), the assistant
+        answers the question the person asked last."""
+        await self._db(waiting.forget_acknowledgement, self.store, conversation_id)
+        resumed = await self._hand_back(conversation_id)
+        await self.router.send(
+            conversation_id, [Reply(person_text("case_closed", language), author="gateway")]
+        )
+        if resumed and case is not None and outcome == HANDED_BACK:
+            async with self.router.locks.hold(conversation_id):
+                turn = await self._answer_last_words(case)
+                if turn is not None:
+                    await self.router.deliver(turn)
+
     async def close(self, conversation_id: str, closed_by: str = "staff", outcome: str = HANDED_BACK) -> bool:
         """Close whatever is open for a conversation, resume the assistant in Rasa and tell the person."""
         case = await self._db(self.cases.open_case_for, conversation_id)
@@ -107,7 +177,7 @@ class CaseDesk:
         )
         if case_id is not None:
             self._publish({"id": case_id, "conversation_id": conversation_id}, "case_updated")
-        await self._resume_and_tell(conversation_id, language)
+        await self._after_close(case, conversation_id, language, outcome)
         return True
 
     async def _tell_waiting(self, case: dict[str, Any], key: str, **values: Any) -> None:
@@ -119,16 +189,15 @@ class CaseDesk:
         text = person_text(key, case["language"], **values)
         await self.router.send(case["conversation_id"], [Reply(text, author="gateway")])
 
-    async def _resume_and_tell(self, conversation_id: str, language: str) -> None:
+    async def _hand_back(self, conversation_id: str) -> bool:
         try:
             await self.router.rasa.hand_back(conversation_id)
+            return True
         except RasaUnavailable as error:
             # The gateway no longer suppresses replies; Rasa stays paused until the next resume. Logged
             # loudly because the assistant will not answer this person.
             log.error("could not resume %s in Rasa: %s", split_conversation_id(conversation_id)[0], error)
-        await self.router.send(
-            conversation_id, [Reply(person_text("case_closed", language), author="gateway")]
-        )
+            return False
 
     # -- reading ---------------------------------------------------------------------------------------------
     async def get(self, case_id: int) -> dict[str, Any]:
@@ -286,7 +355,7 @@ class CaseDesk:
         return case
 
     async def close_case(self, case_id: int, staff: Staff, outcome: Any) -> dict[str, Any]:
-        if outcome not in outcome_tags():
+        if outcome not in outcome_tags() or outcome == waiting.CANCELLED_BY_PERSON:
             raise CaseError.of(400, "bad_outcome")
         case = await self.get(case_id)
         if case["status"] not in OPEN_STATUSES:
@@ -306,7 +375,7 @@ class CaseDesk:
         await self.audit.arecord(staff.login, "close", case_id, outcome=outcome)
         case = await self.get(case_id)
         self._publish(case, "case_updated")
-        await self._resume_and_tell(case["conversation_id"], case["language"])
+        await self._after_close(case, case["conversation_id"], case["language"], outcome)
         return case
 
     async def takeover(self, conversation_id: str, staff: Staff, reason: str | None = None) -> dict[str, Any]:
