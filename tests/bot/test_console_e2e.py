@@ -52,7 +52,8 @@ async def test_the_assistant_is_silent_while_a_case_is_open_and_answers_after_cl
             assert detail["summary"]  # the assistant's summary of the conversation
 
             silent = await person(QUESTION, session)
-            assert silent["messages"] == []  # paused: the assistant does not answer while the case is open
+            # paused: the assistant does not answer while the case is open; the gateway acknowledges
+            assert [m["author"] for m in silent["messages"]] == ["gateway"]
             claimed = await officer.post(f"/console/api/cases/{case['id']}/claim", headers=headers)
             assert claimed.status_code == 200
             replied = await officer.post(
