@@ -62,8 +62,8 @@ class HandoffHook(Protocol):
         self, message: InboundMessage, payload: dict[str, Any], language: str
     ) -> list[Reply]: ...
 
-    async def while_open(
-        self, message: InboundMessage, inbound_id: int, language: str
+    async def own_answer(
+        self, message: InboundMessage, inbound_id: int, language: str, *, case_open: bool
     ) -> list[Reply] | None: ...
 
     async def acknowledge(
@@ -270,9 +270,9 @@ class Router:
         if not forwarded:
             return turn
         was_open = bool(self.handoff) and await self.handoff.is_open(message.conversation_id)
-        if was_open:
-            # "取消人工" while waiting is the case desk's to answer (it resumes the assistant itself)
-            own = await self.handoff.while_open(message, inbound_id, language)
+        if self.handoff:
+            # the case desk's own: "取消人工" while waiting (it resumes the assistant itself), a rating
+            own = await self.handoff.own_answer(message, inbound_id, language, case_open=was_open)
             if own is not None:
                 turn.replies = own
                 return turn

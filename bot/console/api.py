@@ -310,7 +310,7 @@ class ConsoleApi:
                 "outcomes": [
                     dict(tag=o["tag"], label=o["label"])
                     for o in config()["outcomes"]
-                    if not o.get("by_person")
+                    if not o.get("not_chosen")
                 ]
             }
         )

@@ -17,13 +17,13 @@ from ..models import Delivery, InboundMessage, Reply, Turn, split_conversation_i
 from ..rasa_client import RasaUnavailable
 from ..router import Router
 from ..texts import text as say
-from . import routing, waiting
+from . import ratings, routing, waiting
 from .audit import AuditLog
 from .auth import Accounts, Staff
 from .case_store import OPEN_STATUSES, CaseStore
 from .privacy import TAKEOVER
 from .render import person_label
-from .settings import config, error_text, held_explanation, outcome_tags, person_text
+from .settings import config, error_text, held_explanation, person_text
 from .workcalendar import expected_answer_text
 
 log = logging.getLogger(__name__)
@@ -92,12 +92,16 @@ class CaseDesk:
         now = dt.datetime.now(dt.timezone.utc)
         return [Reply(expected_answer_text(now, language), author="gateway")]
 
-    async def while_open(self, message: InboundMessage, inbound_id: int, language: str) -> list[Reply] | None:
-        """The person wrote while a case is open: "取消人工" (typed or pressed) is answered here, before
-        Rasa; anything else (None) goes on to Rasa as usual."""
-        if not waiting.is_cancel(message):
+    async def own_answer(
+        self, message: InboundMessage, inbound_id: int, language: str, *, case_open: bool
+    ) -> list[Reply] | None:
+        """What the desk answers itself, before Rasa: "取消人工" (typed or pressed) while a case is open,
+        a rating or its comment after one closed. Anything else (None) goes on to Rasa as usual."""
+        if case_open:
+            if waiting.is_cancel(message):
+                return await self.cancel_by_person(message.conversation_id, inbound_id, language)
             return None
-        return await self.cancel_by_person(message.conversation_id, inbound_id, language)
+        return await ratings.rate(self, message, language)
 
     async def acknowledge(
         self, conversation_id: str, language: str, *, every_time: bool = False
@@ -152,9 +156,12 @@ class CaseDesk:
         answers the question the person asked last."""
         await self._db(waiting.forget_acknowledgement, self.store, conversation_id)
         resumed = await self._hand_back(conversation_id)
-        await self.router.send(
-            conversation_id, [Reply(person_text("case_closed", language), author="gateway")]
-        )
+        closing = [Reply(person_text("case_closed", language), author="gateway")]
+        if case is not None and case.get("assignee") and outcome != waiting.CANCELLED_BY_PERSON:
+            # a case staff handled may be rated (好差评); one message with the notice on WeChat
+            await self._db(ratings.offer, self.store, conversation_id, case["id"])
+            closing.append(ratings.prompt(language))
+        await self.router.send(conversation_id, closing)
         if resumed and case is not None and outcome == HANDED_BACK:
             async with self.router.locks.hold(conversation_id):
                 turn = await self._answer_last_words(case)
@@ -355,7 +362,8 @@ class CaseDesk:
         return case
 
     async def close_case(self, case_id: int, staff: Staff, outcome: Any) -> dict[str, Any]:
-        if outcome not in outcome_tags() or outcome == waiting.CANCELLED_BY_PERSON:
+        chosen = {o["tag"] for o in config()["outcomes"] if not o.get("not_chosen")}
+        if outcome not in chosen:
             raise CaseError.of(400, "bad_outcome")
         case = await self.get(case_id)
         if case["status"] not in OPEN_STATUSES:

@@ -122,9 +122,9 @@ async def test_hand_back_has_the_assistant_answer_the_last_question(console, sig
     closed = await wang.post(f"/cases/{case['id']}/close", {"outcome": "handed_back"})
     assert closed.status_code == 200
     rows = await console.gateway.store.call(console.gateway.store.messages, f"web:{session}")
-    tail = [r["text"] for r in rows if r["direction"] == "out"][-2:]
+    tail = [r["text"] for r in rows if r["direction"] == "out"][-3:]
     # the officer's answer covered the first question; the one after it goes to the assistant
-    assert tail == [person_text("case_closed", "zh"), "收到：那人才公寓呢"]
+    assert tail == [person_text("case_closed", "zh"), say("rating_prompt", "zh"), "收到：那人才公寓呢"]
 
 
 async def test_telegram_person_is_acknowledged_and_cancels_with_the_button(
