@@ -159,3 +159,25 @@ async def test_telegram_person_rates_with_the_inline_buttons_in_english(
         1,
         "wang",
     )
+
+
+async def test_wechat_person_rates_with_a_numbered_reply(wechat_gateway, wechat_server, wechat_api) -> None:
+    """WeChat has no buttons: the levels come as numbered options in the closing message (one
+    customer-service message with the notice) and "4" is 不满意; its thanks is the free passive reply."""
+    from test_gateway_wechat import OPENID, send
+
+    gateway = wechat_gateway.gateway
+    conversation = f"wechat:{OPENID}"
+    await send(wechat_gateway, wechat_server, wechat_server.text_xml(OPENID, "转人工"))
+    case = await gateway.store.call(gateway.cases.cases.open_case_for, conversation)
+    assert await gateway.store.call(gateway.cases.cases.claim, case["id"], "wang")
+    assert await gateway.cases.close(conversation, "staff:wang", outcome="answered")
+    await wait_for(lambda: any(say("rating_prompt", "zh") in t for t in wechat_api.texts_to(OPENID)))
+    [closing] = [t for t in wechat_api.texts_to(OPENID) if say("rating_prompt", "zh") in t]
+    assert person_text("case_closed", "zh") in closing
+    assert all(f"{n}" in closing and level in closing for n, level in enumerate(LEVELS_ZH, start=1))
+    _, reply = await send(wechat_gateway, wechat_server, wechat_server.text_xml(OPENID, "4"))
+    days = config()["ratings"]["follow_up_working_days"]
+    assert reply == say("rating_thanks_follow_up", "zh", days=days)
+    [rating] = await rows_of(wechat_gateway, ratings)
+    assert (rating["channel"], rating["score"], rating["officer"]) == ("wechat", 2, "wang")
