@@ -13,10 +13,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from ..models import Delivery, InboundMessage, Reply, Turn, split_conversation_id
+from ..models import Delivery, InboundMessage, Reply, split_conversation_id
 from ..rasa_client import RasaUnavailable
 from ..router import Router
-from ..texts import text as say
 from . import ratings, routing, waiting
 from .audit import AuditLog
 from .auth import Accounts, Staff
@@ -45,7 +44,7 @@ class CaseError(Exception):
         return cls(status, code, error_text(code, **values))
 
 
-class CaseDesk:
+class CaseDesk(waiting.PersonWait):
     def __init__(self, router: Router, accounts: Accounts, audit: AuditLog) -> None:
         self.router = router
         self.store = router.store
@@ -91,63 +90,6 @@ class CaseDesk:
         self._publish(case, "case_opened")
         now = dt.datetime.now(dt.timezone.utc)
         return [Reply(expected_answer_text(now, language), author="gateway")]
-
-    async def own_answer(
-        self, message: InboundMessage, inbound_id: int, language: str, *, case_open: bool
-    ) -> list[Reply] | None:
-        """What the desk answers itself, before Rasa: "取消人工" (typed or pressed) while a case is open,
-        a rating or its comment after one closed. Anything else (None) goes on to Rasa as usual."""
-        if case_open:
-            if waiting.is_cancel(message):
-                return await self.cancel_by_person(message.conversation_id, inbound_id, language)
-            return None
-        return await ratings.rate(self, message, language)
-
-    async def acknowledge(
-        self, conversation_id: str, language: str, *, every_time: bool = False
-    ) -> list[Reply]:
-        """Passed on, and when to expect an answer — until an officer has replied, at most once per
-        ``waiting.acknowledge_every_minutes`` (on WeChat it is the free passive reply). ``every_time``:
-        offered afresh (an old cancel button was pressed after the person wrote again)."""
-        case = await self._db(self.cases.open_case_for, conversation_id)
-        if case is None or case["first_response_at"] is not None or case["reason"] == TAKEOVER:
-            return []  # an officer has answered, or joined and said so (staff_joined)
-        due = await self._db(waiting.acknowledgement_due, self.store, conversation_id)
-        if not (due or every_time):
-            return []
-        now = dt.datetime.now(dt.timezone.utc)
-        channel = split_conversation_id(conversation_id)[0]
-        return [waiting.acknowledgement(case, channel, language, now)]
-
-    async def cancel_by_person(self, conversation_id: str, inbound_id: int, language: str) -> list[Reply]:
-        """Close a case nobody has claimed (``cancelled_by_person``), resume the assistant and answer the
-        question the person asked while waiting. The router holds the conversation's lock."""
-        case = await self._db(self.cases.open_case_for, conversation_id)
-        case_id = await self._db(self.cases.cancel_waiting, conversation_id, waiting.CANCELLED_BY_PERSON)
-        if case is None or case_id is None:
-            return [Reply(say("handoff_cancel_too_late", language), author="gateway")]
-        await self.audit.arecord(
-            "person",
-            "close",
-            case_id,
-            outcome=waiting.CANCELLED_BY_PERSON,
-            person=person_label(conversation_id),
-        )
-        self._publish(case, "case_updated")
-        await self._db(waiting.forget_acknowledgement, self.store, conversation_id)
-        replies = [Reply(say("handoff_cancelled", language), author="gateway")]
-        if await self._hand_back(conversation_id):
-            turn = await self._answer_last_words(case, excluding=inbound_id)
-            replies += turn.replies if turn else []
-        return replies
-
-    async def _answer_last_words(self, case: dict[str, Any], excluding: int | None = None) -> Turn | None:
-        """The person's last message while the case was open, unanswered by staff, now answered by the
-        assistant (the caller holds the conversation's lock)."""
-        row = await self._db(
-            waiting.last_unanswered, self.store, case["conversation_id"], case["opened_at"], excluding
-        )
-        return await self.router.answer_row(row) if row else None
 
     async def _after_close(
         self, case: dict[str, Any] | None, conversation_id: str, language: str, outcome: str
