@@ -94,6 +94,9 @@ async def test_a_dissatisfied_rating_opens_a_follow_up_until_the_callback_is_rec
     assert [m["text"] for m in (await person_says(console, "再问个问题", session))["messages"]] == [
         "收到：再问个问题"
     ]
+    # the follow-up is not a handoff in the reports: one case, the one the person asked for
+    boss = await sign_in("boss")
+    assert (await boss.get("/reports")).json()["cases"] == 1
     # the callback's outcome closes it
     empty = await li.post(f"/followups/{follow_up['id']}/callback", {"outcome": " "})
     assert (empty.status_code, empty.json()["code"]) == (400, "callback_outcome_required")
