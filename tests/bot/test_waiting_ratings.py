@@ -184,3 +184,23 @@ async def test_wechat_person_rates_with_a_numbered_reply(wechat_gateway, wechat_
     assert reply == say("rating_thanks_follow_up", "zh", days=days)
     [rating] = await rows_of(wechat_gateway, ratings)
     assert (rating["channel"], rating["score"], rating["officer"]) == ("wechat", 2, "wang")
+
+
+def test_migration_6_adds_ratings_to_an_existing_database(tmp_path) -> None:
+    from sqlalchemy import inspect
+    from sqlalchemy import text as sql_text
+
+    from bot.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'old.db'}")
+    store.migrate()
+    with store.engine.begin() as conn:  # a version-5 database, as deployed before ratings
+        for column in ("due_at", "rating_id"):
+            conn.execute(sql_text(f"ALTER TABLE cases DROP COLUMN {column}"))
+        conn.execute(sql_text("DROP TABLE ratings"))
+        conn.execute(sql_text("DELETE FROM schema_version WHERE version = 6"))
+    assert store.version() == 5
+    assert store.migrate() == 6
+    with store.engine.connect() as conn:
+        assert {"due_at", "rating_id"} <= {c["name"] for c in inspect(conn).get_columns("cases")}
+        assert "score" in {c["name"] for c in inspect(conn).get_columns("ratings")}
