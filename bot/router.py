@@ -62,6 +62,14 @@ class HandoffHook(Protocol):
         self, message: InboundMessage, payload: dict[str, Any], language: str
     ) -> list[Reply]: ...
 
+    async def own_answer(
+        self, message: InboundMessage, inbound_id: int, language: str, *, case_open: bool
+    ) -> list[Reply] | None: ...
+
+    async def acknowledge(
+        self, conversation_id: str, language: str, *, every_time: bool = False
+    ) -> list[Reply]: ...
+
 
 class ConversationLocks:
     """One asyncio.Lock per conversation: one person's messages are handled strictly in arrival order
@@ -218,7 +226,12 @@ class Router:
 
     async def stale_button_replies(self, conversation_id: str, language: str) -> list[Reply]:
         """A button pressed after the conversation moved on: "this option has expired" and the question
-        the person is on now (the assistant's last message, its buttons offered afresh)."""
+        the person is on now (the assistant's last message, its buttons offered afresh). While a case
+        waits, what is current is the wait: its acknowledgement with a fresh cancel button."""
+        if self.handoff and await self.handoff.is_open(conversation_id):
+            offer = await self.handoff.acknowledge(conversation_id, language, every_time=True)
+            if offer:
+                return [Reply(say("stale_button_waiting", language), author="gateway"), *offer]
         last = await self.store.call(self.store.last_outbound, conversation_id, "bot")
         if not last or not last["text"]:
             return [Reply(say("stale_button", language), author="gateway")]
@@ -257,6 +270,12 @@ class Router:
         if not forwarded:
             return turn
         was_open = bool(self.handoff) and await self.handoff.is_open(message.conversation_id)
+        if self.handoff:
+            # the case desk's own: "取消人工" while waiting (it resumes the assistant itself), a rating
+            own = await self.handoff.own_answer(message, inbound_id, language, case_open=was_open)
+            if own is not None:
+                turn.replies = own
+                return turn
         metadata = {"channel": message.channel, "language": language}
         started = time.perf_counter()
         try:
@@ -266,6 +285,7 @@ class Router:
             turn.status = "rasa_unavailable"  # kept for the replay (bot/replay.py)
             if was_open:
                 turn.replies = await self.release_held(message.conversation_id, language)
+                turn.replies += await self.handoff.acknowledge(message.conversation_id, language)
             else:
                 turn.replies = [Reply(say("rasa_down", language), author="gateway")]
             return turn
@@ -295,6 +315,8 @@ class Router:
             turn.suppressed = True
             # What staff wrote while the channel refused it (WeChat quota) goes out now, with this message.
             turn.replies = await self.release_held(message.conversation_id, language)
+            # not silence: "passed on, expect an answer by …" (at most once per a few minutes)
+            turn.replies += await self.handoff.acknowledge(message.conversation_id, language)
         elif bot_replies:
             turn.replies = bot_replies
         else:
@@ -307,6 +329,11 @@ class Router:
             turn.replies = await self.hand_to_staff(message, "assistant_failed", language)
             turn.status = "handed_off"
         return turn
+
+    async def answer_row(self, row: dict[str, Any]) -> Turn:
+        """Have the assistant answer a stored message again (the person's last question before staff
+        handed the conversation back). The caller holds the conversation's lock and delivers the turn."""
+        return await self._answer(inbound_from_row(row), row["id"], None)
 
     async def release_held(self, conversation_id: str, language: str) -> list[Reply]:
         """Replies kept as ``held`` (WeChat past its quota), as one reply to send with the person's next

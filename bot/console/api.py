@@ -154,7 +154,7 @@ class ConsoleApi:
         try:
             body = await json_body(request)
         except ApiError as problem:
-            return error(problem.status, problem.code)
+            return error(problem.status, problem.code, problem.message)
         login, password = body.get("login"), body.get("password")
         if not isinstance(login, str) or not isinstance(password, str) or not login.strip():
             return error(400, "bad_request")
@@ -306,7 +306,13 @@ class ConsoleApi:
 
     async def outcomes(self, request: Request, session: Session) -> Response:
         return JSONResponse(
-            {"outcomes": [dict(tag=o["tag"], label=o["label"]) for o in config()["outcomes"]]}
+            {
+                "outcomes": [
+                    dict(tag=o["tag"], label=o["label"])
+                    for o in config()["outcomes"]
+                    if not o.get("not_chosen")
+                ]
+            }
         )
 
     # -- proactive takeover -------------------------------------------------------------------------------

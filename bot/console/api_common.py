@@ -7,6 +7,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from ..config import Settings
+from ..http_input import BadInput, parse_json, read_body
 from . import privacy
 from .settings import error_text
 
@@ -21,11 +23,21 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+def body_limit(request: Request) -> int:
+    """The gateway's ``BOT_MAX_BODY_BYTES`` (bot/config.py), the one limit every endpoint shares."""
+    gateway = getattr(request.app.state, "gateway", None)
+    return gateway.settings.max_body_bytes if gateway is not None else Settings.max_body_bytes
+
+
 async def json_body(request: Request) -> dict[str, Any]:
+    """A JSON object from the body through the gateway's bounded reader (bot/http_input.py): too large
+    (413), not JSON, nested too deeply or with lone surrogates (400) — each with its reason, never a 500."""
     try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, "bad_request") from None
+        body = parse_json(await read_body(request, body_limit(request)))
+    except BadInput as problem:
+        raise ApiError(
+            problem.status, "bad_request", f"{error_text('bad_request')}（{problem.reason}）"
+        ) from None
     if not isinstance(body, dict):
         raise ApiError(400, "bad_request")
     return body

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import render, reports, routing
+from . import ratings, render, reports, routing
 from .api_common import ApiError, int_param, json_body
 from .auth import Session
 from .settings import config, error_text
@@ -33,11 +33,53 @@ class OfficeApi:
             ),
             Route("/console/api/reports", e(self.report, admin=True), methods=["GET"]),
             Route("/console/api/reports/cases.csv", e(self.report_csv, admin=True), methods=["GET"]),
+            Route("/console/api/followups", e(self.follow_ups), methods=["GET"]),
+            Route("/console/api/followups/{id}/callback", e(self.callback), methods=["POST"]),
             Route("/console/api/canned", e(self.canned_list), methods=["GET"]),
             Route("/console/api/canned", e(self.canned_add, admin=True), methods=["POST"]),
             Route("/console/api/canned/{id}", e(self.canned_update, admin=True), methods=["PUT"]),
             Route("/console/api/canned/{id}", e(self.canned_retire, admin=True), methods=["DELETE"]),
         ]
+
+    # -- 差评回访 follow-ups (ratings.py): listed apart from the queue until the callback is recorded --------
+    async def follow_ups(self, request: Request, session: Session) -> Response:
+        rows = await self.store.call(ratings.follow_ups, self.store)
+        levels = {level["score"]: level["zh"] for level in config()["ratings"]["levels"]}
+        return JSONResponse(
+            {
+                "follow_ups": [
+                    {
+                        "id": row["id"],
+                        "conversation_id": row["conversation_id"],
+                        "channel": row["channel"],
+                        "language": row["language"],
+                        "district": row["district"],
+                        "topic": row["topic"],
+                        "rated_case": row["rated_case"],
+                        "officer": row["officer"],
+                        "score": row["score"],
+                        "level": levels.get(row["score"]),
+                        "comment": row["comment"],
+                        "opened_at": render.iso(row["opened_at"]),
+                        "due_at": render.iso(row["due_at"]),
+                    }
+                    for row in rows
+                ]
+            }
+        )
+
+    async def callback(self, request: Request, session: Session) -> Response:
+        case_id = int_param(request, "id")
+        outcome = (await json_body(request)).get("outcome")
+        if not isinstance(outcome, str) or not outcome.strip() or len(outcome) > 2000:
+            raise ApiError(400, "callback_outcome_required")
+        done = await self.store.call(
+            ratings.record_callback, self.store, case_id, session.staff.author, outcome.strip()
+        )
+        if not done:
+            raise ApiError(404, "no_such_follow_up")
+        await self.audit.arecord(session.staff.login, "callback", case_id)
+        return JSONResponse({"id": case_id, "status": "closed", "outcome": ratings.CALLBACK_RECORDED})
 
     # -- reports (admin) ---------------------------------------------------------------------------------
     def _range(self, request: Request) -> tuple[dt.date, dt.date]:

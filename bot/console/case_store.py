@@ -199,6 +199,25 @@ class CaseStore:
             handoff_closed = self._close_handoff(conn, conversation_id, closed_by, now)
             return (case.id if case is not None else None), (case_closed or handoff_closed)
 
+    def cancel_waiting(self, conversation_id: str, outcome: str) -> int | None:
+        """The person cancels their case while nobody has claimed it: closed with ``outcome`` and the
+        pause ended in one transaction, only if still ``waiting`` (an officer's claim at the same moment
+        wins or loses as a whole). Returns the case id, or None when it was not waiting."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            case = conn.execute(select(cases.c.id).where(cases.c.open_key == conversation_id)).first()
+            if case is None:
+                return None
+            result = conn.execute(
+                update(cases)
+                .where(cases.c.id == case.id, cases.c.status == "waiting")
+                .values(status="closed", open_key=None, closed_at=now, closed_by="person", outcome=outcome)
+            )
+            if result.rowcount != 1:
+                return None
+            self._close_handoff(conn, conversation_id, "person", now)
+            return int(case.id)
+
     def mark_seen(self, case_id: int, message_id: int) -> None:
         with self.engine.begin() as conn:
             conn.execute(

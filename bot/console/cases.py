@@ -1,5 +1,5 @@
 """The case lifecycle: waiting → assigned → closed, with who and when. ``CaseDesk`` is the router's
-handoff hook (it replaces ``router.HandoffDesk``) and what the console's API calls.
+handoff hook (``router.HandoffHook``: ``is_open`` and ``on_handoff``) and what the console's API calls.
 
 While a case is open the conversation's ``handoff_open`` flag is set: the router keeps forwarding the
 person's messages to Rasa (its tracker and slots stay complete) but stores the assistant's replies as
@@ -16,13 +16,13 @@ from typing import Any
 from ..models import Delivery, InboundMessage, Reply, split_conversation_id
 from ..rasa_client import RasaUnavailable
 from ..router import Router
-from . import routing
+from . import ratings, routing, waiting
 from .audit import AuditLog
 from .auth import Accounts, Staff
 from .case_store import OPEN_STATUSES, CaseStore
 from .privacy import TAKEOVER
 from .render import person_label
-from .settings import config, error_text, held_explanation, outcome_tags, person_text
+from .settings import config, error_text, held_explanation, person_text
 from .workcalendar import expected_answer_text
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class CaseError(Exception):
         return cls(status, code, error_text(code, **values))
 
 
-class CaseDesk:
+class CaseDesk(waiting.PersonWait):
     def __init__(self, router: Router, accounts: Accounts, audit: AuditLog) -> None:
         self.router = router
         self.store = router.store
@@ -91,8 +91,27 @@ class CaseDesk:
         now = dt.datetime.now(dt.timezone.utc)
         return [Reply(expected_answer_text(now, language), author="gateway")]
 
+    async def _after_close(
+        self, case: dict[str, Any] | None, conversation_id: str, language: str, outcome: str
+    ) -> None:
+        """Resume the assistant and tell the person; handed back (not answered by staff), the assistant
+        answers the question the person asked last."""
+        await self._db(waiting.forget_acknowledgement, self.store, conversation_id)
+        resumed = await self._hand_back(conversation_id)
+        closing = [Reply(person_text("case_closed", language), author="gateway")]
+        if case is not None and case.get("assignee") and outcome != waiting.CANCELLED_BY_PERSON:
+            # a case staff handled may be rated (好差评); one message with the notice on WeChat
+            await self._db(ratings.offer, self.store, conversation_id, case["id"])
+            closing.append(ratings.prompt(language))
+        await self.router.send(conversation_id, closing)
+        if resumed and case is not None and outcome == HANDED_BACK:
+            async with self.router.locks.hold(conversation_id):
+                turn = await self._answer_last_words(case)
+                if turn is not None:
+                    await self.router.deliver(turn)
+
     async def close(self, conversation_id: str, closed_by: str = "staff", outcome: str = HANDED_BACK) -> bool:
-        """Close whatever is open for a conversation (``HandoffDesk.close`` compatible)."""
+        """Close whatever is open for a conversation, resume the assistant in Rasa and tell the person."""
         case = await self._db(self.cases.open_case_for, conversation_id)
         language = case["language"] if case else await self.language_of(conversation_id)
         async with self.router.locks.hold(conversation_id):
@@ -107,7 +126,7 @@ class CaseDesk:
         )
         if case_id is not None:
             self._publish({"id": case_id, "conversation_id": conversation_id}, "case_updated")
-        await self._resume_and_tell(conversation_id, language)
+        await self._after_close(case, conversation_id, language, outcome)
         return True
 
     async def _tell_waiting(self, case: dict[str, Any], key: str, **values: Any) -> None:
@@ -119,16 +138,15 @@ class CaseDesk:
         text = person_text(key, case["language"], **values)
         await self.router.send(case["conversation_id"], [Reply(text, author="gateway")])
 
-    async def _resume_and_tell(self, conversation_id: str, language: str) -> None:
+    async def _hand_back(self, conversation_id: str) -> bool:
         try:
             await self.router.rasa.hand_back(conversation_id)
+            return True
         except RasaUnavailable as error:
             # The gateway no longer suppresses replies; Rasa stays paused until the next resume. Logged
             # loudly because the assistant will not answer this person.
             log.error("could not resume %s in Rasa: %s", split_conversation_id(conversation_id)[0], error)
-        await self.router.send(
-            conversation_id, [Reply(person_text("case_closed", language), author="gateway")]
-        )
+            return False
 
     # -- reading ---------------------------------------------------------------------------------------------
     async def get(self, case_id: int) -> dict[str, Any]:
@@ -286,7 +304,8 @@ class CaseDesk:
         return case
 
     async def close_case(self, case_id: int, staff: Staff, outcome: Any) -> dict[str, Any]:
-        if outcome not in outcome_tags():
+        chosen = {o["tag"] for o in config()["outcomes"] if not o.get("not_chosen")}
+        if outcome not in chosen:
             raise CaseError.of(400, "bad_outcome")
         case = await self.get(case_id)
         if case["status"] not in OPEN_STATUSES:
@@ -306,7 +325,7 @@ class CaseDesk:
         await self.audit.arecord(staff.login, "close", case_id, outcome=outcome)
         case = await self.get(case_id)
         self._publish(case, "case_updated")
-        await self._resume_and_tell(case["conversation_id"], case["language"])
+        await self._after_close(case, case["conversation_id"], case["language"], outcome)
         return case
 
     async def takeover(self, conversation_id: str, staff: Staff, reason: str | None = None) -> dict[str, Any]:

@@ -29,6 +29,10 @@ from .workcalendar import work_calendar
 MAX_DAYS = 366
 
 
+# a 差评回访 follow-up (ratings.py) is not a handoff: the person never waited for it
+HANDOFF_CASES = cases.c.rating_id.is_(None)
+
+
 def date_range(start: str | None, end: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
     """``from``/``to`` query values (ISO dates, local); default the last 7 days. ValueError when invalid."""
     last = dt.date.fromisoformat(end) if end else today
@@ -104,7 +108,9 @@ def report(
         languages = dict(conn.execute(select(conversations.c.id, conversations.c.language)).all())
         opened = [
             dict(r._mapping)
-            for r in conn.execute(select(cases).where(cases.c.opened_at >= low, cases.c.opened_at < high))
+            for r in conn.execute(
+                select(cases).where(cases.c.opened_at >= low, cases.c.opened_at < high, HANDOFF_CASES)
+            )
         ]
     active: dict[str, set[str]] = {}  # local day -> conversations the person wrote in
     channel_of: dict[str, str] = {}
@@ -188,7 +194,9 @@ def cases_csv(engine: Engine, start: dt.date, end: dt.date, now: dt.datetime | N
         rows = [
             dict(r._mapping)
             for r in conn.execute(
-                select(cases).where(cases.c.opened_at >= low, cases.c.opened_at < high).order_by(cases.c.id)
+                select(cases)
+                .where(cases.c.opened_at >= low, cases.c.opened_at < high, HANDOFF_CASES)
+                .order_by(cases.c.id)
             )
         ]
     calendar = work_calendar()

@@ -119,17 +119,14 @@ def office_hours_text(language: str) -> str:
     return person_text("hours", language, start=clock(calendar.start), end=clock(calendar.end))
 
 
-def expected_answer_text(now: dt.datetime, language: str) -> str:
-    """What a person is told when their case opens: roughly when a human will answer, on the real
-    calendar (after a holiday the next opening is its first working day, a 调休 Saturday included)."""
+def next_opening_text(now: dt.datetime, language: str) -> str | None:
+    """None while the office is open; else when it opens next, as a person reads it ("10月9日（周四）09:00")."""
     calendar = work_calendar()
-    office = office_hours_text(language)
     if calendar.is_open(now):
-        minutes = calendar.typical_wait_minutes
-        return person_text("case_opened_in_hours", language, minutes=minutes, hours=office)
+        return None
     opening = calendar.next_opening(now)
     names = config()["person_texts"]["weekday_names"]
-    when = person_text(
+    return person_text(
         "next_opening",
         language,
         weekday=(names.get(language) or names["zh"])[opening.isoweekday()],
@@ -138,4 +135,14 @@ def expected_answer_text(now: dt.datetime, language: str) -> str:
         date=opening.date().isoformat(),
         time=opening.strftime("%H:%M"),
     )
+
+
+def expected_answer_text(now: dt.datetime, language: str) -> str:
+    """What a person is told when their case opens: roughly when a human will answer, on the real
+    calendar (after a holiday the next opening is its first working day, a 调休 Saturday included)."""
+    office = office_hours_text(language)
+    when = next_opening_text(now, language)
+    if when is None:
+        minutes = work_calendar().typical_wait_minutes
+        return person_text("case_opened_in_hours", language, minutes=minutes, hours=office)
     return person_text("case_opened_after_hours", language, when=when, hours=office)

@@ -149,6 +149,27 @@ cases = Table(
     Column("district", String(20), index=True),
     Column("topic", String(60)),
     Column("first_response_at", DateTime),
+    # migration 6 (ratings): a 差评回访 follow-up case (status 'followup', never open_key: the person keeps
+    # chatting with the assistant) is due by this time, and names the rating that opened it
+    Column("due_at", DateTime),
+    Column("rating_id", Integer),
+)
+
+# 好差评: a person's rating of a closed staff case (bot/console/ratings.py)
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, nullable=False, index=True),
+    Column("conversation_id", String(200), nullable=False, index=True),
+    Column("channel", String(20), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("district", String(20)),
+    Column("topic", String(60)),
+    Column("officer", String(80)),  # the case's assignee (login), NULL if nobody claimed it
+    Column("score", Integer, nullable=False),  # 5 非常满意 … 1 非常不满意
+    Column("comment", Text),
+    Column("created_at", DateTime, nullable=False, index=True),
 )
 
 case_notes = Table(
@@ -288,6 +309,15 @@ def _migration_5(conn: Connection) -> None:
     metadata.create_all(conn, tables=[staff_districts], checkfirst=True)
 
 
+def _migration_6(conn: Connection) -> None:
+    present = {column["name"] for column in inspect(conn).get_columns("cases")}
+    timestamp = "TIMESTAMP" if conn.dialect.name == "postgresql" else "DATETIME"
+    for name, sql_type in (("due_at", timestamp), ("rating_id", "INTEGER")):
+        if name not in present:
+            conn.execute(sql_text(f"ALTER TABLE cases ADD COLUMN {name} {sql_type}"))
+    metadata.create_all(conn, tables=[ratings], checkfirst=True)
+
+
 # Append only: (version, description, function). Never edit a released entry.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "conversations, messages, handoffs, wechat quota, token cache", _migration_1),
@@ -299,4 +329,5 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (3, "WeChat nonces; message lease and pending-message index (replay after a crash)", _migration_3),
     (4, "console log-in throttle counters (per address, per login and address, per login)", _migration_4),
     (5, "console routing: case district, topic, first response; officers' districts", _migration_5),
+    (6, "ratings (好差评) of closed staff cases; follow-up cases' due time and rating", _migration_6),
 ]

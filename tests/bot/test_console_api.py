@@ -24,6 +24,7 @@ from bot.console.workcalendar import office_hours_text
 from bot.models import InboundMessage
 from bot.store import audit_log, canned_replies, case_notes, cases, login_throttle, staff_sessions, utcnow
 from bot.testing.telegram_standin import text_update
+from bot.texts import text as say
 
 PASSWORD = "console-test-password-1"
 ID_NUMBER, PHONE = "310101199001011234", "13812345678"
@@ -159,7 +160,8 @@ async def test_claim_reply_note_transfer_close_and_the_assistant_is_back(console
     assert (done["status"], done["outcome"], done["closed_by"]) == ("closed", "answered", "staff:li")
     assert (f"web:{session}", {"event": "resume"}) in rasa.events
     rows = await console.gateway.store.call(console.gateway.store.messages, f"web:{session}")
-    assert rows[-1]["text"] == person_text("case_closed", "zh")  # the person is told
+    # the person is told, and offered to rate the service (好差评, bot/console/ratings.py)
+    assert [r["text"] for r in rows[-2:]] == [person_text("case_closed", "zh"), say("rating_prompt", "zh")]
     back = await person_says(console, "还有个问题", session)
     assert [m["text"] for m in back["messages"]] == ["收到：还有个问题"]
     detail = (await li.get(case_url)).json()
@@ -258,7 +260,8 @@ async def test_reply_reaches_telegram_and_the_bot_stays_quiet(console, sign_in, 
     await asyncio.sleep(0.2)
     assert len(telegram_api.sent(chat)) == before  # the assistant's reply was suppressed
     assert (await wang.post(f"/cases/{case['id']}/close", {"outcome": "answered"})).status_code == 200
-    await wait_for(lambda: telegram_api.sent(chat)[-1]["text"] == person_text("case_closed", "zh"))
+    await wait_for(lambda: telegram_api.sent(chat)[-1]["text"] == say("rating_prompt", "zh"))
+    assert telegram_api.sent(chat)[-2]["text"] == person_text("case_closed", "zh")
 
 
 async def test_takeover_pauses_the_assistant_and_hand_back_resumes_it(console, sign_in, rasa) -> None:

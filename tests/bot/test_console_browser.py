@@ -661,3 +661,37 @@ async def test_live_updates_reconnect_and_catch_up(telegram_gateway, telegram_ap
         await telegram_person_says(gateway, CHAT_EN, "Can I talk to a human please?", language_code="en")
         await expect(page.locator("#list .item")).to_have_count(2)
         assert officer.errors == []
+
+
+# -- 好差评: a 不满意 rating's follow-up is listed apart until the callback is recorded -----------------------------
+async def test_an_officer_records_the_callback_of_a_bad_rating(telegram_gateway, telegram_api) -> None:
+    from bot.testing.telegram_standin import callback_update
+
+    gateway = telegram_gateway
+    await add_staff(gateway, "wang", "王芳")
+    await telegram_person_says(gateway, CHAT, "转人工")
+    await wait_for(lambda: texts_sent(telegram_api, CHAT), timeout=10)
+    desk, conversation = gateway.gateway.cases, f"telegram:{CHAT}"
+    case = await gateway.gateway.store.call(desk.cases.open_case_for, conversation)
+    assert await gateway.gateway.store.call(desk.cases.claim, case["id"], "wang")
+    assert await desk.close(conversation, "staff:wang", outcome="answered")
+    await wait_for(lambda: telegram_api.sent(CHAT)[-1].get("reply_markup"), timeout=10)
+    keyboard = telegram_api.sent(CHAT)[-1]["reply_markup"]["inline_keyboard"]
+    secret = {"X-Telegram-Bot-Api-Secret-Token": gateway.gateway.settings.telegram_secret}
+    pressed = await gateway.http.post(
+        "/telegram/webhook", json=callback_update(CHAT, keyboard[3][0]["callback_data"]), headers=secret
+    )
+    assert pressed.status_code == 200
+    async with chromium() as browser:
+        officer = await open_console(browser, gateway.url)
+        page = officer.page
+        await officer.log_in("wang")
+        await page.click('#nav button[data-view="followups"]')
+        row = page.locator("#followups tbody tr")
+        await expect(row).to_have_count(1)
+        await expect(row).to_contain_text("不满意")
+        await expect(row).to_contain_text(f"#{case['id']}")
+        await row.locator("textarea").fill("已电话回访，说明了办理时限")
+        await row.locator("button").click()
+        await expect(page.locator("#followups tbody tr")).to_contain_text("没有待回访的差评")
+        assert officer.errors == []

@@ -52,7 +52,8 @@ async def test_the_assistant_is_silent_while_a_case_is_open_and_answers_after_cl
             assert detail["summary"]  # the assistant's summary of the conversation
 
             silent = await person(QUESTION, session)
-            assert silent["messages"] == []  # paused: the assistant does not answer while the case is open
+            # paused: the assistant does not answer while the case is open; the gateway acknowledges
+            assert [m["author"] for m in silent["messages"]] == ["gateway"]
             claimed = await officer.post(f"/console/api/cases/{case['id']}/claim", headers=headers)
             assert claimed.status_code == 200
             replied = await officer.post(
@@ -68,7 +69,7 @@ async def test_the_assistant_is_silent_while_a_case_is_open_and_answers_after_cl
 
         rows = await web.gateway.store.call(web.gateway.store.messages, f"web:{session}")
         sent = [r["text"] for r in rows if r["direction"] == "out" and r["status"] == "sent"]
-        assert "您好，我是王芳，正在为您查询。" in sent and sent[-1] == person_text("case_closed", "zh")
+        assert "您好，我是王芳，正在为您查询。" in sent and sent[-2] == person_text("case_closed", "zh")
         # the person's question reached Rasa while paused (the transcript and slots stay complete)
         assert [r["status"] for r in rows if r["text"] == QUESTION] == ["forwarded"]
 

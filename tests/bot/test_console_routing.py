@@ -207,9 +207,9 @@ def test_migration_5_adds_the_routing_columns_to_an_existing_database(tmp_path) 
         for column in ("district", "topic", "first_response_at"):
             conn.execute(sql_text(f"ALTER TABLE cases DROP COLUMN {column}"))
         conn.execute(sql_text("DROP TABLE staff_districts"))
-        conn.execute(sql_text("DELETE FROM schema_version WHERE version = 5"))
+        conn.execute(sql_text("DELETE FROM schema_version WHERE version >= 5"))
     assert store.version() == 4
-    assert store.migrate() == 5
+    assert store.migrate() >= 5  # and any later migration
     with store.engine.connect() as conn:
         columns = {c["name"] for c in inspect(conn).get_columns("cases")}
         assert {"district", "topic", "first_response_at"} <= columns

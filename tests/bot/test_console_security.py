@@ -307,3 +307,30 @@ async def test_case_ids_out_of_range_are_not_found_not_a_server_error(console, s
         assert (answer.status_code, answer.json()["code"]) == (404, "no_such_case"), case_id
         claimed = await wang.post(f"/cases/{case_id}/claim")
         assert claimed.status_code == 404, case_id
+
+
+async def test_deep_or_oversized_json_is_refused_with_a_reason_not_a_server_error(console, sign_in) -> None:
+    """The console's JSON endpoints read bodies like every public endpoint (bot/http_input.py): a body
+    nested 20,000 levels deep once raised RecursionError inside the log-in (500)."""
+    deep = b'{"login": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
+    nested = '{"login": "wang", "password": "x", "x": ' + "[" * 30 + "1" + "]" * 30 + "}"
+    json_headers = {"Content-Type": "application/json"}
+    async with client(console) as http:
+        for body in (deep, nested.encode()):
+            answer = await http.post("/console/api/login", content=body, headers=json_headers)
+            assert answer.status_code == 400 and answer.json()["code"] == "bad_request", answer.text
+            assert "deeply" in answer.json()["error"]
+        large = await http.post(
+            "/console/api/login",
+            content=b" " * (console.gateway.settings.max_body_bytes + 1),
+            headers=json_headers,
+        )
+        assert large.status_code == 413 and "too large" in large.json()["error"]
+    wang = await sign_in("wang")
+    for path in ("/cases/1/notes", "/conversations/web:x/takeover"):
+        answer = await wang.http.post(
+            f"/console/api{path}", content=deep, headers={**wang.headers, **json_headers}
+        )
+        assert answer.status_code == 400 and "deeply" in answer.json()["error"], (path, answer.text)
+    # the officer's session survived: the next proper request works
+    assert (await wang.get("/me")).status_code == 200

@@ -74,7 +74,8 @@ async def test_web_chat_handoff_contract_with_the_real_assistant(assistant_servi
         assert cases[0]["payload"]["reason"] and "summary" in cases[0]["payload"]
         assert human["messages"]  # the person is told a human will follow up
         quiet = (await web.http.post("/api/chat", json={"session": session, "text": "你好"})).json()
-        assert quiet["messages"] == []  # paused: the assistant stays silent
+        # paused: the assistant stays silent; the gateway acknowledges the wait
+        assert [m["author"] for m in quiet["messages"]] == ["gateway"]
         assert await web.gateway.router.handoff.close(f"web:{session}", "staff:e2e")
         back = (await web.http.post("/api/chat", json={"session": session, "text": "你好"})).json()
         assert back["messages"] and not {m["text"] for m in back["messages"]} & NOT_ANSWERS

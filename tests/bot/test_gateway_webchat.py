@@ -127,7 +127,9 @@ async def test_handoff_notice_silence_and_resume(web, rasa) -> None:
     [notice] = [m["text"] for m in silent["messages"]]
     assert "转接人工服务" in notice
     quiet = (await web.http.post("/api/chat", json={"session": session, "text": "我等着"})).json()
-    assert quiet["messages"] == []
+    # not silence: the gateway acknowledges (bot/console/waiting.py); the assistant's answer is kept back
+    assert [m["author"] for m in quiet["messages"]] == ["gateway"]
+    assert "收到：我等着" not in quiet["messages"][0]["text"]
     assert rasa.messages_of(f"web:{session}")[-1] == "我等着"
     assert await web.gateway.router.handoff.close(f"web:{session}", "staff:wang")
     assert not await web.gateway.router.handoff.close(f"web:{session}", "staff:wang")  # already closed

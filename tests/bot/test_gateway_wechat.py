@@ -319,9 +319,11 @@ async def test_handoff_silences_bot_until_closed(wechat_gateway, wechat_server, 
     gateway = wechat_gateway.gateway
     [case] = cases_of(gateway, f"wechat:{OPENID}")
     assert case["status"] == "waiting" and case["payload"]["reason"] == "request_human"
-    # While open, messages still reach Rasa (its tracker stays complete) but the bot says nothing.
+    # While open, messages still reach Rasa (its tracker stays complete) but the assistant says nothing;
+    # the gateway acknowledges in the passive reply (free: no customer-service message used), no buttons.
     status, reply = await send(wechat_gateway, wechat_server, wechat_server.text_xml(OPENID, "我的情况是……"))
-    assert (status, reply) == (200, None)
+    assert status == 200 and "工作人员" in reply and "取消人工" in reply and "收到" in reply[:3]
+    assert "收到：我的情况是" not in reply
     assert rasa.messages_of(f"wechat:{OPENID}")[-1] == "我的情况是……"
     assert await gateway.router.handoff.close(f"wechat:{OPENID}", "staff:test")
     assert (f"wechat:{OPENID}", {"event": "resume"}) in rasa.events

@@ -4,12 +4,15 @@
   const VIEWS = {
     queue: "待处理", mine: "我的案件", all: "全部进行中", closed: "已结案",
     conversations: "会话", canned: "快捷回复管理", audit: "审计日志", staff: "人员与辖区", reports: "报表",
+    followups: "差评回访",
   };
   const CASE_VIEWS = ["queue", "mine", "all", "closed"];
   const ADMIN_VIEWS = ["canned", "audit", "staff", "reports"];
+  // full-width views without the case list: the admin pages, and the 差评回访 follow-ups (every officer)
+  const WIDE_VIEWS = [...ADMIN_VIEWS, "followups"];
   const CHANNELS = { wechat: "微信", telegram: "Telegram", web: "网页" };
   const LANGUAGES = { zh: "中文", en: "English" };
-  const STATUSES = { waiting: "等待认领", assigned: "处理中", closed: "已结案" };
+  const STATUSES = { waiting: "等待认领", assigned: "处理中", closed: "已结案", followup: "待回访" };
   const ROLES = { admin: "管理员", officer: "工作人员" };
   const AUTHORS = { person: "对方", bot: "助手", gateway: "系统通知", staff: "工作人员" };
   const MESSAGE_TAGS = {
@@ -18,6 +21,10 @@
     failed: ["发送失败", "failed"],
     sending: ["发送中", ""],
     rasa_unavailable: ["助手暂不可用", "failed"],
+    received: ["待答复", ""],
+    answered: ["系统直接答复", ""],
+    handed_off: ["助手无法答复 · 已转人工", "failed"],
+    before_replay: ["旧版本时未答复", ""],
   };
   const AUDIT_ACTIONS = {
     login: "登录", logout: "退出", login_failed: "登录失败", login_refused_locked: "登录被拒（此地址已锁定）",
@@ -26,6 +33,7 @@
     canned_add: "新增快捷回复", canned_edit: "修改快捷回复", canned_retire: "停用快捷回复",
     login_throttled: "登录被拒（该地址失败过多）", search: "搜索会话", reveal: "查看完整号码",
     view_conversation: "查看会话（只读）", districts: "设置负责区", report_export: "导出报表",
+    rating: "用户评价", callback: "登记差评回访",
   };
   // the policy engine's result statuses (policies/ README), as the officer reads them
   const RESULT_STATUSES = {
@@ -288,7 +296,7 @@
   // At phone width the page shows the list or the detail, never both (console.css)
   function markDetail() {
     const view = state.view;
-    const open = Boolean(state.caseId) || ADMIN_VIEWS.includes(view) || (view === "conversations" && Boolean(state.conversation));
+    const open = Boolean(state.caseId) || WIDE_VIEWS.includes(view) || (view === "conversations" && Boolean(state.conversation));
     $("app").classList.toggle("has-detail", open);
   }
   function route() {
@@ -303,14 +311,14 @@
       if (button.dataset.view === view) button.setAttribute("aria-current", "page");
       else button.removeAttribute("aria-current");
     });
-    show($("sidebar"), !ADMIN_VIEWS.includes(view));
+    show($("sidebar"), !WIDE_VIEWS.includes(view));
     $("list-title").textContent = VIEWS[view];
     show($("search"), view === "conversations");
     show($("filters"), view === "queue" || view === "all");
     markDetail();
-    if (ADMIN_VIEWS.includes(view)) {
+    if (WIDE_VIEWS.includes(view)) {
       showDetail("admin-view");
-      if (view === "canned") renderCannedAdmin(); else if (view === "staff") renderStaffAdmin(); else if (view === "reports") renderReports(); else renderAudit();
+      if (view === "followups") renderFollowUps(); else if (view === "canned") renderCannedAdmin(); else if (view === "staff") renderStaffAdmin(); else if (view === "reports") renderReports(); else renderAudit();
       return;
     }
     if (viewChanged || view === "conversations") loadList();
@@ -584,7 +592,7 @@
     if (typeof value === "object") return JSON.stringify(value);
     return String(value);
   }
-  const DETAIL_KEYS = { outcome: "结果", to: "转交给", previous: "原处理人", reason: "原因", channel: "渠道", statuses: "发送", chars: "字数", conversation: "会话", title: "标题", language: "语言", minutes: "分钟", messages: "消息数", canned_id: "快捷回复", failures: "失败次数", locked_minutes: "锁定分钟", address: "地址", to_district: "转至区队列", q: "查询", results: "结果数", person: "对方", officer: "工作人员", districts: "区" };
+  const DETAIL_KEYS = { outcome: "结果", to: "转交给", previous: "原处理人", reason: "原因", channel: "渠道", statuses: "发送", chars: "字数", conversation: "会话", title: "标题", language: "语言", minutes: "分钟", messages: "消息数", canned_id: "快捷回复", failures: "失败次数", locked_minutes: "锁定分钟", address: "地址", to_district: "转至区队列", q: "查询", results: "结果数", person: "对方", officer: "工作人员", districts: "区", score: "评分" };
   const DELIVERY = { sent: "已发送", sent_passive: "已发送", held: "暂存", failed: "失败", suppressed: "未发出" };
   /** An audit entry's detail ({outcome: "answered", chars: 12} …) as a short Chinese phrase. */
   function detailText(detail, c) {
@@ -1107,6 +1115,37 @@
         });
         return el("tr", {}, el("td", { text: `${o.display_name}（${o.login}）` }), el("td", {}, boxes),
           el("td", { text: `${o.open_cases} / ${data.max_open_cases}` }), el("td", {}, save));
+      }));
+    } catch (error) { report(error, status); }
+  }
+  // 差评回访: cases a 不满意 or worse rating opened, soonest due first, until the callback is recorded
+  async function renderFollowUps() {
+    const view = $("admin-view");
+    const status = el("p", { hidden: true });
+    const body = el("tbody");
+    fill(view, el("h2", { text: "差评回访" }),
+      el("p", { class: "muted", text: "用户评价为“不满意”或“非常不满意”的案件：核实、整改并回访，登记回访结果后移出此列表。" }),
+      status, el("table", { id: "followups" }, el("thead", {}, el("tr", {}, ["评价", "原案件 · 处理人", "区 · 渠道", "意见", "回访期限", "回访结果"].map((h) => el("th", { text: h })))), body));
+    try {
+      const data = await api("GET", "/followups");
+      if (!(data.follow_ups || []).length) { fill(body, el("tr", {}, el("td", { colspan: 6, class: "muted", text: "没有待回访的差评。" }))); return; }
+      fill(body, ...data.follow_ups.map((f) => {
+        const outcome = el("textarea", { rows: 2, maxlength: 2000, placeholder: "回访情况与整改措施" });
+        const save = el("button", { type: "button", text: "登记回访" });
+        save.addEventListener("click", async () => {
+          save.disabled = true;
+          try {
+            await api("POST", `/followups/${f.id}/callback`, { outcome: outcome.value });
+            say(status, "已登记回访结果。", "notice");
+            renderFollowUps();
+          } catch (error) { report(error, status); save.disabled = false; }
+        });
+        return el("tr", {}, el("td", { text: f.level || String(f.score) }),
+          el("td", {}, el("a", { href: `#/closed/${f.rated_case}`, text: `#${f.rated_case}` }), ` · ${actorName(f.officer || "") || "—"}`),
+          el("td", { text: `${f.district || "共享"} · ${CHANNELS[f.channel] || f.channel}` }),
+          el("td", { text: f.comment || "—" }),
+          el("td", { text: fullTime(f.due_at) }),
+          el("td", {}, outcome, save));
       }));
     } catch (error) { report(error, status); }
   }
