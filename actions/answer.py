@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 MORE_PAYLOAD = "/ask_more"
 CHECK_PAYLOAD = "/check_my_case"
+HANDOFF_PAYLOAD = "/request_human"  # data/rules/handoff.yml: the officer takes the case
 
 
 def overview_items(results: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -184,6 +185,9 @@ def render_topic(
         lines = "\n".join(other_line(r, language) for r in others)
         dispatcher.utter_message(response="utter_other_items", items_text=lines)
     buttons = [button(language, "more", MORE_PAYLOAD)] if rest else []
+    if not rule and lead.get("status") == "review":
+        # the document leaves it to the office: the person can ask for that decision straight away
+        buttons.insert(0, button(language, "ask_officer", HANDOFF_PAYLOAD))
     if rule:
         buttons.insert(0, button(language, "check_my_case", CHECK_PAYLOAD))
         dispatcher.utter_message(response="utter_offer_check", buttons=buttons)

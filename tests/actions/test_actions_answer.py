@@ -257,3 +257,29 @@ async def test_facts_the_form_re_validates_on_start_are_no_new_fact() -> None:
     dispatcher = CollectingDispatcher()
     await ActionAnswerPolicy().run(dispatcher, tracker, domain())
     assert responses(dispatcher) == ["utter_what_do_you_mean"]
+
+
+async def test_a_discretionary_rule_is_the_offices_decision_with_a_way_to_ask_for_it() -> None:
+    """The 70-year-old agricultural team leader with five years abroad (附件3第二条（一）1: 一般不超过60周岁，
+    海外经历3年以上可适当放宽): never ✅, the office decides, and one press asks an officer for it."""
+    leader = {
+        "district": "青浦",
+        "age": 70,
+        "overseas_experience_years": 5,
+        "sector": "农业",
+        "agri_team_role": "带头人",
+        "agri_team_class": "A",
+        "employer_registered_in_district": True,
+        "tax_and_social_insurance_in_district": True,
+        "education": "硕士",
+        "full_time": True,
+        "senior_post_years": 5,
+        "paid_in_capital_wan": 300,
+        "legal_rep_and_largest_shareholder": True,
+        "founders_shareholding_percent": 60,
+    }
+    _, dispatcher = await _answer({**leader, "topic": "entrepreneur_support"}, text="我们团队能拿多少奖励")
+    names = responses(dispatcher)
+    assert names[0] == "utter_lead_review" and "utter_lead_eligible" not in names
+    buttons = [b for m in dispatcher.messages for b in m.get("buttons") or []]
+    assert {"title": "请工作人员审核我的情况", "payload": "/request_human"} in buttons
