@@ -21,6 +21,10 @@ from .store import PENDING, Store
 from .texts import text as say
 from .textutil import neutralise, parse_rasa_replies
 
+# reply states that reached the person (sent by an API, kept for the web chat's poll, or held for WeChat's
+# next message); a passive WeChat reply or a Telegram one still 'sending' may have died with its process
+REACHED_THE_PERSON = ("sent", "held")
+
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[Turn], Awaitable[None]]
@@ -209,6 +213,13 @@ class Router:
             self.in_flight.add(row["id"])
             try:
                 language = await self.language_of(message)
+                replies = await self.store.call(self.store.replies_to, row["id"])
+                if any(r["author"] == "bot" and r["status"] in REACHED_THE_PERSON for r in replies):
+                    # its process died after sending (part of) Rasa's answer, before marking it answered:
+                    # asking Rasa again would send the person the answer twice (an apology or an
+                    # acknowledgement, the gateway's own words, is no answer)
+                    await self.store.call(self.store.release, row["id"], "forwarded")
+                    return True
                 if give_up:
                     turn = Turn(inbound_id=row["id"], conversation_id=message.conversation_id)
                     turn.replies = await self.hand_to_staff(message, "assistant_unavailable", language)

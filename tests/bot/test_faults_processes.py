@@ -23,6 +23,7 @@ from gateway_harness import (
     wait_for,
 )
 
+from bot.models import InboundMessage
 from bot.store import Store
 from bot.testing.process import ROOT, free_port
 from bot.testing.rasa_standin import RasaStandIn
@@ -291,3 +292,18 @@ async def test_rasa_down_then_back_wechat_and_telegram_get_the_answer_by_their_o
             await asyncio.sleep(0.5)  # nothing more arrives
         assert wechat_api.texts_to(OPENID) == ["收到：落户"]
         assert [m["text"] for m in telegram_api.sent(CHAT)][1:] == ["收到：积分"]
+
+
+async def test_a_message_whose_answer_was_sent_before_its_gateway_died_is_not_answered_again(
+    rasa, gateway_factory
+) -> None:
+    """A gateway died after sending Rasa's answer but before marking the message answered (seen in the
+    cluster's fault test: a Telegram answer doubled). The replay marks it answered and asks Rasa nothing."""
+    async with gateway_factory((rasa.url,), replay_interval=0.2) as web:
+        store = web.gateway.store
+        message = InboundMessage(channel="web", user_id="diedaftersending", text="落户条件")
+        inbound_id = store.record_inbound(message)  # no lease: its process is gone
+        store.record_outbound("web:diedaftersending", "收到：落户条件", status="sent", reply_to=inbound_id)
+        await wait_for(lambda: store.message(inbound_id)["status"] == "forwarded")
+        assert [r["text"] for r in store.replies_to(inbound_id)] == ["收到：落户条件"]
+        assert not [m for m in rasa.received if m["message"] == "落户条件"]

@@ -33,6 +33,7 @@ from cluster_harness import (
     wechat_post,
 )
 
+from bot.config import Settings
 from bot.testing.telegram_standin import text_update
 from bot.texts import text as say
 
@@ -367,8 +368,10 @@ async def test_load_while_killing_one_gateway_one_rasa_node_one_action_server(ru
             for i in range(USERS_PER_CHANNEL)
         ]
         await asyncio.gather(faults(rc, done, timeline, kills), *users)
-        # late answers: customer-service messages and Telegram sends after an acknowledgement
-        await asyncio.sleep(8.0)
+        # late answers: customer-service messages and Telegram sends after an acknowledgement, and what
+        # was inside gateway0 when it died: replayed once its lease ran out (plus a replay interval)
+        lease = Settings.from_env(rc.cluster.services["gateway0"].env).lease_seconds
+        await asyncio.sleep(max(8.0, kills["gateway0"] + lease + 15.0 - time.monotonic()))
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reader
