@@ -60,7 +60,7 @@ def test_explain_reads_like_an_officer_in_chinese() -> None:
     done = run("explain", "--profile", "-", "--topic", "purchase_subsidy", stdin=json.dumps(SCIENTIST))
     assert done.returncode == 0, done.stderr
     text = done.stdout
-    assert "最高100万元" in text and "分10年" in text
+    assert "最高100万元" in text and "共10年" in text
     assert "青委〔2020〕88号" in text and "附件4" in text
     assert "用人单位" in text  # who applies
 
