@@ -165,7 +165,9 @@ def render_topic(
 ) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
     """One leading result, at most two other lines, a "more" button for the rest. Returns (shown, hidden)."""
     if rule:
-        lead, others, rest = choose(rule_lead(results, worth), worth, keep_order=True)
+        lead, others, rest = choose(
+            rule_lead(results, worth, tracker.latest_message.get("text")), worth, keep_order=True
+        )
     else:
         lead, others, rest = choose(results, worth)
     if lead is None:

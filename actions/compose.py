@@ -218,10 +218,19 @@ def key_conditions(policy_id: str, language: str) -> str:
     return fragment(language, "none")
 
 
-def rule_lead(results: list[Mapping[str, Any]], plausible: set[str]) -> list[Mapping[str, Any]]:
-    """For a question about the rule: plausible schemes, the one with the highest possible amount first."""
+def rule_lead(
+    results: list[Mapping[str, Any]], plausible: set[str], text: str | None = None
+) -> list[Mapping[str, Any]]:
+    """For a question about the rule: the scheme the message names first ("积分租房补贴"), then plausible
+    schemes, the one with the highest possible amount first."""
+    from actions.understanding import names_scheme
+    from policies import profile_fields
+
+    districts = profile_fields()["district"].values
+    named = [r for r in results if names_scheme(str(r.get("title") or ""), text, districts)]
     fits = [r for r in results if r["policy_id"] in plausible and r.get("status") != "ineligible"]
-    return sorted(fits or results, key=lambda r: -highest_amount(r))
+    ranked = sorted(fits or results, key=lambda r: -highest_amount(r))
+    return named + [r for r in ranked if r not in named]
 
 
 def highest_amount(result: Mapping[str, Any]) -> float:

@@ -53,6 +53,18 @@ def asks_about_own_case(text: str | None) -> bool:
     return says_any(text, [word for words in lists.values() for word in words])
 
 
+def names_scheme(title: str, text: str | None, district_names: Iterable[str] = ()) -> bool:
+    """Whether the message names this scheme by a word of its own title (two characters or more left once
+    the district and the words every title shares are taken out): "积分" names "青浦人才积分租房补贴"."""
+    rest = title
+    for word in [*district_names, *understanding()["generic_title_words"]]:
+        rest = rest.replace(word, " ")
+    message = _fold(text)
+    return any(
+        part[i : i + 2] in message for part in rest.split() for i in range(len(part) - 1) if len(part) >= 2
+    )
+
+
 def asks_for_more(text: str | None) -> bool:
     folded = _fold(text).rstrip("?？!！。. ")
     lists = understanding()["more_words"]

@@ -450,3 +450,18 @@ async def test_every_reply_fits_one_wechat_passive_reply(language: str) -> None:
                     rendered(dispatcher, language),
                 )
     assert largest > 500  # the check saw real answers
+
+
+async def test_a_rule_question_naming_one_scheme_is_answered_with_that_scheme() -> None:
+    """ "青浦积分租房补贴是多少钱一个月": the points subsidy's bands first, not the largest rent subsidy."""
+    _, dispatcher = await _answer(
+        {"district": "青浦", "topic": "rent_subsidy"},
+        text="青浦积分租房补贴是多少钱一个月",
+        intent="ask_rent_subsidy",
+    )
+    first = dispatcher.messages[0]
+    assert first["response"] == "utter_rule_answer" and "积分" in first["title"]
+    _, plain = await _answer(
+        {"district": "青浦", "topic": "rent_subsidy"}, text="青浦租房补贴是多少", intent="ask_rent_subsidy"
+    )
+    assert "高层次" in plain.messages[0]["title"]
