@@ -176,6 +176,11 @@ def choose(
 def tier_lines(policy_id: str, result: Mapping[str, Any], language: str) -> str:
     """The tiers of a policy as a compact list (from the knowledge base): amount per tier, or, where the
     tiers differ in who qualifies rather than in money, the benefit once and who qualifies per tier."""
+    if result.get("bands"):
+        # paid by a yearly ranking (can_register): the bands and their shares are the rule, nothing promised
+        from policies.present import bands_text
+
+        return "· " + bands_text(result, language)
     lines = []
     unpriced = []
     for tier in tiers_of(policy_id):

@@ -461,6 +461,9 @@ async def test_a_rule_question_naming_one_scheme_is_answered_with_that_scheme() 
     )
     first = dispatcher.messages[0]
     assert first["response"] == "utter_rule_answer" and "积分" in first["title"]
+    # the three bands and their shares (附件4第二条（二）): a ranking, no promised payment
+    assert all(f"{amount}元" in first["tiers_text"] for amount in (1000, 1500, 2000))
+    assert "40%" in first["tiers_text"]
     _, plain = await _answer(
         {"district": "青浦", "topic": "rent_subsidy"}, text="青浦租房补贴是多少", intent="ask_rent_subsidy"
     )
