@@ -51,6 +51,11 @@ class RedisRelay:
         assert self._subscribed is not None, "start() first"
         await asyncio.wait_for(self._subscribed.wait(), timeout)
 
+    @property
+    def listening(self) -> bool:
+        """Whether the listener is subscribed right now (False from the moment it notices Redis is gone)."""
+        return self._subscribed is not None and self._subscribed.is_set()
+
     def send(self, event: dict[str, Any]) -> None:
         assert self._pending is not None, "start() first"
         if self._pending.full():

@@ -87,6 +87,11 @@ async def test_an_event_published_in_one_process_reaches_the_others_once(redis_s
     await b.aclose()
 
 
+async def _until(condition) -> None:
+    while not condition():
+        await asyncio.sleep(0.05)
+
+
 async def test_local_delivery_goes_on_while_redis_is_away_and_the_relay_comes_back(redis_server) -> None:
     a, b = event_bus(redis_server.url), event_bus(redis_server.url)
     with a.subscription() as on_a, b.subscription() as on_b:
@@ -95,6 +100,9 @@ async def test_local_delivery_goes_on_while_redis_is_away_and_the_relay_comes_ba
         redis_server.stop()
         a.publish("web:y", {"type": "message", "id": 1})
         assert (await asyncio.wait_for(on_a.get(), 1))["id"] == 1
+        # b must have noticed the outage, or "subscribed" below would be its stale pre-outage state and
+        # event 2 could go out before b listens again (seen once under load)
+        await asyncio.wait_for(_until(lambda: not b.relay.listening), 30)
         redis_server.start()
         await b.relay.subscribed(timeout=30)
         a.publish("web:y", {"type": "message", "id": 2})
