@@ -140,8 +140,14 @@ class Router:
         return inbound_id
 
     async def language_of(self, message: InboundMessage) -> str:
+        """The language the gateway's own words use: stated, else the default."""
+        return await self.stated_language(message) or self.default_language
+
+    async def stated_language(self, message: InboundMessage) -> str | None:
+        """The language the channel or the person stated (Telegram's language_code, the web chat's choice),
+        or None: then the assistant reads it from the person's words, so the default must not pin it."""
         conversation = await self.store.call(self.store.conversation, message.conversation_id)
-        return (conversation or {}).get("language") or message.language or self.default_language
+        return (conversation or {}).get("language") or message.language
 
     async def handle(
         self,
@@ -287,7 +293,10 @@ class Router:
             if own is not None:
                 turn.replies = own
                 return turn
-        metadata = {"channel": message.channel, "language": language}
+        metadata: dict[str, Any] = {"channel": message.channel}
+        stated = await self.stated_language(message)
+        if stated:
+            metadata["language"] = stated
         started = time.perf_counter()
         try:
             raw = await self.rasa.send(message.conversation_id, forwarded, metadata)

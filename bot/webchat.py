@@ -245,7 +245,9 @@ class WebChat:
         if not (isinstance(session, str) and SESSION_RE.match(session)):
             session = secrets.token_urlsafe(18)
         language = self._language(body.get("language"))
-        message = InboundMessage(channel="web", user_id=session, language=language)
+        # only a language the person chose is stated; otherwise the assistant reads it from their words
+        stated = language if body.get("language") is not None else None
+        message = InboundMessage(channel="web", user_id=session, language=stated)
         button = body.get("button")
         if button is None:
             message.text = self._text(body.get("text"))

@@ -212,3 +212,14 @@ def test_token_buckets_refill_refuse_without_taking_and_forget_idle_keys() -> No
     assert limits.per_session.wait_seconds("s2") == 0  # ... and the refused turn took nothing from s2
     now[0] += 1.0
     assert limits.admit("s2", "ip1") == 0
+
+
+async def test_only_a_stated_language_reaches_the_assistant(web, rasa) -> None:
+    """The gateway's default language must not pin the conversation: someone who writes English in a page
+    left on 中文 is answered in English (the assistant reads it from the words); a chosen one is passed on."""
+    await web.http.post("/api/chat", json={"text": "Is there a rent subsidy in Qingpu?"})
+    await web.http.post("/api/chat", json={"text": "hello", "language": "en"})
+    unstated, chosen = rasa.received[-2:]
+    assert unstated["message"] == "Is there a rent subsidy in Qingpu?"
+    assert unstated["metadata"] == {"channel": "web"}
+    assert chosen["metadata"] == {"channel": "web", "language": "en"}
