@@ -9,8 +9,6 @@ from typing import Any
 import yaml
 
 ACTIONS_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = ACTIONS_DIR.parent
-PROFILE_FILE = PROJECT_DIR / "policies" / "profile.yml"
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
@@ -35,9 +33,11 @@ def labels() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def profile_fields() -> dict[str, dict[str, Any]]:
-    """Fields the engine evaluates (policies/profile.yml), without conversation-only ones."""
-    fields = _read_yaml(PROFILE_FILE)["fields"]
-    return {name: spec for name, spec in fields.items() if spec.get("role", "profile") == "profile"}
+    """Fields the engine evaluates, without conversation-only ones: type, values, label, question and how
+    the answer is read (`answer`: entity | yes_no | text; `bare_number`), from policies.profile."""
+    from policies.profile import field_facts
+
+    return field_facts()
 
 
 def label(section: str, language: str, key: str, default: str | None = None) -> str:

@@ -33,31 +33,6 @@ from actions.understanding import UNSURE, number_for, understanding, yes_no_mean
 
 logger = logging.getLogger(__name__)
 
-# facts the NLU has no entity for: the form takes the answer's whole text (from_text in domain.yml)
-FREE_TEXT_FIELDS = {
-    "agri_team_class",
-    "agri_team_role",
-    "senior_post_years",
-    "relevant_work_years",
-    "overseas_experience_years",
-    "paid_in_capital_wan",
-    "registered_capital_wan",
-    "annual_output_wan",
-    "founders_shareholding_percent",
-    "years_worked_in_district",
-    "talent_points",
-    "sector",
-    "full_time_education",
-    "employer_type",
-    "rent_subsidy_years_received",
-    "apartment_years_received",
-    "education_talent_category",
-    "health_talent_category",
-}
-# facts the NLU finds only with a cue word ("35岁", "年薪120万"): a bare "35" typed as the answer to the
-# question is read by the form (the NLU never takes a bare number as an entity)
-BARE_NUMBER_ANSWERS = {"age": "number", "annual_salary_wan": "salary", "residence_permit_points": "number"}
-
 Validator = Callable[[Any, CollectingDispatcher, Tracker, DomainDict], dict[str, Any]]
 
 
@@ -103,7 +78,13 @@ def is_skip_answer(value: Any) -> bool:
 
 def accepts_none(spec: dict[str, Any]) -> bool:
     """Fields where "none" is a real answer (honours: 无), so "没有" is not a skip."""
-    return "无" in list(spec.get("values") or []) + list(spec.get("extra_values") or [])
+    return "无" in spec["values"]
+
+
+def bare_number_kind(field: str) -> str | None:
+    """number | salary when a bare "35" typed as the answer is read by the form (the NLU tags a number
+    only with a cue word: "35岁", "年薪120万"); None otherwise."""
+    return profile_fields().get(field, {}).get("bare_number")
 
 
 class ProfileValidators:
@@ -150,12 +131,11 @@ class ProfileValidators:
                 if value is None:
                     return {field: None}
             elif kind == "enum" and field != "district":
-                allowed = list(spec.get("values") or []) + list(spec.get("extra_values") or [])
-                value = _enum_from_text(value, allowed)
+                value = _enum_from_text(value, spec["values"])
             return {field: normalise_field(field, value)}
         except ProfileError as error:
             logger.info("rejected %s=%r: %s", field, value, error)
-            if field in FREE_TEXT_FIELDS and tracker.latest_message.get("entities"):
+            if spec["answer"] == "text" and tracker.latest_message.get("entities"):
                 # the message was about something else ("那长宁呢？" while asked for a sector): no scolding
                 return {field: None}
             if field == "district":
@@ -246,9 +226,7 @@ def bare_number_answer(tracker: Tracker, field: str) -> float | int | None:
     text = str((tracker.latest_message or {}).get("text") or "").strip()
     if not numbers.is_bare_number(text):
         return None
-    return (
-        numbers.parse_salary(text) if BARE_NUMBER_ANSWERS[field] == "salary" else numbers.parse_number(text)
-    )
+    return numbers.parse_salary(text) if bare_number_kind(field) == "salary" else numbers.parse_number(text)
 
 
 def volunteered_facts(events: list[EventType], pending: str | None) -> list[tuple[str, Any]]:
@@ -330,7 +308,7 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
 
     def __getattr__(self, name: str) -> Any:
         field = name.removeprefix("extract_")
-        if name.startswith("extract_") and field in BARE_NUMBER_ANSWERS:
+        if name.startswith("extract_") and bare_number_kind(field):
             return lambda dispatcher, tracker, domain: self.extract_bare_number(field, tracker)
         if name.startswith("extract_") and profile_fields().get(field, {}).get("type") == "bool":
             return lambda dispatcher, tracker, domain: self.extract_yes_no(field, dispatcher, tracker)

@@ -23,6 +23,24 @@ TRUE_WORDS = ("true", "yes", "y", "是", "是的", "对", "有", "1")
 FALSE_WORDS = ("false", "no", "n", "否", "不是", "不", "没有", "无", "0")
 
 
+ANSWER_SOURCES = ("entity", "yes_no", "text")
+ANSWER_KEYS = {"from", "entities", "denied", "buttons", "skip_button", "bare_number"}
+BUTTON_KEYS = {"value", "zh", "en", "entity"}
+BARE_NUMBER_KINDS = ("number", "salary")
+
+
+@dataclass(frozen=True)
+class AnswerSpec:
+    """How the dialogue reads the reply to a field's question (profile.yml `answer:`)."""
+
+    source: str  # entity | yes_no | text
+    entities: tuple[str, ...] = ()  # NLU entities that fill the field (source entity)
+    denied: Any = None  # the value a "no"/skip quick reply sets while asked; None: a "no" answers nothing
+    buttons: tuple[Mapping[str, str], ...] = ()  # {value, zh, en, entity}, defaults filled in
+    skip_button: str | None = None  # a key of dialogue.skip_buttons
+    bare_number: str | None = None  # number | salary: a bare number typed as the answer is read by the form
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """One profile field as declared in profile.yml."""
@@ -39,6 +57,7 @@ class FieldSpec:
     question: Mapping[str, str] = field(default_factory=dict)
     description: Mapping[str, str] = field(default_factory=dict)
     fixed: bool = False
+    answer: AnswerSpec | None = None  # None for conversation-only fields (language)
 
     def rank(self, value: str) -> int:
         """Position from the top for ordered enums (0 = highest)."""
@@ -62,10 +81,60 @@ def _vocabulary_aliases(vocabulary: Mapping, sections: list[str], field_name: st
     return values, aliases
 
 
+def _answer_spec(name: str, entry: Mapping, skip_buttons: Mapping) -> AnswerSpec | None:
+    """The `answer:` block, checked strictly: an unknown key or value is a silent wrong domain otherwise."""
+    answer = entry.get("answer")
+    if answer is None:
+        if entry.get("role", "profile") == "profile":
+            raise PolicyDataError(str(PROFILE_FILE), f"{name}: a profile field needs an `answer:` block")
+        return None
+
+    def fail(problem: str) -> PolicyDataError:
+        return PolicyDataError(str(PROFILE_FILE), f"{name}.answer: {problem}")
+
+    if set(answer) - ANSWER_KEYS:
+        raise fail(f"unknown keys {sorted(set(answer) - ANSWER_KEYS)}")
+    source = answer.get("from")
+    if source not in ANSWER_SOURCES:
+        raise fail(f"`from` must be one of {ANSWER_SOURCES}, got {source!r}")
+    if source == "yes_no" and entry["type"] != "bool":
+        raise fail("only a bool field is answered yes/no")
+    if entry["type"] == "bool" and "denied" in answer:
+        raise fail("a bool field's 'no' is always false: no `denied`")
+    entities = tuple(answer.get("entities") or ([name] if source == "entity" else []))
+    buttons = []
+    for button in answer.get("buttons") or []:
+        if set(button) - BUTTON_KEYS or "value" not in button or "en" not in button:
+            raise fail(f"a button needs value and en (and may have zh, entity): {button}")
+        entity = button.get("entity", entities[0] if entities else None)
+        if source == "entity" and entity not in entities:
+            raise fail(f"button entity {entity!r} is not one of {entities}")
+        buttons.append({"zh": str(button["value"]), **button, "entity": entity})
+    if answer.get("skip_button") is not None and answer["skip_button"] not in skip_buttons:
+        raise fail(f"skip_button {answer['skip_button']!r} is not one of {sorted(skip_buttons)}")
+    if answer.get("bare_number") not in (None, *BARE_NUMBER_KINDS):
+        raise fail(f"bare_number must be one of {BARE_NUMBER_KINDS}")
+    return AnswerSpec(
+        source=source,
+        entities=entities,
+        denied=answer.get("denied"),
+        buttons=tuple(buttons),
+        skip_button=answer.get("skip_button"),
+        bare_number=answer.get("bare_number"),
+    )
+
+
+@lru_cache(maxsize=1)
+def dialogue_settings() -> dict[str, Any]:
+    """What every profile question shares (profile.yml `dialogue:`): the form, yes/no and skip buttons."""
+    return load_yaml(PROFILE_FILE)["dialogue"]
+
+
 @lru_cache(maxsize=1)
 def profile_fields() -> dict[str, FieldSpec]:
     """Every profile field, in declaration order (the dialogue asks in this order when all else is equal)."""
     declared = load_yaml(PROFILE_FILE)["fields"]
+    skip_buttons = dialogue_settings()["skip_buttons"]
     vocabulary = load_yaml(VOCABULARY_FILE)
     specs: dict[str, FieldSpec] = {}
     for name, entry in declared.items():
@@ -97,8 +166,27 @@ def profile_fields() -> dict[str, FieldSpec]:
             question=entry["question"],
             description=entry["description"],
             fixed=bool(entry.get("fixed", False)),
+            answer=_answer_spec(name, entry, skip_buttons),
         )
     return specs
+
+
+def field_facts() -> dict[str, dict[str, Any]]:
+    """The facts the dialogue's actions need about each evaluated field, as plain data: type, values
+    (with extra values such as 无), label, question, how the answer is read (`answer`: entity | yes_no |
+    text) and `bare_number` (number | salary | None). Conversation-only fields (language) are left out."""
+    return {
+        name: {
+            "type": spec.type,
+            "values": list(spec.values),
+            "label": dict(spec.label),
+            "question": dict(spec.question),
+            "answer": spec.answer.source,
+            "bare_number": spec.answer.bare_number,
+        }
+        for name, spec in profile_fields().items()
+        if spec.role == "profile" and spec.answer is not None
+    }
 
 
 def _is_unknown(value: Any) -> bool:

@@ -6,7 +6,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa_sdk import Tracker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,9 +27,11 @@ QINGPU_MASTER = {
 
 @lru_cache(maxsize=1)
 def domain() -> dict[str, Any]:
-    """domain.yml as the action server receives it (a plain dict)."""
-    with (ROOT / "domain.yml").open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    """The domain as the action server receives it (a plain dict): Rasa's merge of the directory domain/
+    (domain.yml, linked as domain/dialogue.yml, and the generated domain/profile.yml)."""
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(ROOT / "domain").as_dict()
 
 
 def user_event(text: str, intent: str, entities: list[dict] | None = None, **extra: Any) -> dict[str, Any]:
