@@ -17,7 +17,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export MODELS_DIR
 
-.PHONY: help venv system-deps train run shell test test-unit test-e2e eval bench bench-gateway lint format validate clean \
+.PHONY: help venv system-deps domain train run shell test test-unit test-e2e eval bench bench-gateway lint format validate clean \
 	run-cluster test-cluster bench-cluster validate-deploy
 
 help: ## list the targets
@@ -35,6 +35,11 @@ venv: $(VENV)/.installed ## set up .venv (Python 3.10.13, pinned packages)
 system-deps: ## install the Debian packages: Chromium + CJK font (browser tests), Redis + HAProxy (cluster)
 	@bash scripts/install_system_deps.sh
 
+# Not a prerequisite of train: CI must not regenerate silently (tests/scripts/test_make_domain.py fails when
+# domain/profile.yml is stale).
+domain: venv ## regenerate domain/profile.yml (the domain's profile part) from policies/profile.yml
+	$(PY) scripts/make_domain.py
+
 train: venv ## train the Rasa model if its inputs changed (cached in $(MODELS_DIR)/)
 	$(PY) scripts/train_if_changed.py --out $(MODELS_DIR)
 
@@ -46,7 +51,7 @@ shell: venv ## chat in the terminal with the running assistant (start `make run`
 
 validate: venv ## check policy data and Rasa training data
 	$(PY) -m policies validate
-	$(RASA) data validate --fail-on-warnings
+	$(RASA) data validate --domain domain --fail-on-warnings
 
 lint: venv ## ruff lint
 	$(PY) -m ruff check .

@@ -11,6 +11,9 @@ COPY requirements.txt constraints.txt ./
 COPY bot/requirements.txt bot/requirements.txt
 RUN pip install --upgrade pip 'setuptools<70' wheel && pip install -r requirements.txt -c constraints.txt
 COPY config.yml domain.yml credentials.yml ./
+# the whole domain as Rasa loads it: domain/dialogue.yml links to ../domain.yml, domain/profile.yml is
+# generated from policies/profile.yml (make domain)
+COPY domain/ domain/
 COPY actions/ actions/
 COPY policies/ policies/
 COPY nlu/ nlu/

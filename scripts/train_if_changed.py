@@ -72,7 +72,9 @@ def main() -> int:
 
     out.mkdir(parents=True, exist_ok=True)
     print(f"training inputs changed: training {model} ...", flush=True)
-    command = [args.rasa, "train", "--force", "--out", str(out), "--fixed-model-name", MODEL_NAME]
+    # the directory domain/: domain.yml (linked as domain/dialogue.yml) + the generated domain/profile.yml
+    command = [args.rasa, "train", "--force", "--domain", "domain", "--out", str(out)]
+    command += ["--fixed-model-name", MODEL_NAME]
     result = subprocess.run(command, cwd=ROOT)
     if result.returncode != 0 or not model.exists():
         print("training failed", file=sys.stderr)

@@ -109,3 +109,40 @@ def test_bad_query_arguments_raise_profile_error(kwargs: dict, field: str) -> No
     with pytest.raises(ProfileError) as error:
         evaluate({}, **kwargs)
     assert error.value.field == field
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"type": "enum", "answer": {"from": "entity", "asked_by": "x"}},  # unknown key
+        {"type": "enum", "answer": {"from": "buttons"}},  # unknown source
+        {"type": "enum", "answer": {"from": "yes_no"}},  # yes/no for a field that is not a bool
+        {"type": "bool", "answer": {"from": "yes_no", "denied": "skip"}},  # a bool's "no" is false
+        {"type": "enum", "answer": {"from": "text", "skip_button": "maybe"}},  # unknown skip button
+        {"type": "enum", "answer": {"from": "entity", "buttons": [{"value": "A"}]}},  # no English title
+        {"type": "list", "answer": {"from": "entity", "buttons": [{"value": "A", "en": "A", "entity": "x"}]}},
+        {"type": "int", "answer": {"from": "entity", "bare_number": "count"}},
+        {"type": "int"},  # a profile field without an answer block
+    ],
+)
+def test_the_answer_block_is_checked_strictly(entry: dict) -> None:
+    from policies.errors import PolicyDataError
+    from policies.profile import _answer_spec, dialogue_settings
+
+    with pytest.raises(PolicyDataError):
+        _answer_spec("some_field", entry, dialogue_settings()["skip_buttons"])
+
+
+def test_field_facts_tell_the_dialogue_how_each_answer_is_read() -> None:
+    from policies.profile import field_facts
+
+    facts = field_facts()
+    assert "language" not in facts  # conversation-only
+    assert facts["sector"]["answer"] == "text" and facts["key_industry"]["answer"] == "yes_no"
+    assert facts["honors"]["answer"] == "entity" and "无" in facts["honors"]["values"]
+    assert {name for name, fact in facts.items() if fact["bare_number"]} == {
+        "age",
+        "annual_salary_wan",
+        "residence_permit_points",
+    }
+    assert facts["annual_salary_wan"]["bare_number"] == "salary"
