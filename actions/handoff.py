@@ -19,8 +19,9 @@ from rasa_sdk.types import DomainDict
 
 from actions.config import label, settings
 from actions.profile import conversation_language, profile_from_tracker
-from actions.render import amount_text, citation
+from actions.render import citation
 from actions.results import OVERVIEW_TOPIC, best_of
+from policies.present import amount_line
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def handoff_summary(tracker: Tracker, reason: str) -> str:
 def console_result(result: Mapping[str, Any]) -> dict[str, Any]:
     """One engine result as the console shows it (docs/console-api.md: Case.result.results[])."""
     source = result.get("source") or {}
-    amount = amount_text(result, CONSOLE_LANGUAGE) or None
+    amount = amount_line(result, CONSOLE_LANGUAGE) or None
     return {
         "policy": result.get("title") or result.get("policy_id"),
         "policy_id": result.get("policy_id"),
