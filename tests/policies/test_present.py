@@ -21,12 +21,8 @@ def test_amounts_carry_their_unit_in_each_language() -> None:
 def test_payout_and_duration_follow_the_amount() -> None:
     monthly = {"max_amount": 4000, "unit": "yuan_per_month", "payout": "按月发放", "duration": "最长5年"}
     assert payout_and_duration(monthly, "zh") == "，按月发放，最长5年"
-    in_kind = {
-        "max_amount": None,
-        "unit": None,
-        "benefit": "优先入住人才公寓。",
-        "payout": "文件未规定",
-        "duration": "最长6年",
-    }
-    # how money is paid says nothing when there is no sum
-    assert payout_and_duration(in_kind, "zh") == "，最长6年"
+    assert payout_and_duration({**monthly, "payout": "paid monthly", "duration": "5 years"}, "en") == (
+        ", paid monthly, 5 years"
+    )
+    # how money is paid says nothing when there is no sum (a place in a talent apartment)
+    assert payout_and_duration({**monthly, "max_amount": None, "unit": None}, "zh") == "，最长5年"
