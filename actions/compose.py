@@ -12,16 +12,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from actions.config import label, profile_fields, settings
-from actions.render import (
-    amount_value,
-    citation,
-    duration_text,
-    fragment,
-    missing_text,
-    tier_text,
-    value_label,
-)
+from actions.render import citation, fragment, missing_text, tier_text, value_label
 from actions.results import is_found, ordered
+from policies.present import amount_text, bands_text, has_amount, payout_and_duration
 
 # how each status leads an answer; a status not listed here (the knowledge base may add some) leads
 # with the generic response, which states the rule and that the office decides
@@ -114,7 +107,11 @@ def office_checks_text(result: Mapping[str, Any], language: str) -> str:
 
 
 def amount_or_benefit(result: Mapping[str, Any], language: str) -> str:
-    return amount_value(result, language) or str(result.get("benefit") or "").rstrip("。. ")
+    return (
+        amount_text(result, language)
+        if has_amount(result)
+        else str(result.get("benefit") or "").rstrip("。. ")
+    )
 
 
 def lead_variables(
@@ -126,7 +123,7 @@ def lead_variables(
 ) -> dict[str, str]:
     """Variables of the utter_lead_* responses."""
     amount = amount_or_benefit(result, language)
-    tail = duration_text(result, language) if amount_value(result, language) else ""
+    tail = payout_and_duration(result, language) if has_amount(result) else ""
     return {
         "title": str(result.get("title") or result.get("policy_id") or ""),
         "tier_text": tier_text(result, language),
@@ -178,15 +175,12 @@ def tier_lines(policy_id: str, result: Mapping[str, Any], language: str) -> str:
     tiers differ in who qualifies rather than in money, the benefit once and who qualifies per tier."""
     if result.get("bands"):
         # paid by a yearly ranking (can_register): the bands and their shares are the rule, nothing promised
-        from policies.present import bands_text
-
         return "· " + bands_text(result, language)
     lines = []
     unpriced = []
     for tier in tiers_of(policy_id):
-        amount = amount_value(
-            {"max_amount": tier.max_amount, "min_amount": tier.min_amount, "unit": tier.unit}, language
-        )
+        priced = {"max_amount": tier.max_amount, "min_amount": tier.min_amount, "unit": tier.unit}
+        amount = amount_text(priced, language) if has_amount(priced) else ""
         if not amount and tier.benefit:
             amount = str(tier.benefit.get(language) or "").rstrip("。. ")
         tier_label = str((tier.label or {}).get(language) or "")

@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 from actions.config import label, settings
 from actions.handoff import hand_off
 from actions.profile import conversation_language
+from policies.topics import topic_label
 
 FALLBACK_INTENT = "nlu_fallback"
 # intents that make no sense as a suggestion
@@ -34,7 +35,7 @@ def intent_title(intent: str, language: str) -> str:
     """Quick-reply title: topic intents by their topic's name, the others from intent_labels."""
     topic = intent.removeprefix(TOPIC_OF_INTENT_PREFIX)
     if intent.startswith(TOPIC_OF_INTENT_PREFIX) and topic != intent:
-        title = label("topic_labels", language, "eligibility" if topic == "eligibility" else topic, "")
+        title = topic_label(topic, language, "")
         if title:
             return title
     return label("intent_labels", language, intent)

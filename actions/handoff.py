@@ -17,10 +17,12 @@ from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.config import label, settings
+from actions.config import settings
 from actions.profile import conversation_language, profile_from_tracker
-from actions.render import amount_text, citation
+from actions.render import citation
 from actions.results import OVERVIEW_TOPIC, best_of
+from policies.present import amount_line
+from policies.topics import topic_label
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ def handoff_summary(tracker: Tracker, reason: str) -> str:
     topic = tracker.get_slot("topic")
     return config["summary_template"].format(
         reason=config["reason_labels"].get(reason, reason),
-        topic=label("topic_labels", "zh", topic) if topic else "—",
+        topic=topic_label(topic, "zh") if topic else "—",
         district=tracker.get_slot("district") or "—",
         last_message=mask_numbers(tracker.latest_message.get("text") or ""),
     )
@@ -50,7 +52,7 @@ def handoff_summary(tracker: Tracker, reason: str) -> str:
 def console_result(result: Mapping[str, Any]) -> dict[str, Any]:
     """One engine result as the console shows it (docs/console-api.md: Case.result.results[])."""
     source = result.get("source") or {}
-    amount = amount_text(result, CONSOLE_LANGUAGE) or None
+    amount = amount_line(result, CONSOLE_LANGUAGE) or None
     return {
         "policy": result.get("title") or result.get("policy_id"),
         "policy_id": result.get("policy_id"),
@@ -76,7 +78,7 @@ def case_result(topic: str | None, results: Iterable[Mapping[str, Any]]) -> dict
     shown = [console_result(r) for r in results]
     if not shown:
         return None
-    title = label("topic_labels", CONSOLE_LANGUAGE, topic) if topic else None
+    title = topic_label(topic, CONSOLE_LANGUAGE) if topic else None
     return {
         "topic": topic,
         "title": title,
@@ -133,9 +135,8 @@ def hand_off(
     language = conversation_language(tracker)
     if reason == "personalised":
         dispatcher.utter_message(response="utter_handoff_personalised")
-    dispatcher.utter_message(
-        response="utter_handoff", office_hours=settings()["handoff"]["office_hours"][language]
-    )
+    # who answers; when they answer is the gateway's to say (it knows the office's calendar)
+    dispatcher.utter_message(response="utter_handoff")
     try:
         profile = profile_from_tracker(tracker)
     except Exception:  # an engine outage must not stop the person from reaching a human

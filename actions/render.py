@@ -1,11 +1,13 @@
-"""Small formatting helpers: engine values -> response variables. Wording comes from labels.yml."""
+"""Small formatting helpers: engine values -> response variables. Wording comes from labels.yml; amounts,
+payouts and durations from policies/present.py, the one presentation of engine results."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from actions.config import label, labels, profile_fields, settings
+from actions.config import label, profile_fields, settings
+from policies.present import amount_line, number_text, payout_and_duration
 
 
 def fragment(language: str, name: str, **values: Any) -> str:
@@ -20,61 +22,10 @@ def value_label(value: Any, language: str) -> str:
     return label("value_labels", language, str(value))
 
 
-def format_number(number: Any, language: str) -> str:
-    """4000 -> "4000" (zh) / "4,000" (en); whole floats lose their ".0"."""
-    if isinstance(number, float) and number.is_integer():
-        number = int(number)
-    if isinstance(number, int | float):
-        return f"{number:,}" if language == "en" else f"{number}"
-    return str(number)
-
-
-def format_money(amount: float, language: str) -> str:
-    """4000 -> 4000元 / CNY 4,000; whole ten-thousands in Chinese as 万元 (500万元)."""
-    if language == "zh" and amount >= 10000 and amount % 10000 == 0:
-        return fragment(language, "wan_yuan", amount=format_number(amount / 10000, language))
-    return fragment(language, "yuan", amount=format_number(amount, language))
-
-
-def amount_value(result: Mapping[str, Any], language: str) -> str:
-    """ "每月最高4000元" / "up to CNY 4,000 per month"; "" when the document states no amount."""
-    high, low, unit = result.get("max_amount"), result.get("min_amount"), result.get("unit")
-    templates = labels()["amounts"][language]
-    if high is None or unit not in templates:
-        return ""
-    if unit.startswith("percent"):
-        high_text, low_text = format_number(high, language), format_number(low, language)
-    else:
-        high_text = format_money(high, language)
-        low_text = format_money(low, language) if low is not None else ""
-    if low is not None and low != high and f"{unit}_range" in templates:
-        return templates[f"{unit}_range"].format(min=low_text, max=high_text)
-    return templates[unit].format(max=high_text)
-
-
-def amount_text(result: Mapping[str, Any], language: str) -> str:
-    """ "金额：每月最高4000元" / "Amount: up to CNY 4,000 per month"; the benefit text when no amount."""
-    amount = amount_value(result, language)
-    if amount:
-        return fragment(language, "amount_line", amount=amount)
-    benefit = result.get("benefit")
-    return labels()["amounts"][language]["benefit_only"].format(benefit=benefit) if benefit else ""
-
-
-def duration_text(result: Mapping[str, Any], language: str) -> str:
-    """Payout and duration as one tail of the amount line ("，按月发放，最长3年")."""
-    text = ""
-    # how money is paid says nothing when there is no sum (the engine then reports "not stated")
-    if result.get("payout") and result.get("max_amount") is not None:
-        text += fragment(language, "payout", payout=result["payout"])
-    if result.get("duration"):
-        text += fragment(language, "duration", duration=result["duration"])
-    return text
-
-
 def amount_and_duration(result: Mapping[str, Any], language: str) -> dict[str, str]:
-    """The amount line and its tail, without a sentence stop in between ("…补贴。，按月" reads badly)."""
-    amount, tail = amount_text(result, language), duration_text(result, language)
+    """The amount line and its tail (policies/present.py), without a sentence stop in between
+    ("…补贴。，按月" reads badly)."""
+    amount, tail = amount_line(result, language), payout_and_duration(result, language)
     if tail:
         amount = amount.rstrip("。. ")
     return {"amount_text": amount, "duration_text": tail}
@@ -145,9 +96,7 @@ def fact_value_text(value: Any, language: str) -> str:
         return label("fragments", language, "fact_separator").join(
             fact_value_text(v, language) for v in value
         )
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return value_label(value, language) if isinstance(value, str) else format_number(value, language)
+    return value_label(value, language) if isinstance(value, str) else number_text(value, language)
 
 
 def noted_facts_text(facts: Iterable[tuple[str, Any]], language: str) -> str:

@@ -318,9 +318,9 @@ class Router:
                 handoff_replies += await self.handoff.on_handoff(message, reply.custom["handoff"], language)
         bot_replies = [r for r in replies if not (r.custom and "handoff" in r.custom)]
         if handoff_replies and not was_open:
-            # The turn that hands off: the assistant's own notice (action_handoff says who answers and
-            # when) goes out; the gateway's notice only when the assistant said nothing.
-            turn.replies = bot_replies or handoff_replies
+            # The turn that hands off: the assistant says that staff will answer (action_handoff), the
+            # gateway when (the case desk knows the office's calendar).
+            turn.replies = bot_replies + handoff_replies
         elif was_open:
             # Staff have the conversation: keep what the assistant said in the transcript, send nothing.
             for reply in bot_replies:

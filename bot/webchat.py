@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 PAGE = Path(__file__).with_name("web") / "webchat.html"
 # the topic names' one home (the assistant's quick replies use them too)
-TOPIC_LABELS = Path(__file__).resolve().parent.parent / "actions" / "labels.yml"
+TOPICS_FILE = Path(__file__).resolve().parent.parent / "policies" / "topics.yml"
 SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 POLL_SECONDS = 20.0
 HISTORY_LIMIT = 500
@@ -192,11 +192,11 @@ def render_row(row: dict[str, Any]) -> dict[str, Any]:
 def greeting() -> dict[str, dict[str, Any]]:
     """What the page shows before the person types, per language: the greeting and the topic buttons
     (tapping one sends its name as the person's message)."""
-    labels = yaml.safe_load(TOPIC_LABELS.read_text(encoding="utf-8"))["topic_labels"]
+    table = yaml.safe_load(TOPICS_FILE.read_text(encoding="utf-8"))
 
     def topics(lang: str) -> list[str]:
-        # "what can I get" first: the question most people come with
-        return sorted(labels[lang].values(), key=lambda title: title != labels[lang]["eligibility"])
+        # "what can I get" (the overview) first: the question most people come with
+        return [names[lang] for names in (*table["overview"].values(), *table["topics"].values())]
 
     return {lang: {"text": say("webchat_greeting", lang), "topics": topics(lang)} for lang in LANGUAGES}
 

@@ -14,7 +14,6 @@ import logging
 import time
 from typing import Any
 
-import xmltodict
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -30,7 +29,7 @@ from .models import Delivery, InboundMessage, Reply, Turn
 from .router import Router
 from .store import Store
 from .texts import text as say
-from .wechat_menu import menu_payloads
+from .wechat_inbound import normalise, refuse_duplicated_fields
 from .wechat_outbound import WeChatSender
 
 log = logging.getLogger(__name__)
@@ -188,50 +187,6 @@ class WeChatChannel:
         return Response(xml, media_type="application/xml")
 
     # -- one message ---------------------------------------------------------------------------------
-    def normalise(self, message: Any) -> tuple[InboundMessage, list[Reply] | None]:
-        """wechatpy message -> InboundMessage, plus the gateway's own replies when Rasa is not asked."""
-        raw = message._data
-        inbound = InboundMessage(
-            channel="wechat", user_id=message.source, language=self.router.default_language
-        )
-        if message.type == "text":
-            inbound.kind, inbound.text = "text", message.content or ""
-            inbound.external_id = str(raw.get("MsgId") or f"{message.source}:{raw.get('CreateTime')}")
-            return inbound, None
-        if message.type == "event":
-            event = str(raw.get("Event", "")).lower()
-            inbound.kind = "event"
-            # WeChat's advice: events have no MsgId, deduplicate by FromUserName + CreateTime (with the
-            # event and key, so a subscription and a click in the same second are both kept).
-            inbound.external_id = (
-                f"evt:{message.source}:{raw.get('CreateTime')}:{event}:{raw.get('EventKey') or ''}"[:120]
-            )
-            inbound.meta = {"event": event, "key": raw.get("EventKey")}
-            if event in ("subscribe", "subscribe_scan"):
-                lang = inbound.language
-                return inbound, [
-                    Reply(say("welcome", lang), author="gateway"),
-                    Reply(say("privacy", lang), author="gateway"),
-                ]
-            if event == "click":
-                label_payload = menu_payloads().get(str(raw.get("EventKey", "")))
-                if label_payload:
-                    inbound.kind, (inbound.text, inbound.payload) = "button", label_payload
-                    return inbound, None
-                return inbound, [Reply(say("help", inbound.language), author="gateway")]
-            return inbound, []  # unsubscribe, view, location report ...: recorded, nothing to say
-        if message.type == "voice" and str(raw.get("Recognition") or "").strip():
-            # Accounts with speech recognition switched on get WeChat's transcript: answer it as text.
-            inbound.kind, inbound.text = "text", str(raw["Recognition"]).strip()
-            inbound.external_id = str(raw.get("MsgId") or f"{message.source}:{raw.get('CreateTime')}")
-            inbound.meta = {"type": "voice", "recognised": True}
-            return inbound, None
-        inbound.kind = "unsupported"
-        inbound.text = f"[{message.type}]"
-        inbound.external_id = str(raw.get("MsgId") or f"{message.source}:{raw.get('CreateTime')}")
-        inbound.meta = {"type": message.type}
-        return inbound, None
-
     async def _numbered_choice(self, inbound: InboundMessage) -> None:
         """'2' (or an option's exact title) after a message with numbered options picks that option."""
         if inbound.kind != "text" or not inbound.text or len(inbound.text) > 40:
@@ -255,7 +210,7 @@ class WeChatChannel:
     async def answer(self, message: Any, started: float) -> str | None:
         """Run the turn; return the passive reply text (None = 'success'). Slow turns continue in the
         background and deliver through the customer-service API."""
-        inbound, local_replies = self.normalise(message)
+        inbound, local_replies = normalise(message, self.router.default_language)
         key = inbound.external_id or ""
         if key in self.slots:
             return await self._answer_retry(key, started)  # WeChat re-sent a message we are handling
@@ -399,14 +354,3 @@ class WeChatChannel:
                 openid, chunks, buttons, reply_to=turn.inbound_id, author=author
             )
             self.router.published_outbound(turn.conversation_id, deliveries)
-
-
-def refuse_duplicated_fields(xml: str) -> None:
-    """WeChat sends each field once; a repeated one (41 ``<Content>`` elements) is refused with its name
-    instead of reaching the parser and the database as a list."""
-    root = xmltodict.parse(xml, disable_entities=True).get("xml")
-    if not isinstance(root, dict):
-        return  # parse_message reports what is wrong
-    for name, value in root.items():
-        if isinstance(value, list):
-            raise BadInput(400, f"malformed request: field {name} repeated")

@@ -9,8 +9,7 @@ RUN pip install -r requirements.txt -c constraints.txt
 COPY bot/ bot/
 # data files the gateway reads (not code): field labels and district names for the console, topic names
 # for the web chat's greeting — one home each, shared with the assistant
-COPY policies/profile.yml policies/vocabulary.yml policies/
-COPY actions/labels.yml actions/
+COPY policies/profile.yml policies/vocabulary.yml policies/topics.yml policies/
 RUN useradd --system --uid 10001 gateway && mkdir -p var && chown gateway var
 USER gateway
 # In a container the gateway listens on every interface of its own network namespace; the load

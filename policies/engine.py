@@ -20,22 +20,8 @@ from .judgement import ConditionResult, Judgement, condition_outcome
 from .knowledge import KnowledgeBase, Policy, Tier, default_knowledge_base
 from .profile import normalise_profile
 from .render import render_result
+from .topics import TOPICS
 
-TOPICS = (
-    "rent_subsidy",
-    "purchase_subsidy",
-    "talent_apartment",
-    "hukou",
-    "residence_permit",
-    "children_school",
-    "talent_award",
-    "entrepreneur_support",
-    "medical_service",
-    "spouse_employment",
-    "skill_training",
-    "overseas_talent",
-    "service_contact",
-)
 LANGUAGES = ("zh", "en")
 # What the person can count on first: a certain benefit, a registration, an office decision, then the rest.
 STATUS_ORDER = {

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PolicyDataError
-from .logic import Check, compile_condition
+from .logic import Check, Thresholds, compile_condition
 from .profile import PACKAGE_DIR, profile_fields
 from .strict_yaml import load_yaml
 from .validation import validate_against
@@ -108,12 +108,18 @@ class KnowledgeBase:
     conditions: dict[str, Condition] = field(default_factory=dict)
     policies: list[Policy] = field(default_factory=list)
     districts: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    # fact -> every number a compiled condition compares it with (logic.compile_condition gathers them)
+    compared_numbers: Thresholds = field(default_factory=dict)
 
     def by_id(self, policy_id: str) -> Policy:
         for policy in self.policies:
             if policy.id == policy_id:
                 return policy
         raise KeyError(policy_id)
+
+    def thresholds(self, fact: str) -> tuple[float, ...]:
+        """The numbers the conditions compare a numeric fact with, ascending: where its answer can change."""
+        return tuple(sorted(self.compared_numbers.get(fact, ())))
 
 
 def _load_conditions(path: Path, raw_by_name: dict[str, tuple[dict, str]]) -> None:
@@ -141,7 +147,7 @@ def _office_only(name: str, where: str) -> Check:
 
 
 def _compile_conditions(
-    raw_by_name: dict[str, tuple[dict, str]], documents: Mapping[str, Any]
+    raw_by_name: dict[str, tuple[dict, str]], documents: Mapping[str, Any], thresholds: Thresholds
 ) -> dict[str, Condition]:
     compiled: dict[str, Condition] = {}
     in_progress: list[str] = []
@@ -164,7 +170,7 @@ def _compile_conditions(
             )
         in_progress.append(name)
         at = f"{where} at conditions/{name}"
-        check = compile_condition(entry["when"], at, resolve) if "when" in entry else None
+        check = compile_condition(entry["when"], at, resolve, thresholds) if "when" in entry else None
         review = entry.get("review_when")
         if review is not None and check is None:
             raise PolicyDataError(at, "review_when needs a `when` (an office-only condition is never unmet)")
@@ -172,7 +178,7 @@ def _compile_conditions(
         if review is True:
             review_check = _always_true
         elif review is not None:
-            review_check = compile_condition(review, f"{at}/review_when", resolve)
+            review_check = compile_condition(review, f"{at}/review_when", resolve, thresholds)
         in_progress.pop()
         compiled[name] = Condition(
             name,
@@ -220,7 +226,12 @@ def _checkable(named: Condition, where: str) -> Check:
 
 
 def _build_policy(
-    entry: dict, district: dict, file_data: dict, conditions: dict[str, Condition], where: str
+    entry: dict,
+    district: dict,
+    file_data: dict,
+    conditions: dict[str, Condition],
+    where: str,
+    thresholds: Thresholds,
 ) -> Policy:
     def condition(name: str, at: str) -> Condition:
         if name not in conditions:
@@ -259,7 +270,9 @@ def _build_policy(
         check = (
             named.check
             if named
-            else compile_condition(tier["when"], at, lambda n, at=at: _checkable(condition(n, at), at))
+            else compile_condition(
+                tier["when"], at, lambda n, at=at: _checkable(condition(n, at), at), thresholds
+            )
         )
         if named is None and "label" not in tier:
             raise PolicyDataError(at, "a tier with an inline condition needs a label")
@@ -349,8 +362,9 @@ def load_knowledge_base(data_dir: Path | str = DATA_DIR) -> KnowledgeBase:
             if doc_id in documents:
                 raise PolicyDataError(f"document {doc_id}", "declared by two districts")
             documents[doc_id] = document
-    conditions = _compile_conditions(raw_conditions, documents)
-    base = KnowledgeBase(conditions=conditions, districts=districts)
+    thresholds: Thresholds = {}
+    conditions = _compile_conditions(raw_conditions, documents, thresholds)
+    base = KnowledgeBase(conditions=conditions, districts=districts, compared_numbers=thresholds)
     seen: dict[str, str] = {}
     for path, bundle in policy_files:
         for index, entry in enumerate(bundle["data"]["policies"]):
@@ -358,7 +372,9 @@ def load_knowledge_base(data_dir: Path | str = DATA_DIR) -> KnowledgeBase:
             if entry["id"] in seen:
                 raise PolicyDataError(where, f"policy id {entry['id']!r} already used in {seen[entry['id']]}")
             seen[entry["id"]] = str(path)
-            base.policies.append(_build_policy(entry, bundle["district"], bundle["data"], conditions, where))
+            base.policies.append(
+                _build_policy(entry, bundle["district"], bundle["data"], conditions, where, thresholds)
+            )
     _check_groups(base)
     return base
 

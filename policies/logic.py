@@ -16,6 +16,9 @@ from .profile import FieldSpec, profile_fields
 
 Outcome = tuple[bool | None, tuple[str, ...]]
 Check = Callable[[Mapping[str, Any]], Outcome]
+# fact -> the numbers conditions compare it with, gathered while compiling (where an answer can change)
+Thresholds = dict[str, set[float]]
+NUMERIC_COMPARISONS = ("equals", "at_least", "at_most", "more_than", "less_than")
 
 COMPARISONS = (
     "equals",
@@ -127,7 +130,7 @@ def _fact_test(spec: FieldSpec, op: str, operand: Any, times: int, where: str) -
     return tests[op]
 
 
-def fact_check(expression: Mapping[str, Any], where: str) -> Check:
+def fact_check(expression: Mapping[str, Any], where: str, thresholds: Thresholds | None = None) -> Check:
     name = expression["fact"]
     specs = profile_fields()
     if name not in specs or specs[name].role != "profile":
@@ -148,6 +151,8 @@ def fact_check(expression: Mapping[str, Any], where: str) -> Check:
     if spec.type == "list" and op not in ("includes", "includes_any"):
         raise PolicyDataError(where, f"{name}: a list field takes 'includes' or 'includes_any'")
     test = _fact_test(spec, op, expression[op], times, where)
+    if thresholds is not None and spec.type in ("int", "number") and op in NUMERIC_COMPARISONS:
+        thresholds.setdefault(name, set()).add(float(expression[op]))
     unknown: Outcome = (None, (name,))
 
     def check(facts: Mapping[str, Any]) -> Outcome:
@@ -170,14 +175,17 @@ def _known_check(name: str, wanted: Any, where: str) -> Check:
     return check
 
 
-def compile_condition(expression: Any, where: str, resolve: Callable[[str], Check]) -> Check:
-    """Compile a condition expression; `resolve` returns the compiled check of a named condition."""
+def compile_condition(
+    expression: Any, where: str, resolve: Callable[[str], Check], thresholds: Thresholds | None = None
+) -> Check:
+    """Compile a condition expression; `resolve` returns the compiled check of a named condition. The numbers
+    it compares facts with are added to `thresholds` (named conditions add theirs when they are compiled)."""
     if isinstance(expression, str):
         return resolve(expression)
     if not isinstance(expression, Mapping) or not expression:
         raise PolicyDataError(where, f"a condition must be a name or a mapping, got {expression!r}")
     if "fact" in expression:
-        return fact_check(expression, where)
+        return fact_check(expression, where, thresholds)
     if len(expression) != 1 or next(iter(expression)) not in COMBINATORS:
         raise PolicyDataError(
             where, f"unknown condition form {sorted(expression)}; use fact/all/any/not/condition"
@@ -186,8 +194,10 @@ def compile_condition(expression: Any, where: str, resolve: Callable[[str], Chec
     if kind == "condition":
         return resolve(body)
     if kind == "not":
-        return negation(compile_condition(body, where, resolve))
+        return negation(compile_condition(body, where, resolve, thresholds))
     if not isinstance(body, list) or not body:
         raise PolicyDataError(where, f"{kind!r} needs a non-empty list")
-    parts = [compile_condition(part, f"{where}.{kind}[{i}]", resolve) for i, part in enumerate(body)]
+    parts = [
+        compile_condition(part, f"{where}.{kind}[{i}]", resolve, thresholds) for i, part in enumerate(body)
+    ]
     return all_of(parts) if kind == "all" else any_of(parts)

@@ -4,10 +4,13 @@ Everything here works on the result dictionaries `evaluate()` returns, so the ac
 `python -m policies explain` can all use the same functions:
 
     amount_text(result, language)      "最高每月4000元" / "up to 4,000 yuan a month"
+    amount_line(result, language)      "金额：最高每月4000元", or "待遇：…" (the benefit) when no amount is stated
+    payout_and_duration(result, language)  "，按月发放，最长5年", the tail of an amount
     condition_lines(result, language)  ["符合：…", "待确认：…"], the failing condition first when ineligible
     bands_text(result, language)       "第一档每月1000元（40%）；…" for a benefit paid by yearly ranking
     status_label(status, language)     "可以享受" / "You qualify"
     yuan_text(amount, language)        "500万元" / "5,000,000 yuan"
+    number_text(value, language)       "4000" / "4,000"
 """
 
 from __future__ import annotations
@@ -34,13 +37,19 @@ def number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
+def number_text(value: Any, language: str) -> str:
+    """4000 -> "4000" (zh) / "4,000" (en); whole floats lose their ".0"; anything else as it is."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return f"{number(value):,}" if language == "en" else f"{number(value)}"
+
+
 def yuan_text(amount: float, language: str) -> str:
-    """500万元 / 4000元 in Chinese; 5,000,000 yuan in English."""
-    if language == "zh":
-        if amount >= 10000 and amount % 10000 == 0:
-            return f"{number(amount / 10000)}万元"
-        return f"{number(amount)}元"
-    return f"{number(amount):,} yuan"
+    """500万元 / 4000元 in Chinese; 5,000,000 yuan in English (a language without `wan_yuan` counts in units)."""
+    table = words(language)
+    if "wan_yuan" in table and amount >= 10000 and amount % 10000 == 0:
+        return table["wan_yuan"].format(amount=number_text(amount / 10000, language))
+    return table["yuan"].format(amount=number_text(amount, language))
 
 
 def format_amount(max_amount: float | None, min_amount: float | None, unit: str | None, language: str) -> str:
@@ -60,9 +69,35 @@ def format_amount(max_amount: float | None, min_amount: float | None, unit: str 
 
 def amount_text(result: Mapping[str, Any], language: str) -> str:
     """The amount of a result as text; the document's own words when it states no amount."""
-    if result.get("max_amount") is None or result.get("unit") is None:
+    if not has_amount(result):
         return format_amount(None, None, None, language)
     return format_amount(result["max_amount"], result.get("min_amount"), result["unit"], language)
+
+
+def has_amount(result: Mapping[str, Any]) -> bool:
+    """Whether the document states a sum for this result (else only the benefit's words)."""
+    return result.get("max_amount") is not None and result.get("unit") is not None
+
+
+def amount_line(result: Mapping[str, Any], language: str) -> str:
+    """ "金额：最高每月4000元"; "待遇：优先入学" (the benefit) when the document states no amount; "" when neither."""
+    table = words(language)
+    if has_amount(result):
+        return table["amount_line"].format(amount=amount_text(result, language))
+    benefit = result.get("benefit")
+    return table["benefit_line"].format(benefit=benefit) if benefit else ""
+
+
+def payout_and_duration(result: Mapping[str, Any], language: str) -> str:
+    """How and how long it is paid, as the tail of an amount: "，按月发放，最长5年"."""
+    table = words(language)
+    text = ""
+    # how money is paid says nothing when there is no sum (the engine then reports "not stated")
+    if result.get("payout") and has_amount(result):
+        text += table["payout_part"].format(payout=result["payout"])
+    if result.get("duration"):
+        text += table["duration_part"].format(duration=result["duration"])
+    return text
 
 
 def bands_text(result: Mapping[str, Any], language: str) -> str:

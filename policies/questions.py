@@ -18,38 +18,13 @@ from typing import Any
 import yaml
 
 from .engine import evaluate
+from .knowledge import default_knowledge_base
 from .profile import profile_fields
 
 POLICIES_DIR = Path(__file__).resolve().parent
 # statuses that give the person something (the knowledge base may add more; unknown ones count as found)
 UNDECIDED = {"needs_info"}
 NOT_FOUND = {"needs_info", "ineligible", "superseded"}
-COMPARISONS = ("at_least", "at_most", "more_than", "less_than", "equals")
-
-
-def _walk_thresholds(node: Any, found: dict[str, set[float]]) -> None:
-    if isinstance(node, Mapping):
-        fact = node.get("fact")
-        if isinstance(fact, str):
-            for key in COMPARISONS:
-                value = node.get(key)
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    found.setdefault(fact, set()).add(float(value))
-        for child in node.values():
-            _walk_thresholds(child, found)
-    elif isinstance(node, list):
-        for child in node:
-            _walk_thresholds(child, found)
-
-
-@lru_cache(maxsize=1)
-def numeric_thresholds() -> dict[str, tuple[float, ...]]:
-    """Every number a condition compares a fact with, by fact, from the policy YAML under policies/."""
-    found: dict[str, set[float]] = {}
-    for path in sorted(POLICIES_DIR.rglob("*.yml")):
-        with path.open(encoding="utf-8") as handle:
-            _walk_thresholds(yaml.safe_load(handle), found)
-    return {fact: tuple(sorted(values)) for fact, values in found.items()}
 
 
 @lru_cache(maxsize=1)
@@ -95,7 +70,7 @@ def possible_values(fact: str) -> list[Any]:
     if spec.type == "list":
         return [[value] for value in spec.values]
     probes: set[float] = set()
-    for threshold in numeric_thresholds().get(fact, ()):
+    for threshold in default_knowledge_base().thresholds(fact):
         probes.update((threshold - 1, threshold, threshold + 1))
     low = spec.minimum if spec.minimum is not None else 0
     high = spec.maximum

@@ -9,7 +9,7 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswerPolicy, ActionExplainApplication, ActionExplainBasis
-from actions.render import amount_text, citation, format_money
+from actions.render import amount_and_duration, citation
 from tests.actions.helpers import QINGPU_MASTER, domain, make_tracker, responses, slot_event, user_event
 
 
@@ -33,13 +33,13 @@ async def test_without_a_topic_the_person_is_asked_for_one() -> None:
 
 
 async def test_a_personal_answer_leads_with_one_result_and_the_estimate_sentence() -> None:
-    from policies import evaluate
-
     events, dispatcher = await _answer({**QINGPU_MASTER, "topic": "rent_subsidy"}, text="我能拿多少")
-    engine = evaluate(QINGPU_MASTER, topic="rent_subsidy", district="青浦")["results"]
     names = responses(dispatcher)
     assert names[0] == "utter_lead_eligible" and names[-1] == "utter_estimate_disclaimer"
-    assert {r["policy_id"] for r in _remembered(events)} <= {r["policy_id"] for r in engine}
+    # annex 4: a full-time master's with an associate senior title, 30, gets the class D rent subsidy
+    assert [(r["policy_id"], r["status"]) for r in _remembered(events)] == [
+        ("qingpu.housing.rent_subsidy", "eligible")
+    ]
     assert events[0] == SlotSet("questions_asked", 0)
     assert SlotSet("answer_mode", "personal") in events
     first = dispatcher.messages[0]
@@ -60,7 +60,7 @@ async def test_english_gets_the_same_results_with_english_wording() -> None:
         (r["policy_id"], r["status"]) for r in _remembered(en_events)
     ]
     assert zh.messages[0]["tier_text"] == "（D档）" and en.messages[0]["tier_text"] == " (class D)"
-    assert "CNY 4,000" in en.messages[0]["amount"]
+    assert "up to 4,000 yuan a month" in en.messages[0]["amount"]
 
 
 async def test_overview_lists_what_the_person_can_get_first() -> None:
@@ -71,15 +71,27 @@ async def test_overview_lists_what_the_person_can_get_first() -> None:
 
 
 async def test_a_personalised_result_hands_the_case_to_staff() -> None:
+    # a 青峰 candidate new to Qingpu, not in a key industry (so the special contribution reward is out):
+    # the case-by-case 青峰 support leads, and only staff can settle it
     slots = {
         **QINGPU_MASTER,
+        "answer_mode": "personal",
         "topic": "talent_award",
         "qingfeng_candidate": True,
         "years_worked_in_district": 0,
+        "key_industry": False,
     }
-    events, dispatcher = await _answer(slots)
-    if not any(r.get("status") == "referral" for r in _remembered(events)):
-        pytest.skip("the knowledge base has no personalised result for this profile")
+    events, dispatcher = await _answer(slots, text="我能拿多少")
+    assert [(r["policy_id"], r["status"]) for r in _remembered(events)] == [
+        ("qingpu.qingfeng.support", "referral")
+    ]
+    assert responses(dispatcher) == [
+        "utter_lead_referral",
+        "utter_estimate_disclaimer",
+        "utter_handoff_personalised",
+        "utter_handoff",
+        None,
+    ]
     assert events[-1] == ConversationPaused()
     handoff = [m["custom"]["handoff"] for m in dispatcher.messages if m.get("custom")]
     assert handoff[0]["reason"] == "personalised" and handoff[0]["result"]["personalised"] is True
@@ -134,18 +146,6 @@ async def test_follow_up_without_an_answer_asks_which_policy() -> None:
     dispatcher = CollectingDispatcher()
     await ActionExplainBasis().run(dispatcher, make_tracker({}), domain())
     assert responses(dispatcher) == ["utter_no_last_answer"]
-
-
-def test_amounts_carry_their_unit_in_each_language() -> None:
-    monthly = {"max_amount": 4000, "min_amount": None, "unit": "yuan_per_month"}
-    assert amount_text(monthly, "zh") == "金额：每月最高4000元"
-    assert amount_text(monthly, "en") == "Amount: up to CNY 4,000 per month"
-    band = {"max_amount": 2000, "min_amount": 1000, "unit": "yuan_per_month"}
-    assert amount_text(band, "en") == "Amount: CNY 1,000 to CNY 2,000 per month"
-    share = {"max_amount": 48, "min_amount": 6, "unit": "percent_of_average_salary"}
-    assert amount_text(share, "zh") == "金额：每年为上年度全市职工平均工资的6%至48%"
-    assert format_money(1000000, "zh") == "100万元" and format_money(1000000, "en") == "CNY 1,000,000"
-    assert amount_text({"max_amount": None, "unit": None, "benefit": "优先入学"}, "zh") == "待遇：优先入学"
 
 
 def test_english_citation_keeps_the_official_chinese_title() -> None:
@@ -203,12 +203,10 @@ def test_citation_leaves_out_what_the_document_lacks() -> None:
     assert citation({**plan, "article": ""}, "en") == "长宁区规划 (Changning plan), 2021-11-12"
 
 
-def test_payout_and_duration_follow_the_amount() -> None:
-    from actions.render import amount_and_duration
-
+def test_amount_line_and_its_tail_have_no_stop_between() -> None:
     monthly = {"max_amount": 4000, "unit": "yuan_per_month", "payout": "按月发放", "duration": "最长5年"}
     assert amount_and_duration(monthly, "zh") == {
-        "amount_text": "金额：每月最高4000元",
+        "amount_text": "金额：最高每月4000元",
         "duration_text": "，按月发放，最长5年",
     }
     in_kind = {

@@ -15,7 +15,11 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ROOT = Path(__file__).resolve().parents[2]
-TOPICS = yaml.safe_load((ROOT / "actions/labels.yml").read_text(encoding="utf-8"))["topic_labels"]
+NAMES = yaml.safe_load((ROOT / "policies/topics.yml").read_text(encoding="utf-8"))
+TOPICS = {
+    lang: {topic: names[lang] for topic, names in {**NAMES["overview"], **NAMES["topics"]}.items()}
+    for lang in ("zh", "en")
+}
 SHOTS = ROOT / "var/screenshots"
 # the buttons: every topic name, "what can I get" first
 BUTTONS = {

@@ -1,4 +1,4 @@
-"""Every topic title of actions/labels.yml (topic_labels, zh and en) is a training example of its intent:
+"""Every topic title of policies/topics.yml (topics and the overview, zh and en) is a training example of its intent:
 the web chat greeting's topic buttons and the clarification question send the title as text."""
 
 from __future__ import annotations
@@ -8,10 +8,20 @@ from pathlib import Path
 import pytest
 import yaml
 
+from policies.topics import TOPICS_FILE
 from scripts.nlu_eval import comparable
 
 ROOT = Path(__file__).resolve().parents[2]
-LABELS = yaml.safe_load((ROOT / "actions/labels.yml").read_text(encoding="utf-8"))["topic_labels"]
+
+TOPIC_NAMES = yaml.safe_load(TOPICS_FILE.read_text(encoding="utf-8"))
+# {language: {topic or "eligibility": its name}} (policies/topics.yml, the overview first)
+LABELS = {
+    language: {
+        topic: names[language]
+        for topic, names in {**TOPIC_NAMES["overview"], **TOPIC_NAMES["topics"]}.items()
+    }
+    for language in ("zh", "en")
+}
 
 
 @pytest.fixture(scope="module")
