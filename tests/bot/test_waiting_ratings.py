@@ -14,7 +14,7 @@ from test_console_api import opened_case, person_says
 
 from bot.console.settings import config, person_text
 from bot.console.workcalendar import work_calendar
-from bot.store import cases, ratings
+from bot.store import MIGRATIONS, cases, ratings
 from bot.testing.telegram_standin import callback_update, text_update
 from bot.texts import text as say
 
@@ -197,10 +197,52 @@ def test_migration_6_adds_ratings_to_an_existing_database(tmp_path) -> None:
     with store.engine.begin() as conn:  # a version-5 database, as deployed before ratings
         for column in ("due_at", "rating_id"):
             conn.execute(sql_text(f"ALTER TABLE cases DROP COLUMN {column}"))
-        conn.execute(sql_text("DROP TABLE ratings"))
-        conn.execute(sql_text("DELETE FROM schema_version WHERE version = 6"))
+        for table in ("ratings", "rating_offers", "review_items"):
+            conn.execute(sql_text(f"DROP TABLE {table}"))
+        conn.execute(sql_text("DELETE FROM schema_version WHERE version >= 6"))
     assert store.version() == 5
-    assert store.migrate() == 6
+    assert store.migrate() == len(MIGRATIONS)
     with store.engine.connect() as conn:
         assert {"due_at", "rating_id"} <= {c["name"] for c in inspect(conn).get_columns("cases")}
         assert "score" in {c["name"] for c in inspect(conn).get_columns("ratings")}
+
+
+def test_migration_7_keeps_the_ratings_and_lets_an_answer_rating_have_no_case(tmp_path) -> None:
+    from sqlalchemy import inspect, insert
+    from sqlalchemy import text as sql_text
+
+    from bot.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'v6.db'}")
+    store.migrate()
+    with store.engine.begin() as conn:  # a version-6 database: ratings.case_id NOT NULL, one rating
+        for table in ("ratings", "rating_offers", "review_items"):
+            conn.execute(sql_text(f"DROP TABLE {table}"))
+        conn.execute(sql_text("DELETE FROM schema_version WHERE version >= 7"))
+        conn.execute(
+            sql_text(
+                "CREATE TABLE ratings (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL,"
+                " conversation_id VARCHAR(200) NOT NULL, channel VARCHAR(20) NOT NULL,"
+                " language VARCHAR(8) NOT NULL, district VARCHAR(20), topic VARCHAR(60), officer VARCHAR(80),"
+                " score INTEGER NOT NULL, comment TEXT, created_at DATETIME NOT NULL)"
+            )
+        )
+        conn.execute(sql_text("CREATE INDEX ix_ratings_case_id ON ratings (case_id)"))
+        conn.execute(
+            sql_text(
+                "INSERT INTO ratings VALUES (1, 9, 'web:a', 'web', 'zh', 'songjiang', 'hukou', 'wang', 2,"
+                " '慢', '2026-11-30 02:00:00')"
+            )
+        )
+    assert store.migrate() == 7
+    with store.engine.begin() as conn:
+        assert {c["name"]: c["nullable"] for c in inspect(conn).get_columns("ratings")}["case_id"]
+        conn.execute(
+            insert(ratings).values(
+                case_id=None, conversation_id="web:b", channel="web", language="zh", score=5,
+                created_at=dt.datetime(2026, 11, 30, 3),
+            )
+        )  # fmt: skip
+        kept = [tuple(r) for r in conn.execute(sql_text("SELECT id, case_id, officer, comment FROM ratings"))]
+        assert kept == [(1, 9, "wang", "慢"), (2, None, None, None)]
+        assert {"rating_offers", "review_items"} <= set(inspect(conn).get_table_names())
