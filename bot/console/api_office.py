@@ -33,6 +33,8 @@ class OfficeApi:
             ),
             Route("/console/api/reports", e(self.report, admin=True), methods=["GET"]),
             Route("/console/api/reports/cases.csv", e(self.report_csv, admin=True), methods=["GET"]),
+            Route("/console/api/reports/ratings.csv", e(self.report_csv, admin=True), methods=["GET"]),
+            Route("/console/api/reports/tables/{table}.csv", e(self.report_csv, admin=True), methods=["GET"]),
             Route("/console/api/followups", e(self.follow_ups), methods=["GET"]),
             Route("/console/api/followups/{id}/callback", e(self.callback), methods=["POST"]),
             Route("/console/api/canned", e(self.canned_list), methods=["GET"]),
@@ -98,12 +100,22 @@ class OfficeApi:
         return JSONResponse(found)
 
     async def report_csv(self, request: Request, session: Session) -> Response:
+        """One row per case, one per rating (``ratings.csv``), or one table of the report."""
         start, end = self._range(request)
-        text = await self.store.call(reports.cases_csv, self.store.engine, start, end)
+        table = request.path_params.get("table")
+        if table is not None and table not in reports.TABLES:
+            raise ApiError(404, "no_such_table", f"没有这个报表：{table[:40]}")
+        if table is not None:
+            found = await self.store.call(reports.report, self.store.engine, start, end)
+            text, what = reports.table_csv(found, table), table
+        elif request.url.path.endswith("/ratings.csv"):
+            text, what = await self.store.call(reports.ratings_csv, self.store.engine, start, end), "ratings"
+        else:
+            text, what = await self.store.call(reports.cases_csv, self.store.engine, start, end), "cases"
         await self.audit.arecord(
             session.staff.login, "report_export", start=start.isoformat(), end=end.isoformat()
         )
-        name = f"cases-{start.isoformat()}-{end.isoformat()}.csv"
+        name = f"{what}-{start.isoformat()}-{end.isoformat()}.csv"
         return Response(
             text.encode("utf-8"),
             media_type="text/csv; charset=utf-8",
