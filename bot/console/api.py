@@ -34,7 +34,7 @@ PAGE = WEB / "console.html"
 ASSETS = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
 # the review page and the report's satisfaction section (issue 13, items 6 and 7): files of their own
 ASSETS.update({name: "text/javascript; charset=utf-8" for name in ("review.js", "satisfaction.js")})
-ASSETS["review.html"] = "text/html; charset=utf-8"
+ASSETS.update({"review.html": "text/html; charset=utf-8", "review.css": "text/css; charset=utf-8"})
 COOKIE = "console_session"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
