@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 Deliver = Callable[[Turn], Awaitable[None]]
 # after the assistant answered (outside a case): (message, inbound id, replies, its marks, language) ->
-# replies to add (bot.console: a 好差评 offer after a personalised answer; the review queue)
+# the replies to send (bot.console: a 好差评 offer joins a personalised answer; the review queue)
 AfterAnswer = Callable[[InboundMessage, int, list[Reply], list[dict[str, Any]], str], Awaitable[list[Reply]]]
 
 
@@ -347,7 +347,7 @@ class Router:
         elif bot_replies:
             turn.replies = bot_replies
             if self.after_answer:
-                turn.replies += await self.after_answer(message, inbound_id, bot_replies, marks, language)
+                turn.replies = await self.after_answer(message, inbound_id, bot_replies, marks, language)
         else:
             # Rasa answered nothing outside a staff case: an action failed (the action server is down or
             # raised). Never silence: say so and open a staff case.

@@ -1,7 +1,7 @@
 """What the console does after the assistant answered a person outside a staff case (the router's
 ``after_answer`` hook): queue the message for review when the answer shows the assistant did not
 understand (review.py), read how sure Rasa was of the intent, and offer a 好差评 rating after a
-personalised answer (ratings.py).
+personalised answer (ratings.py), joined to the answer.
 """
 
 from __future__ import annotations
@@ -39,6 +39,23 @@ async def latest_message(rasa: RasaClient, sender: str) -> dict[str, Any] | None
     return latest if isinstance(latest, dict) else None
 
 
+def with_offer(replies: list[Reply], offer: list[Reply]) -> list[Reply]:
+    """The rating offer joins the answer's last message (its words after a blank line, its levels after
+    the answer's own buttons): as a message of its own it would expire the answer's buttons ("更多") on
+    the web chat page, which keeps only the newest message's buttons pressable."""
+    if not offer or not replies:
+        return [*replies, *offer]
+    last = replies[-1]
+    joined = Reply(
+        text="\n\n".join(t for t in (last.text, *(o.text for o in offer)) if t),
+        buttons=[*last.buttons, *(b for o in offer for b in o.buttons)],
+        image=last.image,
+        custom=last.custom,
+        author=last.author,
+    )
+    return [*replies[:-1], joined]
+
+
 class AfterAnswer:
     def __init__(self, store: Store, rasa: RasaClient) -> None:
         self.store, self.rasa = store, rasa
@@ -61,9 +78,10 @@ class AfterAnswer:
             task = asyncio.create_task(self.check_understanding(conversation_id, inbound_id, message.text))
             self.pending.add(task)
             task.add_done_callback(self.pending.discard)
-        return await self.store.call(
+        offer = await self.store.call(
             ratings.offer_after_answer, self.store, conversation_id, marks, language, inbound_id
         )
+        return with_offer(replies, offer)
 
     async def check_understanding(self, conversation_id: str, inbound_id: int, text: str) -> None:
         """After the reply went out: an intent Rasa was unsure of queues the message (if the tracker's

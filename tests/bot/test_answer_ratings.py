@@ -21,6 +21,7 @@ from bot.texts import text as say
 console, sign_in = test_console_api.console, test_console_api.sign_in
 LEVELS = config()["ratings"]["levels"]
 DAYS = config()["ratings"]["follow_up_working_days"]
+ANSWER = "按您的情况，{}的{}：预计可以申请。"  # the Rasa stand-in's personalised answer
 
 
 async def test_web_chat_offer_once_per_topic_and_a_dissatisfied_rating_opens_a_follow_up(
@@ -28,9 +29,12 @@ async def test_web_chat_offer_once_per_topic_and_a_dissatisfied_rating_opens_a_f
 ) -> None:
     first = await person_says(console, "personal rent_subsidy songjiang")
     session = first["session"]
-    answer, offer = first["messages"]
-    assert answer["text"] == "按您的情况，songjiang的rent_subsidy：预计可以申请。"  # the mark is never shown
-    assert offer["text"] == say("rating_prompt_answer", "zh")
+    # one message (the answer's own buttons stay pressable on the page); the mark is never shown
+    [offer] = first["messages"]
+    assert (
+        offer["text"]
+        == f"{ANSWER.format('songjiang', 'rent_subsidy')}\n\n{say('rating_prompt_answer', 'zh')}"
+    )
     assert [b["title"] for b in offer["buttons"]] == [level["zh"] for level in LEVELS]
     # 不满意 (the fourth level), then a comment
     assert await press(console, session, offer["id"], 3) == [say("rating_thanks_follow_up", "zh", days=DAYS)]
@@ -57,11 +61,11 @@ async def test_web_chat_offer_once_per_topic_and_a_dissatisfied_rating_opens_a_f
     assert (item["text"], item["reasons"]) == ("personal rent_subsidy songjiang", "bad_rating")
     # the same topic again: answered, no second offer; a rule answer: no offer; another topic: offered
     again = await person_says(console, "personal rent_subsidy songjiang", session)
-    assert [m["text"] for m in again["messages"]] == ["按您的情况，songjiang的rent_subsidy：预计可以申请。"]
+    assert [m["text"] for m in again["messages"]] == [ANSWER.format("songjiang", "rent_subsidy")]
     rule = await person_says(console, "青浦租房补贴有哪些条件", session)
     assert [m["text"] for m in rule["messages"]] == ["收到：青浦租房补贴有哪些条件"]
     other = await person_says(console, "personal hukou songjiang", session)
-    assert [m["text"] for m in other["messages"]][-1] == say("rating_prompt_answer", "zh")
+    assert other["messages"][-1]["text"].endswith(say("rating_prompt_answer", "zh"))
     # rating is never required: the next ordinary message goes to the assistant, "2" included
     assert [m["text"] for m in (await person_says(console, "2", session))["messages"]] == ["收到：2"]
     assert len(await rows_of(console, ratings)) == 1
@@ -86,11 +90,11 @@ async def test_telegram_offer_has_inline_levels_in_english(console, telegram_api
     await wait_for(
         lambda: (
             telegram_api.sent(chat)
-            and telegram_api.sent(chat)[-1]["text"] == say("rating_prompt_answer", "en")
+            and telegram_api.sent(chat)[-1]["text"].endswith(say("rating_prompt_answer", "en"))
         )
     )
     texts = [m["text"] for m in telegram_api.sent(chat)]
-    assert texts == ["按您的情况，qingpu的hukou：预计可以申请。", say("rating_prompt_answer", "en")]
+    assert texts == [f"{ANSWER.format('qingpu', 'hukou')}\n\n{say('rating_prompt_answer', 'en')}"]
     keyboard = telegram_api.sent(chat)[-1]["reply_markup"]["inline_keyboard"]
     assert [row[0]["text"] for row in keyboard] == [level["en"] for level in LEVELS]
     await post(callback_update(chat, keyboard[4][0]["callback_data"]))  # Very dissatisfied
@@ -136,3 +140,18 @@ async def test_wechat_offer_is_numbered_and_a_number_rates(wechat_gateway, wecha
     assert again == "按您的情况，songjiang的hukou：预计可以申请。"
     _, ordinary = await send(wechat_gateway, wechat_server, wechat_server.text_xml(OPENID, "落户要什么材料"))
     assert ordinary == "收到：落户要什么材料"
+
+
+def test_the_offer_joins_the_answers_last_message_after_its_own_buttons() -> None:
+    from bot.console.after_answer import with_offer
+    from bot.console.ratings import prompt
+    from bot.models import Button, Reply
+
+    lead, more = Reply("结论：可以申请"), Reply("以上为预估", buttons=[Button("更多相关政策", "/ask_more")])
+    [first, joined] = with_offer([lead, more], [prompt("zh", "rating_prompt_answer")])
+    assert first is lead and joined.text == f"以上为预估\n\n{say('rating_prompt_answer', 'zh')}"
+    assert [b.payload for b in joined.buttons] == [
+        "/ask_more",
+        *(f"/rate_{level['score']}" for level in LEVELS),
+    ]
+    assert with_offer([lead], []) == [lead]

@@ -208,7 +208,7 @@ def test_migration_6_adds_ratings_to_an_existing_database(tmp_path) -> None:
 
 
 def test_migration_7_keeps_the_ratings_and_lets_an_answer_rating_have_no_case(tmp_path) -> None:
-    from sqlalchemy import inspect, insert
+    from sqlalchemy import insert, inspect
     from sqlalchemy import text as sql_text
 
     from bot.store import Store
