@@ -113,7 +113,7 @@ class OfficeApi:
         else:
             text, what = await self.store.call(reports.cases_csv, self.store.engine, start, end), "cases"
         await self.audit.arecord(
-            session.staff.login, "report_export", start=start.isoformat(), end=end.isoformat()
+            session.staff.login, "report_export", start=start.isoformat(), end=end.isoformat(), what=what
         )
         name = f"{what}-{start.isoformat()}-{end.isoformat()}.csv"
         return Response(
