@@ -1,7 +1,8 @@
 """Reports on conversations and cases (issue 13, item 6): per local day, by channel, district and language;
 how many conversations staff never had to answer; handoff reasons; median and 90th-percentile
 first-response and resolution times in working time; targets met; top topics; satisfaction (好差评, both
-kinds: staff cases and the assistant's personalised answers) by topic, district, channel and officer; one
+kinds: staff cases and the assistant's personalised answers) by topic, district, channel and officer; the
+messages the assistant did not understand, grouped by similarity (from the review queue, review.py); one
 CSV row per case, one per rating, and any table of the report as CSV. Days and times are the office's
 local ones (console.yml ``office_hours``: Asia/Shanghai).
 """
@@ -21,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from ..store import cases, conversations, messages, ratings
+from . import review
 from .settings import config, reason_label
 from .targets import service_targets
 from .workcalendar import work_calendar
@@ -160,6 +162,7 @@ def report(
             {**t["resolution"], "opened_at": c["opened_at"]} for c, t in with_targets
         ),
         "satisfaction": satisfaction(rated_in(engine, low, high)),
+        "misunderstood": review.misunderstood(engine, low, high),
     }
 
 
@@ -230,6 +233,7 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         for name in ("by_kind", "by_topic", "by_district", "by_channel", "by_officer")
     },
     "satisfaction_by_level": (("satisfaction", "by_level"), ("key", "label", "count")),
+    "misunderstood": (("misunderstood",), ("example", "count", "others")),
 }
 
 
@@ -243,7 +247,8 @@ def table_csv(found: dict[str, Any], name: str) -> str:
     writer = csv.writer(out)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
+        values = [row.get(c) for c in columns]
+        writer.writerow(["" if v is None else " | ".join(v) if isinstance(v, list) else v for v in values])
     return "\ufeff" + out.getvalue()
 
 

@@ -173,6 +173,53 @@ def items(store: Store, status: str = OPEN, *, limit: int = 50, offset: int = 0)
         return {"total": total, "items": [dict(r._mapping) for r in rows]}
 
 
+NOT_UNDERSTOOD = ("fallback", "clarification", "low_confidence")
+
+
+def _bigrams(text: str) -> set[str]:
+    """Character pairs of the text without spaces and punctuation (Chinese has no word spaces)."""
+    letters = [c for c in text.casefold() if c.isalnum()]
+    return {a + b for a, b in zip(letters, letters[1:], strict=False)} or set(letters)
+
+
+def similar(a: set[str], b: set[str]) -> bool:
+    """Jaccard similarity of character pairs at least ``similar_at_least`` (review.yml)."""
+    union = a | b
+    return bool(union) and len(a & b) / len(union) >= float(settings()["similar_at_least"])
+
+
+def misunderstood(engine: Any, low: Any, high: Any, *, limit: int = 10) -> list[dict[str, Any]]:
+    """The messages the assistant did not understand (fallback, clarification, low confidence) queued in
+    [low, high) (naive UTC), grouped by similarity (each joins the first group whose first message is
+    similar), largest groups first: [{"example", "count", "others"}]."""
+    query = select(review_items.c.text, review_items.c.reasons).where(
+        review_items.c.created_at >= low, review_items.c.created_at < high
+    )
+    with engine.connect() as conn:
+        texts = [
+            row.text
+            for row in conn.execute(query.order_by(review_items.c.id))
+            if set(row.reasons.split(",")) & set(NOT_UNDERSTOOD)
+        ]
+    groups: list[dict[str, Any]] = []
+    for text in texts:
+        pairs = _bigrams(text)
+        group = next((g for g in groups if similar(g["pairs"], pairs)), None)
+        if group is None:
+            groups.append({"pairs": pairs, "texts": [text]})
+        else:
+            group["texts"].append(text)
+    ordered = sorted(groups, key=lambda g: -len(g["texts"]))[:limit]  # stable: first seen first on ties
+    return [
+        {
+            "example": g["texts"][0],
+            "count": len(g["texts"]),
+            "others": [t for t in dict.fromkeys(g["texts"]) if t != g["texts"][0]][:3],
+        }
+        for g in ordered
+    ]
+
+
 class ReviewError(ValueError):
     """A decision the queue refuses (the code names review.yml ``errors``)."""
 

@@ -10,7 +10,7 @@ import test_console_api
 from sqlalchemy import insert
 
 from bot.console import reports
-from bot.store import Store, cases, conversations, messages, ratings
+from bot.store import Store, cases, conversations, messages, ratings, review_items
 
 # the fixtures of test_console_api (a gateway with three staff accounts, signed-in officers)
 console, sign_in = test_console_api.console, test_console_api.sign_in
@@ -251,3 +251,34 @@ async def test_each_report_table_and_the_ratings_export_as_csv(console, sign_in)
     assert header == [",".join(reports.RATING_COLUMNS)]
     wang = await sign_in("wang")
     assert (await wang.get("/reports/ratings.csv")).json()["code"] == "forbidden"
+
+
+def test_messages_not_understood_are_grouped_by_similarity(tmp_path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'misunderstood.db'}")
+    store.migrate()
+    queued = [
+        ("青浦租房补贴怎么领取", "fallback", stored(10, 9, 10)),
+        ("落户积分怎么算", "clarification", stored(10, 9, 11)),
+        ("青浦租房补贴怎么领呢", "low_confidence", stored(10, 9, 12)),
+        ("你们几点下班", "repeated_answer", stored(10, 9, 13)),  # understood, answered twice: not listed
+        ("青浦租房补贴怎么领取", "fallback,bad_rating", stored(10, 10, 23, 50)),
+        ("落户积分怎么算", "fallback", stored(10, 11, 0, 10)),  # after the range (local midnight)
+    ]
+    with store.engine.begin() as conn:
+        for number, (text, reasons, at) in enumerate(queued, start=1):
+            conn.execute(
+                insert(review_items).values(message_id=number, conversation_id="web:q", channel="web", text=text,
+                                            reasons=reasons, status="open", created_at=at)
+            )  # fmt: skip
+    found = reports.report(store.engine, dt.date(2025, 10, 9), dt.date(2025, 10, 10))
+    assert found["misunderstood"] == [
+        {"example": "青浦租房补贴怎么领取", "count": 3, "others": ["青浦租房补贴怎么领呢"]},
+        {"example": "落户积分怎么算", "count": 1, "others": []},
+    ]
+    table = reports.table_csv(found, "misunderstood").lstrip("\ufeff").splitlines()
+    assert table == [
+        "example,count,others",
+        "青浦租房补贴怎么领取,3,青浦租房补贴怎么领呢",
+        "落户积分怎么算,1,",
+    ]
+    store.dispose()

@@ -77,6 +77,7 @@ async def test_reports_show_satisfaction_and_the_reviewer_labels_messages(
             await expect(first.nth(2)).to_have_text("50%")  # 满意 counts, 不满意 does not
             await expect(section).to_contain_text("rent_subsidy")
             await expect(section).to_contain_text("助手个性化答复")
+            await expect(section).to_contain_text("fallback 那个东西咋弄")  # not understood, from the queue
             href = await page.get_attribute("#report-ratings-csv", "href")
             assert href.startswith("/console/api/reports/ratings.csv?from=")
             csv_text = await (await page.request.get(gateway.url + href)).text()

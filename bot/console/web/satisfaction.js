@@ -1,5 +1,6 @@
 "use strict";
-// The report page's satisfaction section (好差评, issue 13 item 6) and its CSV links: added below the
+// The report page's satisfaction section (好差评, issue 13 item 6), the messages the assistant did not
+// understand, and the CSV links of every table: added below the
 // numbers console.js draws in #report-body, for the same dates. Its own file: console.js is not touched.
 (() => {
   const API = "/console/api";
@@ -10,7 +11,7 @@
   const TABLES = [
     ["days", "每日"], ["by_reason", "转人工原因"], ["by_district", "案件按区"], ["by_channel", "案件按渠道"],
     ["by_language", "案件按语言"], ["top_topics", "热门主题"], ["satisfaction_by_level", "评价等级"],
-    ...GROUPS.map(([key, label]) => [`satisfaction_${key}`, `满意度${label}`]),
+    ...GROUPS.map(([key, label]) => [`satisfaction_${key}`, `满意度${label}`]), ["misunderstood", "没听懂的消息"],
   ];
 
   function el(tag, attrs, ...children) {
@@ -53,6 +54,10 @@
         [[s.count, number(s.average), percent(s.satisfied_share), s.dissatisfied, s.by_level.map((l) => `${l.label} ${l.count}`).join("，")]]),
       GROUPS.map(([key, label]) => [el("h3", { text: `满意度${label}` }),
         s[key].length ? table([label.slice(1), "评价数", "平均分", "满意率", "不满意"], s[key].map(row(key))) : el("p", { class: "muted", text: "暂无评价" })]),
+      el("h3", { text: "助手没听懂的消息（按相似归组，来自审核队列）" }),
+      report.misunderstood.length
+        ? table(["消息", "次数", "相似的说法"], report.misunderstood.map((m) => [m.example, m.count, m.others.join(" | ") || "—"]))
+        : el("p", { class: "muted", text: "没有" }),
       el("h3", { text: "导出 CSV（本地时间）" }),
       el("div", { class: "satisfaction-links" },
         el("a", { class: "button", id: "report-ratings-csv", download: "", href: `${API}/reports/ratings.csv?${range}`, text: "每条评价一行" }),
