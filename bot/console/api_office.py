@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import ratings, render, reports, routing
+from . import ratings, render, report_chart, reports, routing
 from .api_common import ApiError, int_param, json_body
 from .auth import Session
 from .settings import config, error_text
@@ -34,6 +34,7 @@ class OfficeApi:
             Route("/console/api/reports", e(self.report, admin=True), methods=["GET"]),
             Route("/console/api/reports/cases.csv", e(self.report_csv, admin=True), methods=["GET"]),
             Route("/console/api/reports/ratings.csv", e(self.report_csv, admin=True), methods=["GET"]),
+            Route("/console/api/reports/chart.svg", e(self.report_chart, admin=True), methods=["GET"]),
             Route("/console/api/reports/tables/{table}.csv", e(self.report_csv, admin=True), methods=["GET"]),
             Route("/console/api/followups", e(self.follow_ups), methods=["GET"]),
             Route("/console/api/followups/{id}/callback", e(self.callback), methods=["POST"]),
@@ -98,6 +99,11 @@ class OfficeApi:
             reports.report, self.store.engine, start, end, default_language=language
         )
         return JSONResponse(found)
+
+    async def report_chart(self, request: Request, session: Session) -> Response:
+        start, end = self._range(request)
+        found = await self.store.call(reports.report, self.store.engine, start, end)
+        return Response(report_chart.daily_chart(found), media_type="image/svg+xml; charset=utf-8")
 
     async def report_csv(self, request: Request, session: Session) -> Response:
         """One row per case, one per rating (``ratings.csv``), or one table of the report."""

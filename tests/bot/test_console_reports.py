@@ -249,8 +249,12 @@ async def test_each_report_table_and_the_ratings_export_as_csv(console, sign_in)
     assert (await boss.get("/reports/tables/secrets.csv")).json()["code"] == "no_such_table"
     header = (await boss.get("/reports/ratings.csv")).text.lstrip("\ufeff").splitlines()
     assert header == [",".join(reports.RATING_COLUMNS)]
+    chart = await boss.get("/reports/chart.svg")
+    assert chart.status_code == 200 and chart.headers["content-type"].startswith("image/svg+xml")
+    assert 'data-channel="web" data-count="1"' in chart.text
     wang = await sign_in("wang")
     assert (await wang.get("/reports/ratings.csv")).json()["code"] == "forbidden"
+    assert (await wang.get("/reports/chart.svg")).json()["code"] == "forbidden"
 
 
 def test_messages_not_understood_are_grouped_by_similarity(tmp_path) -> None:
@@ -281,4 +285,29 @@ def test_messages_not_understood_are_grouped_by_similarity(tmp_path) -> None:
         "青浦租房补贴怎么领取,3,青浦租房补贴怎么领呢",
         "落户积分怎么算,1,",
     ]
+    store.dispose()
+
+
+def test_the_daily_chart_is_drawn_by_the_server_from_the_report(tmp_path) -> None:
+    from xml.etree import ElementTree
+
+    from bot.console.report_chart import daily_chart
+
+    store = Store(f"sqlite:///{tmp_path / 'chart.db'}")
+    store.migrate()
+    seed(store)
+    found = reports.report(store.engine, dt.date(2025, 10, 9), dt.date(2025, 10, 10))
+    svg = ElementTree.fromstring(daily_chart(found))
+    bars = [r for r in svg.iter("{http://www.w3.org/2000/svg}rect") if "data-day" in r.attrib]
+    assert [(r.get("data-day"), r.get("data-channel"), r.get("data-count")) for r in bars] == [
+        ("2025-10-09", "wechat", "1"), ("2025-10-09", "telegram", "1"), ("2025-10-09", "web", "1"),
+        ("2025-10-10", "wechat", "1"), ("2025-10-10", "web", "1"),
+    ]  # fmt: skip
+    assert len({r.get("height") for r in bars}) == 1  # one conversation, one height
+    marks = [
+        t.get("data-handoffs")
+        for t in svg.iter("{http://www.w3.org/2000/svg}text")
+        if "data-handoffs" in t.attrib
+    ]
+    assert marks == ["2"]  # two handoffs on the 9th, none on the 10th
     store.dispose()

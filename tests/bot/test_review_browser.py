@@ -78,11 +78,14 @@ async def test_reports_show_satisfaction_and_the_reviewer_labels_messages(
             await expect(section).to_contain_text("rent_subsidy")
             await expect(section).to_contain_text("助手个性化答复")
             await expect(section).to_contain_text("fallback 那个东西咋弄")  # not understood, from the queue
+            chart = page.locator("#report-chart")  # the server's SVG, loaded under the page's policy
+            await expect(chart).to_have_js_property("complete", True)
+            assert await chart.evaluate("image => image.naturalWidth") > 0
             href = await page.get_attribute("#report-ratings-csv", "href")
             assert href.startswith("/console/api/reports/ratings.csv?from=")
             csv_text = await (await page.request.get(gateway.url + href)).text()
             assert "rent_subsidy" in csv_text and "不满意" in csv_text
-            await section.scroll_into_view_if_needed()
+            await section.evaluate("node => node.scrollIntoView({ block: \"start\" })")
             if prefix:
                 await no_sideways_scroll(page)
             await officer.screenshot(f"{prefix}reports-satisfaction")

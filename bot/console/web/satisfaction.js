@@ -49,6 +49,8 @@
     const row = (key) => (x) => [key === "by_channel" ? CHANNELS[x.key] || x.label : x.label,
       x.count, number(x.average), percent(x.satisfied_share), x.dissatisfied];
     section.append(...[
+      el("h3", { text: "每日会话（按渠道）与转人工" }),
+      el("img", { id: "report-chart", src: `${API}/reports/chart.svg?${range}`, alt: "每日会话（按渠道）与转人工", class: "report-chart" }),
       el("h3", { text: "满意度（好差评：人工服务与助手的个性化答复）" }),
       table(["评价数", "平均分（5 = 非常满意）", "满意率（基本满意及以上）", "不满意及以下（已开回访）", "各等级"],
         [[s.count, number(s.average), percent(s.satisfied_share), s.dissatisfied, s.by_level.map((l) => `${l.label} ${l.count}`).join("，")]]),
