@@ -85,7 +85,7 @@ async def test_reports_show_satisfaction_and_the_reviewer_labels_messages(
             assert href.startswith("/console/api/reports/ratings.csv?from=")
             csv_text = await (await page.request.get(gateway.url + href)).text()
             assert "rent_subsidy" in csv_text and "不满意" in csv_text
-            await section.evaluate("node => node.scrollIntoView({ block: \"start\" })")
+            await section.evaluate('node => node.scrollIntoView({ block: "start" })')
             if prefix:
                 await no_sideways_scroll(page)
             await officer.screenshot(f"{prefix}reports-satisfaction")
