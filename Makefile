@@ -73,6 +73,10 @@ test-e2e: train system-deps ## with the trained model: NLU bar (zh + en), test s
 
 test: lint validate validate-deploy test-unit test-e2e ## everything CI runs
 
+.PHONY: export-reviewed
+export-reviewed: venv ## reviewed messages of the console's review queue -> data/nlu/reviewed_<date>.yml (every 5th: tests/nlu_eval/)
+	$(PY) scripts/export_reviewed.py
+
 eval: train ## NLU quality on the held-out splits (intent accuracy, entity F1), Chinese and English
 	$(PY) scripts/nlu_eval.py --model $(MODEL)
 

@@ -194,7 +194,9 @@ def render_topic(
         buttons.insert(0, button(language, "check_my_case", CHECK_PAYLOAD))
         dispatcher.utter_message(response="utter_offer_check", buttons=buttons)
     else:
-        dispatcher.utter_message(response="utter_estimate_disclaimer", buttons=buttons)
+        # the marker tells the gateway this was a personalised answer: it offers a 好差评 rating
+        marker = {"answer": "personal", "topic": tracker.get_slot("topic"), "district": district}
+        dispatcher.utter_message(response="utter_estimate_disclaimer", buttons=buttons, json_message=marker)
     return [lead, *others], rest
 
 

@@ -28,6 +28,9 @@ REACHED_THE_PERSON = ("sent", "held")
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[Turn], Awaitable[None]]
+# after the assistant answered (outside a case): (message, inbound id, replies, its marks, language) ->
+# the replies to send (bot.console: a 好差评 offer joins a personalised answer; the review queue)
+AfterAnswer = Callable[[InboundMessage, int, list[Reply], list[dict[str, Any]], str], Awaitable[list[Reply]]]
 
 
 class OutboundSender(Protocol):
@@ -119,6 +122,7 @@ class Router:
         # a crash) may answer it instead: longer than a whole turn (Rasa's timeout, fail-over, delivery)
         self.lease_seconds = lease_seconds
         self.handoff: HandoffHook | None = None  # installed by bot.console (CaseDesk)
+        self.after_answer: AfterAnswer | None = None  # installed by bot.console (ratings, review queue)
         self.in_flight: set[int] = set()  # inbound ids this process is answering (released at shutdown)
         self.locks = ConversationLocks()
 
@@ -312,6 +316,9 @@ class Router:
         log.debug("rasa answered in %.3fs", time.perf_counter() - started)
         turn.status = "forwarded"
         replies = parse_rasa_replies(raw)
+        # the assistant's marks for the gateway ({"answer": "personal", ...}): never shown to the person
+        marks = [r.custom for r in replies if r.custom and "answer" in r.custom and not r.text]
+        replies = [r for r in replies if not (r.custom and "answer" in r.custom and not r.text)]
         handoff_replies: list[Reply] = []
         for reply in replies:
             if reply.custom and isinstance(reply.custom.get("handoff"), dict):
@@ -339,6 +346,8 @@ class Router:
             turn.replies += await self.handoff.acknowledge(message.conversation_id, language)
         elif bot_replies:
             turn.replies = bot_replies
+            if self.after_answer:
+                turn.replies = await self.after_answer(message, inbound_id, bot_replies, marks, language)
         else:
             # Rasa answered nothing outside a staff case: an action failed (the action server is down or
             # raised). Never silence: say so and open a staff case.

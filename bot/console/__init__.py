@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
+from .after_answer import AfterAnswer
 from .api import ConsoleApi
 from .audit import AuditLog
 from .auth import Accounts, LoginLimits
@@ -39,6 +40,7 @@ def routes(gateway: Any) -> list[BaseRoute]:
     audit = AuditLog(gateway.store)
     desk = CaseDesk(gateway.router, accounts, audit)
     gateway.router.handoff = desk
+    gateway.router.after_answer = AfterAnswer(gateway.store, gateway.router.rasa)  # ratings, review queue
     gateway.cases = desk
     api = ConsoleApi(gateway, desk, accounts, audit)
     stream = EventStream(api)

@@ -20,6 +20,7 @@ from ..models import split_conversation_id
 from . import going_wrong, privacy, render, routing
 from .api_common import ApiError, error, int_param, json_body, reason_of
 from .api_office import OfficeApi
+from .api_review import ReviewApi
 from .audit import AuditLog
 from .auth import Accounts, Session
 from .cases import CaseDesk, CaseError
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 WEB = Path(__file__).with_name("web")
 PAGE = WEB / "console.html"
 ASSETS = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
+# the review page and the report's satisfaction section (issue 13, items 6 and 7): files of their own
+ASSETS.update({name: "text/javascript; charset=utf-8" for name in ("review.js", "satisfaction.js")})
+ASSETS.update({"review.html": "text/html; charset=utf-8", "review.css": "text/css; charset=utf-8"})
 COOKIE = "console_session"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
@@ -81,6 +85,7 @@ class ConsoleApi:
                 methods=["POST"],
             ),
             *OfficeApi(self).routes(e),
+            *ReviewApi(self).routes(e),
             Route("/console/api/audit", e(self.audit_entries, admin=True), methods=["GET"]),
         ]
 
@@ -144,7 +149,8 @@ class ConsoleApi:
         name = request.path_params["asset"]
         if name not in ASSETS or not (WEB / name).exists():
             return PlainTextResponse("not found", status_code=404)
-        return Response((WEB / name).read_bytes(), media_type=ASSETS[name])
+        headers = PAGE_HEADERS if name.endswith(".html") else None  # a page: its strict policy
+        return Response((WEB / name).read_bytes(), media_type=ASSETS[name], headers=headers)
 
     # -- auth --------------------------------------------------------------------------------------------
     async def login(self, request: Request) -> Response:

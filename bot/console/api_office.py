@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import ratings, render, reports, routing
+from . import ratings, render, report_chart, reports, routing
 from .api_common import ApiError, int_param, json_body
 from .auth import Session
 from .settings import config, error_text
@@ -33,6 +33,9 @@ class OfficeApi:
             ),
             Route("/console/api/reports", e(self.report, admin=True), methods=["GET"]),
             Route("/console/api/reports/cases.csv", e(self.report_csv, admin=True), methods=["GET"]),
+            Route("/console/api/reports/ratings.csv", e(self.report_csv, admin=True), methods=["GET"]),
+            Route("/console/api/reports/chart.svg", e(self.report_chart, admin=True), methods=["GET"]),
+            Route("/console/api/reports/tables/{table}.csv", e(self.report_csv, admin=True), methods=["GET"]),
             Route("/console/api/followups", e(self.follow_ups), methods=["GET"]),
             Route("/console/api/followups/{id}/callback", e(self.callback), methods=["POST"]),
             Route("/console/api/canned", e(self.canned_list), methods=["GET"]),
@@ -97,13 +100,28 @@ class OfficeApi:
         )
         return JSONResponse(found)
 
-    async def report_csv(self, request: Request, session: Session) -> Response:
+    async def report_chart(self, request: Request, session: Session) -> Response:
         start, end = self._range(request)
-        text = await self.store.call(reports.cases_csv, self.store.engine, start, end)
+        found = await self.store.call(reports.report, self.store.engine, start, end)
+        return Response(report_chart.daily_chart(found), media_type="image/svg+xml; charset=utf-8")
+
+    async def report_csv(self, request: Request, session: Session) -> Response:
+        """One row per case, one per rating (``ratings.csv``), or one table of the report."""
+        start, end = self._range(request)
+        table = request.path_params.get("table")
+        if table is not None and table not in reports.TABLES:
+            raise ApiError(404, "no_such_table", f"没有这个报表：{table[:40]}")
+        if table is not None:
+            found = await self.store.call(reports.report, self.store.engine, start, end)
+            text, what = reports.table_csv(found, table), table
+        elif request.url.path.endswith("/ratings.csv"):
+            text, what = await self.store.call(reports.ratings_csv, self.store.engine, start, end), "ratings"
+        else:
+            text, what = await self.store.call(reports.cases_csv, self.store.engine, start, end), "cases"
         await self.audit.arecord(
-            session.staff.login, "report_export", start=start.isoformat(), end=end.isoformat()
+            session.staff.login, "report_export", start=start.isoformat(), end=end.isoformat(), what=what
         )
-        name = f"cases-{start.isoformat()}-{end.isoformat()}.csv"
+        name = f"{what}-{start.isoformat()}-{end.isoformat()}.csv"
         return Response(
             text.encode("utf-8"),
             media_type="text/csv; charset=utf-8",

@@ -1,8 +1,10 @@
-"""好差评 (issue 13, item 4, after a staff case): when a case closes the person is offered five levels
-(buttons on web chat and Telegram; on WeChat the same buttons become numbered options, "回复 1–5"), may add
-a comment ("意见：…"), and a rating at or below ``follow_up_at_most`` opens a 差评回访 follow-up case,
-due within ``follow_up_working_days`` working days on the office calendar, listed apart from the queue
-until the callback's outcome is recorded. Rating is never required: anything else goes to the assistant.
+"""好差评 (issue 13, item 4): when a staff case closes, and after the assistant's personalised answer (at
+most once per topic per conversation: the action marks such an answer with a custom
+``{"answer": "personal", "topic", "district"}``), the person is offered five levels (buttons on web chat
+and Telegram; on WeChat the same buttons become numbered options, "回复 1–5"), may add a comment
+("意见：…"), and a rating at or below ``follow_up_at_most`` opens a 差评回访 follow-up case, due within
+``follow_up_working_days`` working days on the office calendar, listed apart from the queue until the
+callback's outcome is recorded. Rating is never required: anything else goes to the assistant.
 
 Knobs and level names: console.yml ``ratings``; what the person reads: bot/texts.yml ``rating_*``.
 """
@@ -10,13 +12,16 @@ Knobs and level names: console.yml ``ratings``; what the person reads: bot/texts
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..models import Button, InboundMessage, Reply
-from ..store import Store, case_notes, cases, ratings, utcnow
+from ..store import Store, case_notes, cases, rating_offers, ratings, utcnow
 from ..texts import text as say
+from . import review
 from .settings import config
 from .workcalendar import work_calendar
 
@@ -27,19 +32,47 @@ def _settings() -> dict[str, Any]:
     return config()["ratings"]
 
 
-def prompt(language: str) -> Reply:
+def prompt(language: str, wording: str = "rating_prompt") -> Reply:
     """ "Please rate …" with the five levels as buttons (payload ``/rate_<score>``)."""
     prefix = _settings()["payload_prefix"]
     buttons = [
         Button(level.get(language) or level["zh"], f"{prefix}{level['score']}")
         for level in _settings()["levels"]
     ]
-    return Reply(say("rating_prompt", language), buttons=buttons, author="gateway")
+    return Reply(say(wording, language), buttons=buttons, author="gateway")
 
 
 def offer(store: Store, conversation_id: str, case_id: int) -> None:
     """Remember which case the person may rate (for ``prompt_hours``; shared by gateway processes)."""
-    store.cache_set(f"rating:{conversation_id}", str(case_id), float(_settings()["prompt_hours"]) * 3600)
+    _remember_offer(store, conversation_id, {"case_id": case_id})
+
+
+def _remember_offer(store: Store, conversation_id: str, subject: dict[str, Any]) -> None:
+    hours = float(_settings()["prompt_hours"])
+    store.cache_set(f"rating:{conversation_id}", json.dumps(subject), hours * 3600)
+
+
+def offer_after_answer(
+    store: Store, conversation_id: str, marks: list[dict[str, Any]], language: str, message_id: int
+) -> list[Reply]:
+    """The rating offer after a personalised answer (``marks``: the assistant's marks of this turn), once
+    per topic per conversation (the ``rating_offers`` row is the once: two processes cannot both offer)."""
+    personal = [m for m in marks if m.get("answer") == "personal" and m.get("topic")]
+    if not personal:
+        return []
+    topic, district = str(personal[-1]["topic"])[:60], personal[-1].get("district")
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(
+                insert(rating_offers).values(
+                    conversation_id=conversation_id, topic=topic, offered_at=utcnow()
+                )
+            )
+    except IntegrityError:
+        return []  # offered for this topic before
+    subject = {"topic": topic, "district": str(district)[:20] if district else None, "message_id": message_id}
+    _remember_offer(store, conversation_id, subject)
+    return [prompt(language, "rating_prompt_answer")]
 
 
 def score_of(message: InboundMessage) -> int | None:
@@ -93,38 +126,50 @@ def record(store: Store, conversation_id: str, score: int, language: str) -> dic
     """Store the rating of the case on offer (once: the offer is used up) and, for a bad one, open the
     follow-up case. None when no case is on offer (expired, or rated already)."""
     key = f"rating:{conversation_id}"
-    case_id = store.cache_get(key)
-    if case_id is None:
+    offered = store.cache_get(key)
+    if offered is None:
         return None
     store.cache_delete(key)
     now = utcnow()
     with store.engine.begin() as conn:
-        case = conn.execute(select(cases).where(cases.c.id == int(case_id))).first()
-        if case is None:
+        rated = _rated(conn, conversation_id, json.loads(offered))
+        if rated is None:
             return None
+        columns = {k: v for k, v in rated.items() if k != "message_id"}
         rating_id = conn.execute(
-            insert(ratings).values(
-                case_id=case.id,
-                conversation_id=conversation_id,
-                channel=conversation_id.split(":", 1)[0],
-                language=language,
-                district=case.district,
-                topic=case.topic,
-                officer=case.assignee,
-                score=score,
-                created_at=now,
-            )
+            insert(ratings).values(**columns, language=language, score=score, created_at=now)
         ).inserted_primary_key[0]
         follow_up_id = None
         if score <= int(_settings()["follow_up_at_most"]):
-            follow_up_id = _open_follow_up(conn, case, int(rating_id), score, now)
+            follow_up_id = _open_follow_up(conn, rated, int(rating_id), score, now)
+            if rated.get("message_id"):  # the question whose answer was rated badly: reviewed
+                review.add(conn, int(rated["message_id"]), ["bad_rating"])
     store.cache_set(
         f"rating_comment:{conversation_id}", str(rating_id), float(_settings()["prompt_hours"]) * 3600
     )
-    return {"id": int(rating_id), "case_id": case.id, "score": score, "follow_up_id": follow_up_id}
+    return {"id": int(rating_id), "case_id": rated["case_id"], "score": score, "follow_up_id": follow_up_id}
 
 
-def _open_follow_up(conn: Any, case: Any, rating_id: int, score: int, now: dt.datetime) -> int:
+def _rated(conn: Any, conversation_id: str, offered: Any) -> dict[str, Any] | None:
+    """What is rated: a staff case (its district, topic and officer) or a personalised answer."""
+    channel = conversation_id.split(":", 1)[0]
+    if isinstance(offered, dict) and "topic" in offered:
+        return {
+            "case_id": None, "conversation_id": conversation_id, "channel": channel,
+            "district": offered.get("district"), "topic": offered["topic"], "officer": None,
+            "message_id": offered.get("message_id"),
+        }  # fmt: skip
+    case_id = offered["case_id"] if isinstance(offered, dict) else offered  # a bare id before migration 7
+    case = conn.execute(select(cases).where(cases.c.id == int(case_id))).first()
+    if case is None:
+        return None
+    return {
+        "case_id": case.id, "conversation_id": conversation_id, "channel": channel,
+        "district": case.district, "topic": case.topic, "officer": case.assignee,
+    }  # fmt: skip
+
+
+def _open_follow_up(conn: Any, rated: dict[str, Any], rating_id: int, score: int, now: dt.datetime) -> int:
     days = int(_settings()["follow_up_working_days"])
     calendar = work_calendar()
     working_day = dt.datetime.combine(dt.date.min, calendar.end) - dt.datetime.combine(
@@ -132,18 +177,23 @@ def _open_follow_up(conn: Any, case: Any, rating_id: int, score: int, now: dt.da
     )
     due = calendar.add_working_time(now.replace(tzinfo=dt.timezone.utc), working_day * days)
     level = {lv["score"]: lv["zh"] for lv in _settings()["levels"]}[score]
+    if rated["case_id"] is None:
+        about = f"评价：{level}（助手的个性化答复，主题 {rated['topic']}）"
+    else:
+        about = f"评价：{level}（案件 #{rated['case_id']}，处理人 {rated['officer'] or '—'}）"
+    language = conn.execute(select(ratings.c.language).where(ratings.c.id == rating_id)).scalar_one()
     result = conn.execute(
         insert(cases).values(
-            conversation_id=case.conversation_id,
-            channel=case.channel,
+            conversation_id=rated["conversation_id"],
+            channel=rated["channel"],
             status=FOLLOW_UP,
             reason=_settings()["follow_up_reason"],
-            summary=f"评价：{level}（案件 #{case.id}，处理人 {case.assignee or '—'}）",
-            language=case.language,
+            summary=about,
+            language=language,
             opened_by="person",
             opened_at=now,
-            district=case.district,
-            topic=case.topic,
+            district=rated["district"],
+            topic=rated["topic"],
             due_at=due.astimezone(dt.timezone.utc).replace(tzinfo=None),
             rating_id=rating_id,
             seen_message_id=0,

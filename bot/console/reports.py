@@ -1,10 +1,10 @@
-"""Reports on conversations and cases (issue 13, item 6, the part the database already records): per local
-day, by channel, district and language; how many conversations staff never had to answer; handoff reasons;
-median and 90th-percentile first-response and resolution times in working time; targets met; top topics;
-and one CSV row per case. Days are the office's local days (console.yml ``office_hours.utc_offset_hours``).
-
-Not here yet: satisfaction (好差评) and the messages the assistant did not understand — the database does
-not record ratings or NLU outcomes today.
+"""Reports on conversations and cases (issue 13, item 6): per local day, by channel, district and language;
+how many conversations staff never had to answer; handoff reasons; median and 90th-percentile
+first-response and resolution times in working time; targets met; top topics; satisfaction (好差评, both
+kinds: staff cases and the assistant's personalised answers) by topic, district, channel and officer; the
+messages the assistant did not understand, grouped by similarity (from the review queue, review.py); one
+CSV row per case, one per rating, and any table of the report as CSV. Days and times are the office's
+local ones (console.yml ``office_hours``: Asia/Shanghai).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from ..store import cases, conversations, messages
+from ..store import cases, conversations, messages, ratings
+from . import review
 from .settings import config, reason_label
 from .targets import service_targets
 from .workcalendar import work_calendar
@@ -160,7 +161,128 @@ def report(
         "resolution": duration_summary(
             {**t["resolution"], "opened_at": c["opened_at"]} for c, t in with_targets
         ),
+        "satisfaction": satisfaction(rated_in(engine, low, high)),
+        "misunderstood": review.misunderstood(engine, low, high),
     }
+
+
+def rated_in(engine: Engine, low: dt.datetime, high: dt.datetime) -> list[dict[str, Any]]:
+    """The ratings given in [low, high) (naive UTC), oldest first."""
+    query = select(ratings).where(ratings.c.created_at >= low, ratings.c.created_at < high)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query.order_by(ratings.c.id))]
+
+
+def _scored(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Count, average score (5 非常满意 … 1 非常不满意), the share 基本满意 or better (好差评's 满意率) and how
+    many were 不满意 or worse (each opened a 差评回访)."""
+    scores = [row["score"] for row in rows]
+    settings = config()["ratings"]
+    satisfied = sum(1 for score in scores if score >= int(settings["satisfied_at_least"]))
+    return {
+        "count": len(scores),
+        "average": round(statistics.mean(scores), 2) if scores else None,
+        "satisfied_share": round(satisfied / len(scores), 3) if scores else None,
+        "dissatisfied": sum(1 for score in scores if score <= int(settings["follow_up_at_most"])),
+    }
+
+
+def _grouped(rows: list[dict[str, Any]], key: Any, label: Any) -> list[dict[str, Any]]:
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(key(row), []).append(row)
+    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), str(item[0])))
+    return [{"key": value, "label": label(value), **_scored(group)} for value, group in ordered]
+
+
+def satisfaction(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """好差评 in the report: overall, by level, by kind (a staff case or the assistant's answer), topic,
+    district, channel and officer (the assistant for an answer)."""
+    labels = config()["routing_labels"]
+    levels = {level["score"]: level["zh"] for level in config()["ratings"]["levels"]}
+    kind = lambda row: "case" if row["case_id"] is not None else "answer"  # noqa: E731
+    kinds = {"case": "人工服务", "answer": "助手个性化答复"}
+    return {
+        **_scored(rows),
+        "by_level": [
+            {"key": score, "label": name, "count": sum(1 for r in rows if r["score"] == score)}
+            for score, name in sorted(levels.items(), reverse=True)
+        ],
+        "by_kind": _grouped(rows, kind, kinds.get),
+        "by_topic": _grouped(rows, lambda r: r["topic"], lambda t: t or "—"),
+        "by_district": _grouped(rows, lambda r: r["district"], lambda d: d or labels["shared"]),
+        "by_channel": _grouped(rows, lambda r: r["channel"], lambda c: c),
+        "by_officer": _grouped(
+            rows, lambda r: r["officer"] if r["case_id"] is not None else None, lambda o: o or "助手"
+        ),
+    }
+
+
+# the report's tables a CSV can be made of: name -> (path in the report, columns)
+TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "days": (("days",), ("date", "conversations", "cases", "handoffs", "handoff_rate")),
+    **{
+        name: ((name,), ("key", "label", "count"))
+        for name in ("by_reason", "by_district", "by_channel", "by_language", "top_topics")
+    },
+    **{
+        f"satisfaction_{name}": (
+            ("satisfaction", name),
+            ("key", "label", "count", "average", "satisfied_share", "dissatisfied"),
+        )
+        for name in ("by_kind", "by_topic", "by_district", "by_channel", "by_officer")
+    },
+    "satisfaction_by_level": (("satisfaction", "by_level"), ("key", "label", "count")),
+    "misunderstood": (("misunderstood",), ("example", "count", "others")),
+}
+
+
+def table_csv(found: dict[str, Any], name: str) -> str:
+    """One table of a report as CSV (UTF-8 with BOM for Excel); KeyError for a table there is not."""
+    path, columns = TABLES[name]
+    rows: Any = found
+    for part in path:
+        rows = rows[part]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        values = [row.get(c) for c in columns]
+        writer.writerow(["" if v is None else " | ".join(v) if isinstance(v, list) else v for v in values])
+    return "\ufeff" + out.getvalue()
+
+
+RATING_COLUMNS = (
+    "rating_id", "rated_local", "kind", "case_id", "channel", "language", "district", "topic", "officer",
+    "score", "level", "comment",
+)  # fmt: skip
+
+
+def ratings_csv(engine: Engine, start: dt.date, end: dt.date) -> str:
+    """One row per rating given in the range, local time."""
+    levels = {level["score"]: level["zh"] for level in config()["ratings"]["levels"]}
+    calendar = work_calendar()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(RATING_COLUMNS)
+    for row in rated_in(engine, *utc_bounds(start, end)):
+        writer.writerow(
+            [
+                row["id"],
+                calendar.local(row["created_at"]).strftime("%Y-%m-%d %H:%M"),
+                "case" if row["case_id"] is not None else "answer",
+                row["case_id"] or "",
+                row["channel"],
+                row["language"],
+                row["district"] or "",
+                row["topic"] or "",
+                row["officer"] or "",
+                row["score"],
+                levels.get(row["score"], ""),
+                row["comment"] or "",
+            ]
+        )
+    return "\ufeff" + out.getvalue()
 
 
 def counted(rows: list[dict[str, Any]], key: str, label: Any = None) -> list[dict[str, Any]]:
@@ -174,7 +296,7 @@ def counted(rows: list[dict[str, Any]], key: str, label: Any = None) -> list[dic
 CSV_COLUMNS = (
     "case_id", "opened_local", "channel", "district", "topic", "language", "reason", "status", "assignee",
     "first_response_working_minutes", "first_response_target", "resolution_working_minutes",
-    "resolution_target", "outcome",
+    "resolution_target", "outcome", "rating",
 )  # fmt: skip
 
 
@@ -199,6 +321,13 @@ def cases_csv(engine: Engine, start: dt.date, end: dt.date, now: dt.datetime | N
                 .order_by(cases.c.id)
             )
         ]
+        rated = dict(
+            conn.execute(
+                select(ratings.c.case_id, ratings.c.score).where(
+                    ratings.c.case_id.in_([case["id"] for case in rows])
+                )
+            ).all()
+        )
     calendar = work_calendar()
     out = io.StringIO()
     writer = csv.writer(out)
@@ -222,6 +351,7 @@ def cases_csv(engine: Engine, start: dt.date, end: dt.date, now: dt.datetime | N
                 worked_minutes(case, targets.get("resolution")),
                 (targets.get("resolution") or {}).get("state", ""),
                 case.get("outcome") or "",
+                rated.get(case["id"], ""),
             ]
         )
     return "\ufeff" + out.getvalue()

@@ -160,7 +160,7 @@ ratings = Table(
     "ratings",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("case_id", Integer, nullable=False, index=True),
+    Column("case_id", Integer, index=True),  # NULL: a rating of a personalised answer (migration 7)
     Column("conversation_id", String(200), nullable=False, index=True),
     Column("channel", String(20), nullable=False),
     Column("language", String(8), nullable=False),
@@ -169,6 +169,38 @@ ratings = Table(
     Column("officer", String(80)),  # the case's assignee (login), NULL if nobody claimed it
     Column("score", Integer, nullable=False),  # 5 非常满意 … 1 非常不满意
     Column("comment", Text),
+    Column("created_at", DateTime, nullable=False, index=True),
+)
+
+# a rating was offered after a personalised answer on this topic: at most once per conversation and topic
+rating_offers = Table(
+    "rating_offers",
+    metadata,
+    Column("conversation_id", String(200), primary_key=True),
+    Column("topic", String(60), primary_key=True),
+    Column("offered_at", DateTime, nullable=False),
+)
+
+# the review queue (bot/console/review.py): a person's message the assistant handled badly, until a
+# reviewer gives its intent and entities (exported as training data) or marks it out of scope
+review_items = Table(
+    "review_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", Integer, nullable=False, unique=True),  # the person's message (messages.id)
+    Column("conversation_id", String(200), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("language", String(8)),
+    Column("text", Text, nullable=False),  # masked: never an ID-card or phone number
+    Column("reasons", String(200), nullable=False),  # fallback,clarification,low_confidence,...
+    Column("intent", String(80)),  # what the assistant understood, and how sure it was
+    Column("confidence", Float),
+    Column("status", String(20), nullable=False, index=True),  # open | reviewed | out_of_scope
+    Column("reviewed_intent", String(80)),
+    Column("reviewed_entities", JSON),  # [{"entity", "text"}]: spans of the text
+    Column("reviewer", String(60)),
+    Column("reviewed_at", DateTime),
+    Column("exported_at", DateTime),  # written into data/nlu/ or the held-out split
     Column("created_at", DateTime, nullable=False, index=True),
 )
 
@@ -318,6 +350,23 @@ def _migration_6(conn: Connection) -> None:
     metadata.create_all(conn, tables=[ratings], checkfirst=True)
 
 
+def _migration_7(conn: Connection) -> None:
+    # a rating of a personalised answer has no case: ratings.case_id becomes nullable
+    nullable = {c["name"]: c["nullable"] for c in inspect(conn).get_columns("ratings")}
+    if not nullable["case_id"]:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sql_text("ALTER TABLE ratings ALTER COLUMN case_id DROP NOT NULL"))
+        else:  # SQLite cannot alter a column: rebuild the table under the same name and indexes
+            conn.execute(sql_text("ALTER TABLE ratings RENAME TO ratings_v6"))
+            for index in inspect(conn).get_indexes("ratings_v6"):
+                conn.execute(sql_text(f"DROP INDEX {index['name']}"))
+            metadata.create_all(conn, tables=[ratings])
+            columns = ", ".join(c.name for c in ratings.columns)
+            conn.execute(sql_text(f"INSERT INTO ratings ({columns}) SELECT {columns} FROM ratings_v6"))
+            conn.execute(sql_text("DROP TABLE ratings_v6"))
+    metadata.create_all(conn, tables=[rating_offers, review_items], checkfirst=True)
+
+
 # Append only: (version, description, function). Never edit a released entry.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "conversations, messages, handoffs, wechat quota, token cache", _migration_1),
@@ -330,4 +379,9 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (4, "console log-in throttle counters (per address, per login and address, per login)", _migration_4),
     (5, "console routing: case district, topic, first response; officers' districts", _migration_5),
     (6, "ratings (好差评) of closed staff cases; follow-up cases' due time and rating", _migration_6),
+    (
+        7,
+        "ratings of personalised answers (case optional, one offer per topic); the review queue",
+        _migration_7,
+    ),
 ]

@@ -5,7 +5,11 @@
     "long 5000"      a 5000-character answer      "two"       two separate texts
     "crash"          HTTP 500                     "/intent"   echoes the payload it got
     "noanswer"       [] (what Rasa answers when a custom action fails: the action server is down)
+    "personal rent_subsidy songjiang"   a personalised answer with the action's mark (custom answer/topic)
+    "fallback"       the assistant's fallback (utter_default)
     anything else    "收到：<text>"
+``GET /conversations/{id}/tracker`` gives the latest message's intent: confidence 0.3 for a text that
+starts with "unsure", else 0.95.
 ``python -m bot.testing.rasa_standin --port N`` serves it as a process of its own (tests that kill it).
 While paused, messages are recorded and the answer is [] (Rasa 3.6 behaviour); {"event": "resume"} on the
 tracker API ends the pause. Every request is kept in ``received``.
@@ -37,6 +41,7 @@ class RasaStandIn:
             routes=[
                 Route("/webhooks/rest/webhook", self.webhook, methods=["POST"]),
                 Route("/conversations/{sender:path}/tracker/events", self.tracker_events, methods=["POST"]),
+                Route("/conversations/{sender:path}/tracker", self.tracker, methods=["GET"]),
                 Route("/", self.root, methods=["GET"]),
             ]
         )
@@ -99,9 +104,29 @@ class RasaStandIn:
             size = int(long.group(1))
             sentence = "这是一段很长的政策说明。"
             return [out(text=(sentence * (size // len(sentence) + 1))[:size])]
+        personal = re.match(r"personal (\w+) (\w+)", text)
+        if personal:
+            topic, district = personal.groups()
+            mark = {"answer": "personal", "topic": topic, "district": district}
+            # Rasa's REST channel sends a message's custom part as an item of its own
+            return [out(text=f"按您的情况，{district}的{topic}：预计可以申请。"), out(custom=mark)]
+        if text.startswith("fallback"):
+            return [out(text="抱歉，我没太明白，您能换个说法吗？")]
         if text.startswith("two"):
             return [out(text="第一段"), out(text="第二段")]
         return [out(text=f"收到：{text}")]
+
+    async def tracker(self, request: Request) -> JSONResponse:
+        if self.token and request.query_params.get("token") != self.token:
+            return JSONResponse({"reason": "NotAuthenticated"}, status_code=401)
+        raw = request.scope.get("raw_path", b"").decode("latin-1")
+        sender = raw.split("/conversations/", 1)[1].rsplit("/tracker", 1)[0]
+        said = self.messages_of(sender)
+        latest: dict[str, Any] = {}
+        if said:
+            confidence = 0.3 if said[-1].startswith("unsure") else 0.95
+            latest = {"text": said[-1], "intent": {"name": "inform", "confidence": confidence}}
+        return JSONResponse({"sender_id": sender, "latest_message": latest})
 
     async def tracker_events(self, request: Request) -> JSONResponse:
         if self.token and request.query_params.get("token") != self.token:

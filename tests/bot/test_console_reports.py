@@ -10,7 +10,7 @@ import test_console_api
 from sqlalchemy import insert
 
 from bot.console import reports
-from bot.store import Store, cases, conversations, messages
+from bot.store import Store, cases, conversations, messages, ratings, review_items
 
 # the fixtures of test_console_api (a gateway with three staff accounts, signed-in officers)
 console, sign_in = test_console_api.console, test_console_api.sign_in
@@ -156,3 +156,158 @@ async def test_the_audit_log_pages_and_filters(console, sign_in) -> None:
     for params in ({"limit": "0"}, {"limit": "many"}, {"before": "1e23"}, {"actor": "x" * 81}):
         refused = await boss.get("/audit", params=params)
         assert (refused.status_code, refused.json()["code"]) == (400, "bad_request"), params
+
+
+def seed_ratings(store: Store) -> None:
+    """Two staff cases' ratings and three of personalised answers (one the day before the range, one just
+    after midnight after it: local days)."""
+    given = [
+        dict(case_id=1, conversation_id="web:a", channel="web", language="zh", district="松江",
+             topic="rent_subsidy", officer="wang", score=5, created_at=stored(10, 9, 11, 10)),
+        dict(case_id=2, conversation_id="telegram:b", channel="telegram", language="en", district=None,
+             topic=None, officer="li", score=2, created_at=stored(10, 10, 10, 30), comment="too slow"),
+        dict(case_id=None, conversation_id="web:d", channel="web", language="zh", district="松江",
+             topic="rent_subsidy", officer=None, score=4, created_at=stored(10, 10, 9, 20)),
+        dict(case_id=None, conversation_id="wechat:c", channel="wechat", language="zh", district="青浦",
+             topic="hukou", officer=None, score=1, created_at=stored(10, 10, 23, 50)),
+        dict(case_id=None, conversation_id="web:e", channel="web", language="zh", district="青浦",
+             topic="hukou", officer=None, score=3, created_at=stored(10, 8, 15, 10)),
+        dict(case_id=None, conversation_id="web:e", channel="web", language="zh", district="青浦",
+             topic="hukou", officer=None, score=5, created_at=stored(10, 11, 0, 10)),
+    ]  # fmt: skip
+    with store.engine.begin() as conn:
+        for rating in given:
+            conn.execute(insert(ratings).values(**rating))
+
+
+def test_satisfaction_by_kind_topic_district_channel_and_officer_is_counted_exactly(tmp_path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'ratings.db'}")
+    store.migrate()
+    seed(store)
+    seed_ratings(store)
+    now = dt.datetime(2025, 10, 10, 12, 0, tzinfo=SHANGHAI)
+    found = reports.report(store.engine, dt.date(2025, 10, 9), dt.date(2025, 10, 10), now=now)
+    happy = found["satisfaction"]
+    assert {k: happy[k] for k in ("count", "average", "satisfied_share", "dissatisfied")} == {
+        "count": 4, "average": 3.0, "satisfied_share": 0.5, "dissatisfied": 2,
+    }  # fmt: skip
+    assert [(r["label"], r["count"]) for r in happy["by_level"]] == [
+        ("非常满意", 1), ("满意", 1), ("基本满意", 0), ("不满意", 1), ("非常不满意", 1),
+    ]  # fmt: skip
+
+    def rows(name: str) -> list[tuple]:
+        return [
+            (r["label"], r["count"], r["average"], r["satisfied_share"], r["dissatisfied"])
+            for r in happy[name]
+        ]
+
+    assert rows("by_kind") == [("助手个性化答复", 2, 2.5, 0.5, 1), ("人工服务", 2, 3.5, 0.5, 1)]
+    assert rows("by_topic") == [
+        ("rent_subsidy", 2, 4.5, 1.0, 0),
+        ("—", 1, 2, 0.0, 1),
+        ("hukou", 1, 1, 0.0, 1),
+    ]
+    assert rows("by_district") == [
+        ("松江", 2, 4.5, 1.0, 0),
+        ("共享队列", 1, 2, 0.0, 1),
+        ("青浦", 1, 1, 0.0, 1),
+    ]
+    assert rows("by_channel") == [
+        ("web", 2, 4.5, 1.0, 0),
+        ("telegram", 1, 2, 0.0, 1),
+        ("wechat", 1, 1, 0.0, 1),
+    ]
+    assert rows("by_officer") == [("助手", 2, 2.5, 0.5, 1), ("li", 1, 2, 0.0, 1), ("wang", 1, 5, 1.0, 0)]
+    # the same tables as CSV, and one row per rating in local time
+    table = list(
+        csv.reader(io.StringIO(reports.table_csv(found, "satisfaction_by_officer").lstrip("\ufeff")))
+    )
+    assert table == [
+        ["key", "label", "count", "average", "satisfied_share", "dissatisfied"],
+        ["", "助手", "2", "2.5", "0.5", "1"], ["li", "li", "1", "2", "0.0", "1"], ["wang", "wang", "1", "5", "1.0", "0"],
+    ]  # fmt: skip
+    given = list(csv.DictReader(io.StringIO(
+        reports.ratings_csv(store.engine, dt.date(2025, 10, 9), dt.date(2025, 10, 10)).lstrip("\ufeff"))))  # fmt: skip
+    assert [(r["rated_local"], r["kind"], r["level"], r["officer"]) for r in given] == [
+        ("2025-10-09 11:10", "case", "非常满意", "wang"),
+        ("2025-10-10 10:30", "case", "不满意", "li"),
+        ("2025-10-10 09:20", "answer", "满意", ""),
+        ("2025-10-10 23:50", "answer", "非常不满意", ""),
+    ]
+    per_case = list(csv.DictReader(io.StringIO(
+        reports.cases_csv(store.engine, dt.date(2025, 10, 9), dt.date(2025, 10, 10), now=now).lstrip("\ufeff"))))  # fmt: skip
+    assert [r["rating"] for r in per_case] == ["5", "2", ""]
+    store.dispose()
+
+
+async def test_each_report_table_and_the_ratings_export_as_csv(console, sign_in) -> None:
+    boss = await sign_in("boss")
+    await test_console_api.person_says(console, "handoff")
+    by_channel = await boss.get("/reports/tables/by_channel.csv")
+    assert by_channel.status_code == 200 and by_channel.headers["content-type"].startswith("text/csv")
+    assert by_channel.text.lstrip("\ufeff").splitlines() == ["key,label,count", "web,web,1"]
+    assert (await boss.get("/reports/tables/secrets.csv")).json()["code"] == "no_such_table"
+    header = (await boss.get("/reports/ratings.csv")).text.lstrip("\ufeff").splitlines()
+    assert header == [",".join(reports.RATING_COLUMNS)]
+    chart = await boss.get("/reports/chart.svg")
+    assert chart.status_code == 200 and chart.headers["content-type"].startswith("image/svg+xml")
+    assert 'data-channel="web" data-count="1"' in chart.text
+    wang = await sign_in("wang")
+    assert (await wang.get("/reports/ratings.csv")).json()["code"] == "forbidden"
+    assert (await wang.get("/reports/chart.svg")).json()["code"] == "forbidden"
+
+
+def test_messages_not_understood_are_grouped_by_similarity(tmp_path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'misunderstood.db'}")
+    store.migrate()
+    queued = [
+        ("青浦租房补贴怎么领取", "fallback", stored(10, 9, 10)),
+        ("落户积分怎么算", "clarification", stored(10, 9, 11)),
+        ("青浦租房补贴怎么领呢", "low_confidence", stored(10, 9, 12)),
+        ("你们几点下班", "repeated_answer", stored(10, 9, 13)),  # understood, answered twice: not listed
+        ("青浦租房补贴怎么领取", "fallback,bad_rating", stored(10, 10, 23, 50)),
+        ("落户积分怎么算", "fallback", stored(10, 11, 0, 10)),  # after the range (local midnight)
+    ]
+    with store.engine.begin() as conn:
+        for number, (text, reasons, at) in enumerate(queued, start=1):
+            conn.execute(
+                insert(review_items).values(message_id=number, conversation_id="web:q", channel="web", text=text,
+                                            reasons=reasons, status="open", created_at=at)
+            )  # fmt: skip
+    found = reports.report(store.engine, dt.date(2025, 10, 9), dt.date(2025, 10, 10))
+    assert found["misunderstood"] == [
+        {"example": "青浦租房补贴怎么领取", "count": 3, "others": ["青浦租房补贴怎么领呢"]},
+        {"example": "落户积分怎么算", "count": 1, "others": []},
+    ]
+    table = reports.table_csv(found, "misunderstood").lstrip("\ufeff").splitlines()
+    assert table == [
+        "example,count,others",
+        "青浦租房补贴怎么领取,3,青浦租房补贴怎么领呢",
+        "落户积分怎么算,1,",
+    ]
+    store.dispose()
+
+
+def test_the_daily_chart_is_drawn_by_the_server_from_the_report(tmp_path) -> None:
+    from xml.etree import ElementTree
+
+    from bot.console.report_chart import daily_chart
+
+    store = Store(f"sqlite:///{tmp_path / 'chart.db'}")
+    store.migrate()
+    seed(store)
+    found = reports.report(store.engine, dt.date(2025, 10, 9), dt.date(2025, 10, 10))
+    svg = ElementTree.fromstring(daily_chart(found))
+    bars = [r for r in svg.iter("{http://www.w3.org/2000/svg}rect") if "data-day" in r.attrib]
+    assert [(r.get("data-day"), r.get("data-channel"), r.get("data-count")) for r in bars] == [
+        ("2025-10-09", "wechat", "1"), ("2025-10-09", "telegram", "1"), ("2025-10-09", "web", "1"),
+        ("2025-10-10", "wechat", "1"), ("2025-10-10", "web", "1"),
+    ]  # fmt: skip
+    assert len({r.get("height") for r in bars}) == 1  # one conversation, one height
+    marks = [
+        t.get("data-handoffs")
+        for t in svg.iter("{http://www.w3.org/2000/svg}text")
+        if "data-handoffs" in t.attrib
+    ]
+    assert marks == ["2"]  # two handoffs on the 9th, none on the 10th
+    store.dispose()

@@ -6,19 +6,23 @@ within 15 working days and listed apart until its callback is recorded; rating i
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
+import pytest
 import test_console_api
+import test_gateway_postgres
 from gateway_harness import wait_for
 from sqlalchemy import select, update
 from test_console_api import opened_case, person_says
 
 from bot.console.settings import config, person_text
 from bot.console.workcalendar import work_calendar
-from bot.store import cases, ratings
+from bot.store import MIGRATIONS, cases, ratings
 from bot.testing.telegram_standin import callback_update, text_update
 from bot.texts import text as say
 
 console, sign_in = test_console_api.console, test_console_api.sign_in
+postgres_url = test_gateway_postgres.postgres_url  # a throw-away PostgreSQL cluster
 LEVELS_ZH = [level["zh"] for level in config()["ratings"]["levels"]]
 
 
@@ -197,10 +201,67 @@ def test_migration_6_adds_ratings_to_an_existing_database(tmp_path) -> None:
     with store.engine.begin() as conn:  # a version-5 database, as deployed before ratings
         for column in ("due_at", "rating_id"):
             conn.execute(sql_text(f"ALTER TABLE cases DROP COLUMN {column}"))
-        conn.execute(sql_text("DROP TABLE ratings"))
-        conn.execute(sql_text("DELETE FROM schema_version WHERE version = 6"))
+        for table in ("ratings", "rating_offers", "review_items"):
+            conn.execute(sql_text(f"DROP TABLE {table}"))
+        conn.execute(sql_text("DELETE FROM schema_version WHERE version >= 6"))
     assert store.version() == 5
-    assert store.migrate() == 6
+    assert store.migrate() == len(MIGRATIONS)
     with store.engine.connect() as conn:
         assert {"due_at", "rating_id"} <= {c["name"] for c in inspect(conn).get_columns("cases")}
         assert "score" in {c["name"] for c in inspect(conn).get_columns("ratings")}
+
+
+def migration_7_on_a_version_6_database(url: str) -> None:
+    """A version-6 database (ratings.case_id NOT NULL, one rating) migrates: the rating kept, case_id
+    optional, the offers and review tables there."""
+    from sqlalchemy import insert, inspect
+    from sqlalchemy import text as sql_text
+
+    from bot.store import Store
+
+    store = Store(url)
+    store.migrate()
+    timestamp = "TIMESTAMP" if store.engine.dialect.name == "postgresql" else "DATETIME"
+    with store.engine.begin() as conn:
+        for table in ("ratings", "rating_offers", "review_items"):
+            conn.execute(sql_text(f"DROP TABLE {table}"))
+        conn.execute(sql_text("DELETE FROM schema_version WHERE version >= 7"))
+        conn.execute(
+            sql_text(
+                "CREATE TABLE ratings (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL,"
+                " conversation_id VARCHAR(200) NOT NULL, channel VARCHAR(20) NOT NULL,"
+                " language VARCHAR(8) NOT NULL, district VARCHAR(20), topic VARCHAR(60), officer VARCHAR(80),"
+                f" score INTEGER NOT NULL, comment TEXT, created_at {timestamp} NOT NULL)"
+            )
+        )
+        conn.execute(sql_text("CREATE INDEX ix_ratings_case_id ON ratings (case_id)"))
+        conn.execute(
+            sql_text(
+                "INSERT INTO ratings VALUES (1, 9, 'web:a', 'web', 'zh', 'songjiang', 'hukou', 'wang', 2,"
+                " '慢', '2026-11-30 02:00:00')"
+            )
+        )
+    assert store.migrate() == 7
+    with store.engine.begin() as conn:
+        assert {c["name"]: c["nullable"] for c in inspect(conn).get_columns("ratings")}["case_id"]
+        conn.execute(
+            insert(ratings).values(
+                id=2, case_id=None, conversation_id="web:b", channel="web", language="zh", score=5,
+                created_at=dt.datetime(2026, 11, 30, 3),
+            )
+        )  # fmt: skip
+        kept = conn.execute(sql_text("SELECT id, case_id, officer, comment FROM ratings ORDER BY id"))
+        assert [tuple(r) for r in kept] == [(1, 9, "wang", "慢"), (2, None, None, None)]
+        assert {"rating_offers", "review_items"} <= set(inspect(conn).get_table_names())
+    store.dispose()
+
+
+def test_migration_7_keeps_the_ratings_and_lets_an_answer_rating_have_no_case(tmp_path) -> None:
+    migration_7_on_a_version_6_database(f"sqlite:///{tmp_path / 'v6.db'}")
+
+
+@pytest.mark.skipif(
+    shutil.which("initdb") is None, reason="PostgreSQL server binaries (initdb) not installed"
+)
+def test_migration_7_on_postgresql(postgres_url: str) -> None:
+    migration_7_on_a_version_6_database(postgres_url)
