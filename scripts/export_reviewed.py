@@ -30,13 +30,10 @@ from bot.config import DEFAULT_DATABASE_URL  # noqa: E402
 from bot.console import review  # noqa: E402
 from bot.console.workcalendar import work_calendar  # noqa: E402
 from bot.store import Store  # noqa: E402
+from scripts.nlu_eval import comparable, training_texts  # noqa: E402  (one rule for "the same example")
 
 HEADER = "# Written by `make export-reviewed` (scripts/export_reviewed.py) from the console's review queue.\n"
 _SPACE = re.compile(r"\s+")
-
-
-def comparable(text: str) -> str:
-    return _SPACE.sub(" ", text).strip().casefold()
 
 
 def annotated(text: str, entities: list[dict[str, str]]) -> str:
@@ -79,17 +76,6 @@ def write_examples(path: Path, examples: dict[str, list[str]], note: str) -> Non
         lines.append(f"- intent: {intent}\n  examples: |\n")
         lines.extend(f"    - {example}\n" for example in examples[intent])
     path.write_text("".join(lines), encoding="utf-8")
-
-
-def training_texts(nlu_dir: Path) -> set[str]:
-    """Every example already in the training data, comparable, annotations removed."""
-    texts = set()
-    for path in sorted(nlu_dir.glob("*.yml")):
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            for line in str(block.get("examples", "")).splitlines():
-                if line.strip().startswith("- "):
-                    texts.add(comparable(plain(line.strip()[2:])))
-    return texts
 
 
 def export(store: Store, root: Path, day: dt.date) -> dict[str, Any]:

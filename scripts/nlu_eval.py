@@ -1,6 +1,7 @@
 """Measure NLU quality of the trained model on the held-out splits (never trained on).
 
-For each split (tests/nlu_eval/zh.yml, tests/nlu_eval/en.yml) every example is parsed by the whole
+For each split (tests/nlu_eval/zh.yml, tests/nlu_eval/en.yml, plus the held-out share of reviewed
+messages, tests/nlu_eval/reviewed_*.yml, by language) every example is parsed by the whole
 trained pipeline — exactly what the dialogue sees — and compared with its annotation:
   - intent accuracy: predicted intent (nlu_fallback counts as wrong) == annotated intent;
   - entity precision / recall / F1 over (entity type, canonical value) pairs per message,
@@ -59,7 +60,30 @@ def training_texts(directory: Path = TRAINING_DATA) -> set[str]:
     """Every training example of data/nlu/ (intent examples), as compared for overlap."""
     from rasa.shared.nlu.training_data.loading import load_data
 
-    return {comparable(message.get("text")) for message in load_data(str(directory)).intent_examples}
+    return {
+        comparable(message.get("text"))
+        for path in sorted(directory.glob("*.yml"))  # a README beside the data is not data
+        for message in load_data(str(path)).intent_examples
+    }
+
+
+def language_of(text: str) -> str:
+    """zh when the message has a Chinese character, en otherwise (reviewed examples mix both)."""
+    return "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
+
+
+def reviewed_files(splits_dir: Path) -> list[Path]:
+    """Held-out shares of reviewed messages (`make export-reviewed`), both languages in one file a day."""
+    return sorted(splits_dir.glob("reviewed_*.yml"))
+
+
+def split_examples(splits_dir: Path, language: str) -> list[dict]:
+    """A language's held-out examples: its own split plus that language's reviewed held-out examples."""
+    path = splits_dir / f"{language}.yml"
+    examples = load_examples(path) if path.exists() else []
+    for reviewed in reviewed_files(splits_dir):
+        examples += [e for e in load_examples(reviewed) if language_of(e["text"]) == language]
+    return examples
 
 
 def split_problems(splits_dir: Path, trained: set[str]) -> list[str]:
@@ -69,6 +93,8 @@ def split_problems(splits_dir: Path, trained: set[str]) -> list[str]:
         path = splits_dir / f"{language}.yml"
         if not path.exists():
             problems.append(f"missing held-out split {path}")
+    for path in [splits_dir / f"{language}.yml" for language in LANGUAGES] + reviewed_files(splits_dir):
+        if not path.exists():
             continue
         shared = sorted({e["text"] for e in load_examples(path) if comparable(e["text"]) in trained})
         problems += [f"{path.name}: {text!r} is also in the training data" for text in shared]
@@ -170,9 +196,9 @@ def main() -> int:
     agent = Agent.load(args.model)
     report = {}
     for language in LANGUAGES:
-        path = splits_dir / f"{language}.yml"
-        if path.exists():
-            report[language] = asyncio.run(evaluate_split(agent, load_examples(path)))
+        examples = split_examples(splits_dir, language)
+        if examples:
+            report[language] = asyncio.run(evaluate_split(agent, examples))
 
     out = ROOT / "var/results/nlu_eval.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -59,3 +59,19 @@ def test_check_fails_when_a_split_repeats_a_training_example(tmp_path: Path) -> 
     result = run_check(tmp_path)
     assert result.returncode == 1
     assert "'work permit application steps' is also in the training data" in result.stderr
+
+
+def test_reviewed_held_out_examples_join_their_language_and_are_checked(tmp_path: Path) -> None:
+    for language in nlu_eval.LANGUAGES:
+        shutil.copy(nlu_eval.SPLITS_DIR / f"{language}.yml", tmp_path)
+    (tmp_path / "reviewed_2026-12-01.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: ask_rent_subsidy\n  examples: |\n'
+        "    - 租房补帖咋领\n    - how much is the rent subsidy in qingpu\n",
+        encoding="utf-8",
+    )
+    zh_texts = [e["text"] for e in nlu_eval.split_examples(tmp_path, "zh")]
+    en_texts = [e["text"] for e in nlu_eval.split_examples(tmp_path, "en")]
+    assert "租房补帖咋领" in zh_texts and "租房补帖咋领" not in en_texts
+    assert "how much is the rent subsidy in qingpu" in en_texts
+    problems = nlu_eval.split_problems(tmp_path, nlu_eval.training_texts() | {"租房补帖咋领"})
+    assert problems == ["reviewed_2026-12-01.yml: '租房补帖咋领' is also in the training data"]
