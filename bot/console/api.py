@@ -17,7 +17,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..models import split_conversation_id
-from . import going_wrong, privacy, render, routing
+from . import card, going_wrong, privacy, render, routing, summary
+from .api_card import CardApi
 from .api_common import ApiError, error, int_param, json_body, reason_of
 from .api_office import OfficeApi
 from .audit import AuditLog
@@ -36,6 +37,8 @@ CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
 VIEWS = ("queue", "mine", "all", "closed")
 FILTERS = ("district", "topic", "channel", "language", "sort")
+FIRST_MESSAGES = 40  # a list item's "asked" comes from the conversation's first messages
+SUMMARY_MESSAGES = 2000  # the card's summary reads the conversation up to this many messages
 
 Handler = Callable[[Request, Session], Awaitable[Response]]
 
@@ -81,6 +84,7 @@ class ConsoleApi:
                 methods=["POST"],
             ),
             *OfficeApi(self).routes(e),
+            *CardApi(self).routes(e),
             Route("/console/api/audit", e(self.audit_entries, admin=True), methods=["GET"]),
         ]
 
@@ -117,10 +121,16 @@ class ConsoleApi:
         activity = await self.store.call(
             self.desk.cases.activity, case["conversation_id"], case.get("seen_message_id") or 0
         )
-        return render.case_summary(case, activity, names)
+        first = await self.store.call(self.store.messages, case["conversation_id"], limit=FIRST_MESSAGES)
+        return {**render.case_summary(case, activity, names), "asked": [render.preview(t) for t in summary.asked(first)]}
 
     async def detail(self, case: dict[str, Any], names: dict[str, str] | None = None) -> dict[str, Any]:
+        """The case card: the case, the summary written from the conversation, the assistant's profile (a
+        takeover's read from the tracker) with the officer's corrections, and the result."""
         names = names or await self.names()
+        case = await card.ensure_assistant_view(self.desk, case)
+        rows = await self.store.call(self.store.messages, case["conversation_id"], limit=SUMMARY_MESSAGES)
+        parts = summary.build(case, rows)
         activity = await self.store.call(
             self.desk.cases.activity, case["conversation_id"], case.get("seen_message_id") or 0
         )
@@ -129,7 +139,8 @@ class ConsoleApi:
             raw_quota = await self.store.call(
                 self.store.quota, split_conversation_id(case["conversation_id"])[1]
             )
-        return render.case_detail(case, activity, names, raw_quota=raw_quota)
+        shown = render.case_detail(case, activity, names, raw_quota=raw_quota)
+        return {**shown, **card.card(case), "summary": parts["line"], "summary_parts": parts}
 
     # -- page --------------------------------------------------------------------------------------------
     async def page(self, request: Request) -> Response:
