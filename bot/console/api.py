@@ -7,6 +7,7 @@ CSRF token in ``X-CSRF-Token``. Errors are ``{"error": <one Chinese sentence>, "
 from __future__ import annotations
 
 import hmac
+import re
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -31,7 +32,9 @@ log = logging.getLogger(__name__)
 
 WEB = Path(__file__).with_name("web")
 PAGE = WEB / "console.html"
-ASSETS = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
+# the page's ES modules and style sheet, by name (nothing else in web/ is served)
+ASSET_NAME = re.compile(r"[a-z][a-z0-9_-]*\.(js|css)")
+ASSET_TYPES = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"}
 COOKIE = "console_session"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
@@ -153,9 +156,10 @@ class ConsoleApi:
     async def asset(self, request: Request) -> Response:
         """The page's script and style sheet (files of their own: the page's policy forbids inline script)."""
         name = request.path_params["asset"]
-        if name not in ASSETS or not (WEB / name).exists():
+        matched = ASSET_NAME.fullmatch(name)
+        if matched is None or not (WEB / name).is_file():
             return PlainTextResponse("not found", status_code=404)
-        return Response((WEB / name).read_bytes(), media_type=ASSETS[name])
+        return Response((WEB / name).read_bytes(), media_type=ASSET_TYPES[matched.group(1)])
 
     # -- auth --------------------------------------------------------------------------------------------
     async def login(self, request: Request) -> Response:
