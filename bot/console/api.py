@@ -7,8 +7,8 @@ CSRF token in ``X-CSRF-Token``. Errors are ``{"error": <one Chinese sentence>, "
 from __future__ import annotations
 
 import hmac
-import re
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -125,7 +125,10 @@ class ConsoleApi:
             self.desk.cases.activity, case["conversation_id"], case.get("seen_message_id") or 0
         )
         first = await self.store.call(self.store.messages, case["conversation_id"], limit=FIRST_MESSAGES)
-        return {**render.case_summary(case, activity, names), "asked": [render.preview(t) for t in summary.asked(first)]}
+        return {
+            **render.case_summary(case, activity, names),
+            "asked": [render.preview(t) for t in summary.asked(first)],
+        }
 
     async def detail(self, case: dict[str, Any], names: dict[str, str] | None = None) -> dict[str, Any]:
         """The case card: the case, the summary written from the conversation, the assistant's profile (a

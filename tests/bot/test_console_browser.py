@@ -276,7 +276,9 @@ async def test_officer_claims_replies_and_closes_a_telegram_case(
         card = page.locator("#case-card")
         # the summary written from the conversation: their words, why handed off
         summary = card.locator("#case-summary")
-        await expect(summary.locator(".asked li")).to_have_text(["我是硕士，29岁，在松江的企业做研发，属于紧缺急需人才"])
+        await expect(summary.locator(".asked li")).to_have_text(
+            ["我是硕士，29岁，在松江的企业做研发，属于紧缺急需人才"]
+        )
         await expect(summary).to_contain_text("用户要求人工（用户最后说：“转人工”）")
         await expect(card.locator("dt", has_text="所在区")).to_be_visible()
         await expect(card).to_contain_text("松江G60紧缺急需人才薪酬补贴")
