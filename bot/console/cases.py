@@ -23,7 +23,7 @@ from .audit import AuditLog
 from .auth import Accounts, Staff
 from .case_store import OPEN_STATUSES, CaseStore
 from .privacy import TAKEOVER
-from .render import person_label, profile_value
+from .render import person_label, profile_labels, profile_value
 from .settings import config, error_text, held_explanation, person_text
 from .workcalendar import expected_answer_text
 
@@ -345,7 +345,8 @@ class CaseDesk(waiting.PersonWait):
             raise CaseError.of(400, "bad_fact", detail=str(error)) from None
         await self._db(card.save_payload, self.cases.engine, case_id, payload)
         shown = {"old": profile_value(old) if old is not None else None, "new": profile_value(new)}
-        await self.audit.arecord(staff.login, "correct_fact", case_id, field=field, **shown)
+        label = profile_labels().get(field, field)
+        await self.audit.arecord(staff.login, "correct_fact", case_id, field=field, label=label, **shown)
         self._publish(case, "case_updated")
         return await self.get(case_id)
 

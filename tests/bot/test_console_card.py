@@ -87,7 +87,12 @@ async def test_a_takeover_card_corrected_and_handed_back_with_the_corrected_fact
     [entry] = [h for h in history if h["action"] == "correct_fact"]
     assert (entry["actor"], entry["detail"]) == (
         "wang",
-        {"field": "spouse_receives_rent_subsidy", "old": "是", "new": "否"},
+        {
+            "field": "spouse_receives_rent_subsidy",
+            "label": "配偶是否已享受租房补贴",
+            "old": "是",
+            "new": "否",
+        },
     )
 
     events_before = len(rasa.events)

@@ -170,7 +170,12 @@ async def test_a_misread_fact_corrected_on_the_card_is_what_the_assistant_answer
             history = (await officer.get(f"/console/api/cases/{card['id']}")).json()["history"]
             [corrected] = [h for h in history if h["action"] == "correct_fact"]
             assert corrected["actor"] == "wang"
-            assert corrected["detail"] == {"field": "spouse_receives_rent_subsidy", "old": "是", "new": "否"}
+            assert corrected["detail"] == {
+                "field": "spouse_receives_rent_subsidy",
+                "label": "配偶是否已享受租房补贴",
+                "old": "是",
+                "new": "否",
+            }
 
         # the assistant continues from the corrected fact: no ❌ for the spouse any more
         answers = [m["text"] for m in (await person("积分租房补贴我能拿多少", session))["messages"]]

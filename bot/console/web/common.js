@@ -33,7 +33,7 @@ export const AUDIT_ACTIONS = {
   canned_add: "新增快捷回复", canned_edit: "修改快捷回复", canned_retire: "停用快捷回复",
   login_throttled: "登录被拒（该地址失败过多）", search: "搜索会话", reveal: "查看完整号码",
   view_conversation: "查看会话（只读）", districts: "设置负责区", report_export: "导出报表",
-  rating: "用户评价", callback: "登记差评回访",
+  rating: "用户评价", callback: "登记差评回访", correct_fact: "更正资料",
 };
 // the policy engine's result statuses (policies/ README), as the officer reads them
 export const RESULT_STATUSES = {
@@ -200,14 +200,14 @@ export function displayValue(value) {
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }
-const DETAIL_KEYS = { outcome: "结果", to: "转交给", previous: "原处理人", reason: "原因", channel: "渠道", statuses: "发送", chars: "字数", conversation: "会话", title: "标题", language: "语言", minutes: "分钟", messages: "消息数", canned_id: "快捷回复", failures: "失败次数", locked_minutes: "锁定分钟", address: "地址", to_district: "转至区队列", q: "查询", results: "结果数", person: "对方", officer: "工作人员", districts: "区", score: "评分" };
+const DETAIL_KEYS = { outcome: "结果", to: "转交给", previous: "原处理人", reason: "原因", channel: "渠道", statuses: "发送", chars: "字数", conversation: "会话", title: "标题", language: "语言", minutes: "分钟", messages: "消息数", canned_id: "快捷回复", failures: "失败次数", locked_minutes: "锁定分钟", address: "地址", to_district: "转至区队列", q: "查询", results: "结果数", person: "对方", officer: "工作人员", districts: "区", score: "评分", label: "资料项", old: "原为", new: "更正为" };
 const DELIVERY = { sent: "已发送", sent_passive: "已发送", held: "暂存", failed: "失败", suppressed: "未发出" };
 /** An audit entry's detail ({outcome: "answered", chars: 12} …) as a short Chinese phrase. */
 export function detailText(detail, c) {
   if (detail === null || detail === undefined) return "";
   if (typeof detail !== "object") return String(detail);
   // Conversation ids are left out: the case names the person, and a web chat's id is its session key.
-  return Object.entries(detail).filter(([key]) => key !== "conversation").map(([key, value]) => {
+  return Object.entries(detail).filter(([key]) => key !== "conversation" && !(key === "field" && detail.label)).map(([key, value]) => {
     let shown = value;
     if (key === "outcome") shown = outcomeLabel(value);
     else if (key === "reason" && c && value === c.reason) shown = c.reason_label || value;
