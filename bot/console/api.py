@@ -18,9 +18,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..models import split_conversation_id
-from . import card, going_wrong, privacy, render, routing, summary
+from . import card, privacy, render, routing, summary
 from .api_card import CardApi
 from .api_common import ApiError, error, int_param, json_body, reason_of
+from .api_conversations import ConversationsApi
 from .api_office import OfficeApi
 from .audit import AuditLog
 from .auth import Accounts, Session
@@ -74,18 +75,7 @@ class ConsoleApi:
             Route("/console/api/cases/{id}/reveal", e(self.reveal), methods=["POST"]),
             Route("/console/api/cases/{id}/export", e(self.export, admin=True), methods=["GET"]),
             Route("/console/api/outcomes", e(self.outcomes), methods=["GET"]),
-            Route("/console/api/conversations", e(self.conversations), methods=["GET"]),
-            Route("/console/api/going-wrong", e(self.going_wrong_list), methods=["GET"]),
-            Route(
-                "/console/api/conversations/{conversation_id:path}/messages",
-                e(self.conversation_messages),
-                methods=["GET"],
-            ),
-            Route(
-                "/console/api/conversations/{conversation_id:path}/takeover",
-                e(self.takeover),
-                methods=["POST"],
-            ),
+            *ConversationsApi(self).routes(e),
             *OfficeApi(self).routes(e),
             *CardApi(self).routes(e),
             Route("/console/api/audit", e(self.audit_entries, admin=True), methods=["GET"]),
@@ -332,67 +322,6 @@ class ConsoleApi:
                 ]
             }
         )
-
-    # -- proactive takeover -------------------------------------------------------------------------------
-    async def conversations(self, request: Request, session: Session) -> Response:
-        query = (request.query_params.get("q") or "").strip()[:80]
-        reason = reason_of(dict(request.query_params))
-        rows = await self.store.call(self.desk.cases.conversations, query, clear=reason is not None)
-        if query:  # every search is audited, with the reason that let it match clear text
-            found = {"q": query, "results": len(rows), **({"reason": reason} if reason else {})}
-            await self.audit.arecord(session.staff.login, "search", **found)
-        items = [await self.conversation_item(row) for row in rows]
-        return JSONResponse({"conversations": items, "matched": "clear" if reason else "masked"})
-
-    async def going_wrong_list(self, request: Request, session: Session) -> Response:
-        rows = await self.store.call(going_wrong.going_wrong, self.store.engine)
-        return JSONResponse({"conversations": [await self.conversation_item(row) for row in rows]})
-
-    async def conversation_item(self, row: dict[str, Any]) -> dict[str, Any]:
-        """A conversation in a list (search, going wrong): masked preview of the person's last words."""
-        activity = await self.store.call(self.desk.cases.activity, row["id"], 0)
-        item = {
-            "conversation_id": row["id"],
-            "channel": row["channel"],
-            "person": render.person_label(row["id"]),
-            "language": row.get("language") or self.gateway.settings.default_language,
-            "last_message_at": render.iso(activity["last_message_at"] or row["updated_at"]),
-            "last_message_preview": render.preview(activity["person_last_text"]),
-            "open_case_id": row.get("open_case_id"),
-        }
-        return {**item, "signals": row["signals"]} if "signals" in row else item
-
-    async def conversation_messages(self, request: Request, session: Session) -> Response:
-        """A read-only look at any conversation before taking it over: always masked, and audited."""
-        conversation_id = request.path_params["conversation_id"]
-        conversation = await self.store.call(self.store.conversation, conversation_id)
-        if conversation is None:
-            raise ApiError(404, "no_such_conversation")
-        rows = await self.store.call(self.store.messages, conversation_id)
-        open_case = await self.store.call(self.desk.cases.open_case_for, conversation_id)
-        await self.audit.arecord(
-            session.staff.login, "view_conversation", person=render.person_label(conversation_id)
-        )
-        names = await self.names()
-        return JSONResponse(
-            {
-                "conversation": {
-                    "conversation_id": conversation_id,
-                    "channel": conversation["channel"],
-                    "person": render.person_label(conversation_id),
-                    "language": conversation.get("language") or self.gateway.settings.default_language,
-                    "open_case_id": open_case["id"] if open_case else None,
-                },
-                "messages": [render.message(r, names, unmasked=False) for r in rows],
-            }
-        )
-
-    async def takeover(self, request: Request, session: Session) -> Response:
-        body = await json_body(request) if await request.body() else {}
-        reason = reason_of(body)
-        case = await self.desk.takeover(request.path_params["conversation_id"], session.staff, reason)
-        detail = await self.detail(case)
-        return JSONResponse({"case": {**detail, "unmasked": reason is not None}}, status_code=201)
 
     # -- admin -------------------------------------------------------------------------------------------
     async def audit_entries(self, request: Request, session: Session) -> Response:

@@ -99,7 +99,9 @@ async def test_card_summary_correction_look_up_and_hand_back(rasa, tmp_path, vie
         await expect(rechecked).to_contain_text("可以申请登记，按年度排名评定")
         await expect(rechecked).to_contain_text("每月1000元至2000元")
         await expect(profile.locator("dd.corrected")).to_contain_text("否已更正")
-        await expect(page.locator(".history")).to_contain_text("更正资料：资料项 配偶是否已享受租房补贴，原为 是，更正为 否")
+        await expect(page.locator(".history")).to_contain_text(
+            "更正资料：资料项 配偶是否已享受租房补贴，原为 是，更正为 否"
+        )
         await expect(page.locator("#list .item .asked")).to_have_text([f"问：{QUESTION}"])
         if viewport == DESKTOP:
             await page.evaluate("document.getElementById('case-card').scrollTop = 0")

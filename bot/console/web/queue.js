@@ -147,7 +147,7 @@ function caseItem(c) {
         c.topic_label ? el("span", { class: "topic", text: c.topic_label }) : null, targetNode(c)),
       // what they asked, in their words (the summary's first line), then their last words
       (c.asked || []).length ? el("div", { class: "row asked", title: "对方所问", text: `问：${c.asked[0]}` }) : null,
-      el("div", { class: "row preview", text: c.last_message_preview || "" }),
+      (c.asked || [])[0] === c.last_message_preview ? null : el("div", { class: "row preview", text: c.last_message_preview || "" }),
       !waiting ? el("div", { class: "row preview", text: c.status === "closed" ? `已结案 · ${c.assignee_name || ""}` : `处理人：${c.assignee_name || c.assignee || ""}` }) : null));
 }
 function markActive() {
