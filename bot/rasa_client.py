@@ -18,6 +18,9 @@ from urllib.parse import quote
 import httpx
 
 log = logging.getLogger(__name__)
+TRACKER_READ_SECONDS = (
+    5.0  # reading a tracker for the console's card (a turn may take longer: its own timeout)
+)
 
 
 class RasaUnavailable(Exception):
@@ -88,7 +91,13 @@ class RasaClient:
         return await self._request("POST", sender, path, body, params)
 
     async def _request(
-        self, method: str, sender: str, path: str, body: Any = None, params: dict[str, str] | None = None
+        self,
+        method: str,
+        sender: str,
+        path: str,
+        body: Any = None,
+        params: dict[str, str] | None = None,
+        timeout: float | None = None,
     ) -> httpx.Response:
         """Send to the sender's node; retry on connection errors only (a read timeout may mean Rasa
         already handled the message, and sending it twice would duplicate the turn)."""
@@ -97,7 +106,13 @@ class RasaClient:
         for node_index, node in enumerate(nodes):
             for attempt in range(self.connect_retries):
                 try:
-                    return await self._http.request(method, f"{node}{path}", json=body, params=params)
+                    return await self._http.request(
+                        method,
+                        f"{node}{path}",
+                        json=body,
+                        params=params,
+                        timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+                    )
                 except (httpx.ConnectError, httpx.ConnectTimeout) as error:
                     last_error = error
                     log.warning("rasa %s unreachable (attempt %d): %s", node, attempt + 1, error)
@@ -146,7 +161,10 @@ class RasaClient:
         """The person's tracker (``GET /conversations/{id}/tracker``): ``slots``, ``events`` … — what the
         assistant knows, for the console's card of a conversation staff took over."""
         params = {**(self._auth() or {}), "include_events": "NONE"}
-        response = await self._request("GET", sender, self._tracker_path(sender), params=params)
+        # an officer is waiting for the case page: a slow Rasa makes the card say "unavailable" instead
+        response = await self._request(
+            "GET", sender, self._tracker_path(sender), params=params, timeout=TRACKER_READ_SECONDS
+        )
         if response.status_code != 200:
             raise RasaUnavailable(f"tracker refused: HTTP {response.status_code}")
         try:

@@ -35,6 +35,7 @@ class RasaStandIn:
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.paused: set[str] = set()
         self.slots: dict[str, dict[str, Any]] = {}
+        self.tracker_delay = 0.0  # seconds before GET …/tracker answers (a slow Rasa)
         self.app = Starlette(
             routes=[
                 Route("/webhooks/rest/webhook", self.webhook, methods=["POST"]),
@@ -122,6 +123,8 @@ class RasaStandIn:
         if refused is not None:
             return refused
         sender = self._sender(request, "/tracker")
+        if self.tracker_delay:
+            await asyncio.sleep(self.tracker_delay)
         return JSONResponse(
             {"sender_id": sender, "slots": dict(self.slots.get(sender, {})), "paused": sender in self.paused}
         )

@@ -5,10 +5,13 @@ says who corrected what, and the policy look-up finds and quotes policies."""
 
 from __future__ import annotations
 
+import time
+
 import test_console_api
 from test_console_api import person_says
 
 from bot.console.settings import error_text
+from bot.rasa_client import TRACKER_READ_SECONDS as RASA_TRACKER_READ_SECONDS
 
 console, sign_in = test_console_api.console, test_console_api.sign_in
 
@@ -118,6 +121,16 @@ async def test_a_takeover_card_says_so_when_rasa_cannot_be_read(console, sign_in
     assert case["assistant_view"] == "unavailable" and case["profile"] == []
     again = (await wang.get(f"/cases/{case['id']}")).json()["case"]  # read once Rasa answers
     assert again["assistant_view"] == "payload"
+
+
+async def test_a_slow_tracker_read_does_not_hold_the_case_page(console, sign_in, rasa) -> None:
+    wang = await sign_in("wang")
+    session = (await person_says(console, "你好"))["session"]
+    rasa.tracker_delay = RASA_TRACKER_READ_SECONDS + 3
+    started = time.monotonic()
+    case = (await wang.post(f"/conversations/web:{session}/takeover")).json()["case"]
+    assert case["assistant_view"] == "unavailable"
+    assert time.monotonic() - started < RASA_TRACKER_READ_SECONDS + 2
 
 
 async def test_the_policy_look_up_finds_and_quotes_a_policy_for_the_reply(console, sign_in) -> None:
