@@ -18,6 +18,9 @@ from urllib.parse import quote
 import httpx
 
 log = logging.getLogger(__name__)
+TRACKER_READ_SECONDS = (
+    5.0  # reading a tracker for the console's card (a turn may take longer: its own timeout)
+)
 
 
 class RasaUnavailable(Exception):
@@ -85,14 +88,31 @@ class RasaClient:
     async def _post(
         self, sender: str, path: str, body: Any, params: dict[str, str] | None = None
     ) -> httpx.Response:
-        """POST to the sender's node; retry on connection errors only (a read timeout may mean Rasa
+        return await self._request("POST", sender, path, body, params)
+
+    async def _request(
+        self,
+        method: str,
+        sender: str,
+        path: str,
+        body: Any = None,
+        params: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """Send to the sender's node; retry on connection errors only (a read timeout may mean Rasa
         already handled the message, and sending it twice would duplicate the turn)."""
         last_error: Exception | None = None
         nodes = self.ring.nodes_for(sender)
         for node_index, node in enumerate(nodes):
             for attempt in range(self.connect_retries):
                 try:
-                    return await self._http.post(f"{node}{path}", json=body, params=params)
+                    return await self._http.request(
+                        method,
+                        f"{node}{path}",
+                        json=body,
+                        params=params,
+                        timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+                    )
                 except (httpx.ConnectError, httpx.ConnectTimeout) as error:
                     last_error = error
                     log.warning("rasa %s unreachable (attempt %d): %s", node, attempt + 1, error)
@@ -120,15 +140,47 @@ class RasaClient:
             raise RasaUnavailable("rasa answered with an unexpected shape")
         return replies
 
-    async def append_event(self, sender: str, event: dict[str, Any]) -> None:
-        """Append a tracker event (``{"event": "resume"}`` ends a pause) through Rasa's HTTP API."""
-        params = {"token": self.token} if self.token else None
+    def _auth(self) -> dict[str, str] | None:
+        return {"token": self.token} if self.token else None
+
+    @staticmethod
+    def _tracker_path(sender: str) -> str:
         # Rasa (Sanic) does not percent-decode this path segment: "web%3Aabc" would be another
         # conversation. Sender ids are "<channel>:<id>" with URL-safe ids, so ':' is sent as is.
-        path = f"/conversations/{quote(sender, safe=':')}/tracker/events"
-        response = await self._post(sender, path, event, params=params)
+        return f"/conversations/{quote(sender, safe=':')}/tracker"
+
+    async def append_event(self, sender: str, event: dict[str, Any] | list[dict[str, Any]]) -> None:
+        """Append a tracker event, or a list of them (``{"event": "resume"}`` ends a pause), through
+        Rasa's HTTP API."""
+        path = f"{self._tracker_path(sender)}/events"
+        response = await self._post(sender, path, event, params=self._auth())
         if response.status_code >= 300:
             raise RasaUnavailable(f"tracker event refused: HTTP {response.status_code}")
+
+    async def tracker(self, sender: str) -> dict[str, Any]:
+        """The person's tracker (``GET /conversations/{id}/tracker``): ``slots``, ``events`` … — what the
+        assistant knows, for the console's card of a conversation staff took over."""
+        params = {**(self._auth() or {}), "include_events": "NONE"}
+        # an officer is waiting for the case page: a slow Rasa makes the card say "unavailable" instead
+        response = await self._request(
+            "GET", sender, self._tracker_path(sender), params=params, timeout=TRACKER_READ_SECONDS
+        )
+        if response.status_code != 200:
+            raise RasaUnavailable(f"tracker refused: HTTP {response.status_code}")
+        try:
+            tracker = response.json()
+        except ValueError as error:
+            raise RasaUnavailable("rasa answered with something that is not JSON") from error
+        if not isinstance(tracker, dict):
+            raise RasaUnavailable("rasa answered with an unexpected shape")
+        return tracker
+
+    async def set_slots(self, sender: str, slots: dict[str, Any]) -> None:
+        """Set slots in the person's tracker (one ``slot`` event each), e.g. facts an officer corrected,
+        so the assistant's next answer uses them."""
+        events = [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
+        if events:
+            await self.append_event(sender, events)
 
     async def resume(self, sender: str) -> None:
         await self.append_event(sender, {"event": "resume"})

@@ -7,9 +7,10 @@ WORKDIR /app
 COPY bot/requirements.txt constraints.txt ./
 RUN pip install -r requirements.txt -c constraints.txt
 COPY bot/ bot/
-# data files the gateway reads (not code): field labels and district names for the console, topic names
-# for the web chat's greeting — one home each, shared with the assistant
-COPY policies/profile.yml policies/vocabulary.yml policies/topics.yml policies/
+# the knowledge base and engine (pure Python, no Rasa): the console re-runs it when an officer corrects a
+# fact and quotes policies in its look-up; also the field labels, district names and topic names — one home each,
+# shared with the assistant
+COPY policies/ policies/
 RUN useradd --system --uid 10001 gateway && mkdir -p var && chown gateway var
 USER gateway
 # In a container the gateway listens on every interface of its own network namespace; the load

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..models import split_conversation_id
-from . import going_wrong, privacy, render, routing
+from . import card, privacy, render, routing, summary
+from .api_card import CardApi
 from .api_common import ApiError, error, int_param, json_body, reason_of
+from .api_conversations import ConversationsApi
 from .api_office import OfficeApi
 from .api_review import ReviewApi
 from .audit import AuditLog
@@ -31,15 +34,20 @@ log = logging.getLogger(__name__)
 
 WEB = Path(__file__).with_name("web")
 PAGE = WEB / "console.html"
-ASSETS = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
-# the review page and the report's satisfaction section (issue 13, items 6 and 7): files of their own
-ASSETS.update({name: "text/javascript; charset=utf-8" for name in ("review.js", "satisfaction.js")})
-ASSETS.update({"review.html": "text/html; charset=utf-8", "review.css": "text/css; charset=utf-8"})
+# the page's ES modules, style sheets and the review page (issue 13, item 7), by name (nothing else in web/)
+ASSET_NAME = re.compile(r"[a-z][a-z0-9_-]*\.(js|css|html)")
+ASSET_TYPES = {
+    "js": "text/javascript; charset=utf-8",
+    "css": "text/css; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+}
 COOKIE = "console_session"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
 VIEWS = ("queue", "mine", "all", "closed")
 FILTERS = ("district", "topic", "channel", "language", "sort")
+FIRST_MESSAGES = 40  # a list item's "asked" comes from the conversation's first messages
+SUMMARY_MESSAGES = 2000  # the card's summary reads the conversation up to this many messages
 
 Handler = Callable[[Request, Session], Awaitable[Response]]
 
@@ -72,20 +80,10 @@ class ConsoleApi:
             Route("/console/api/cases/{id}/reveal", e(self.reveal), methods=["POST"]),
             Route("/console/api/cases/{id}/export", e(self.export, admin=True), methods=["GET"]),
             Route("/console/api/outcomes", e(self.outcomes), methods=["GET"]),
-            Route("/console/api/conversations", e(self.conversations), methods=["GET"]),
-            Route("/console/api/going-wrong", e(self.going_wrong_list), methods=["GET"]),
-            Route(
-                "/console/api/conversations/{conversation_id:path}/messages",
-                e(self.conversation_messages),
-                methods=["GET"],
-            ),
-            Route(
-                "/console/api/conversations/{conversation_id:path}/takeover",
-                e(self.takeover),
-                methods=["POST"],
-            ),
+            *ConversationsApi(self).routes(e),
             *OfficeApi(self).routes(e),
             *ReviewApi(self).routes(e),
+            *CardApi(self).routes(e),
             Route("/console/api/audit", e(self.audit_entries, admin=True), methods=["GET"]),
         ]
 
@@ -122,10 +120,19 @@ class ConsoleApi:
         activity = await self.store.call(
             self.desk.cases.activity, case["conversation_id"], case.get("seen_message_id") or 0
         )
-        return render.case_summary(case, activity, names)
+        first = await self.store.call(self.store.messages, case["conversation_id"], limit=FIRST_MESSAGES)
+        return {
+            **render.case_summary(case, activity, names),
+            "asked": [render.preview(t) for t in summary.asked(first)],
+        }
 
     async def detail(self, case: dict[str, Any], names: dict[str, str] | None = None) -> dict[str, Any]:
+        """The case card: the case, the summary written from the conversation, the assistant's profile (a
+        takeover's read from the tracker) with the officer's corrections, and the result."""
         names = names or await self.names()
+        case = await card.ensure_assistant_view(self.desk, case)
+        rows = await self.store.call(self.store.messages, case["conversation_id"], limit=SUMMARY_MESSAGES)
+        parts = summary.build(case, rows)
         activity = await self.store.call(
             self.desk.cases.activity, case["conversation_id"], case.get("seen_message_id") or 0
         )
@@ -134,7 +141,8 @@ class ConsoleApi:
             raw_quota = await self.store.call(
                 self.store.quota, split_conversation_id(case["conversation_id"])[1]
             )
-        return render.case_detail(case, activity, names, raw_quota=raw_quota)
+        shown = render.case_detail(case, activity, names, raw_quota=raw_quota)
+        return {**shown, **card.card(case), "summary": parts["line"], "summary_parts": parts}
 
     # -- page --------------------------------------------------------------------------------------------
     async def page(self, request: Request) -> Response:
@@ -147,10 +155,11 @@ class ConsoleApi:
     async def asset(self, request: Request) -> Response:
         """The page's script and style sheet (files of their own: the page's policy forbids inline script)."""
         name = request.path_params["asset"]
-        if name not in ASSETS or not (WEB / name).exists():
+        matched = ASSET_NAME.fullmatch(name)
+        if matched is None or not (WEB / name).is_file():
             return PlainTextResponse("not found", status_code=404)
-        headers = PAGE_HEADERS if name.endswith(".html") else None  # a page: its strict policy
-        return Response((WEB / name).read_bytes(), media_type=ASSETS[name], headers=headers)
+        headers = PAGE_HEADERS if matched.group(1) == "html" else None  # a page: its strict policy
+        return Response((WEB / name).read_bytes(), media_type=ASSET_TYPES[matched.group(1)], headers=headers)
 
     # -- auth --------------------------------------------------------------------------------------------
     async def login(self, request: Request) -> Response:
@@ -320,67 +329,6 @@ class ConsoleApi:
                 ]
             }
         )
-
-    # -- proactive takeover -------------------------------------------------------------------------------
-    async def conversations(self, request: Request, session: Session) -> Response:
-        query = (request.query_params.get("q") or "").strip()[:80]
-        reason = reason_of(dict(request.query_params))
-        rows = await self.store.call(self.desk.cases.conversations, query, clear=reason is not None)
-        if query:  # every search is audited, with the reason that let it match clear text
-            found = {"q": query, "results": len(rows), **({"reason": reason} if reason else {})}
-            await self.audit.arecord(session.staff.login, "search", **found)
-        items = [await self.conversation_item(row) for row in rows]
-        return JSONResponse({"conversations": items, "matched": "clear" if reason else "masked"})
-
-    async def going_wrong_list(self, request: Request, session: Session) -> Response:
-        rows = await self.store.call(going_wrong.going_wrong, self.store.engine)
-        return JSONResponse({"conversations": [await self.conversation_item(row) for row in rows]})
-
-    async def conversation_item(self, row: dict[str, Any]) -> dict[str, Any]:
-        """A conversation in a list (search, going wrong): masked preview of the person's last words."""
-        activity = await self.store.call(self.desk.cases.activity, row["id"], 0)
-        item = {
-            "conversation_id": row["id"],
-            "channel": row["channel"],
-            "person": render.person_label(row["id"]),
-            "language": row.get("language") or self.gateway.settings.default_language,
-            "last_message_at": render.iso(activity["last_message_at"] or row["updated_at"]),
-            "last_message_preview": render.preview(activity["person_last_text"]),
-            "open_case_id": row.get("open_case_id"),
-        }
-        return {**item, "signals": row["signals"]} if "signals" in row else item
-
-    async def conversation_messages(self, request: Request, session: Session) -> Response:
-        """A read-only look at any conversation before taking it over: always masked, and audited."""
-        conversation_id = request.path_params["conversation_id"]
-        conversation = await self.store.call(self.store.conversation, conversation_id)
-        if conversation is None:
-            raise ApiError(404, "no_such_conversation")
-        rows = await self.store.call(self.store.messages, conversation_id)
-        open_case = await self.store.call(self.desk.cases.open_case_for, conversation_id)
-        await self.audit.arecord(
-            session.staff.login, "view_conversation", person=render.person_label(conversation_id)
-        )
-        names = await self.names()
-        return JSONResponse(
-            {
-                "conversation": {
-                    "conversation_id": conversation_id,
-                    "channel": conversation["channel"],
-                    "person": render.person_label(conversation_id),
-                    "language": conversation.get("language") or self.gateway.settings.default_language,
-                    "open_case_id": open_case["id"] if open_case else None,
-                },
-                "messages": [render.message(r, names, unmasked=False) for r in rows],
-            }
-        )
-
-    async def takeover(self, request: Request, session: Session) -> Response:
-        body = await json_body(request) if await request.body() else {}
-        reason = reason_of(body)
-        case = await self.desk.takeover(request.path_params["conversation_id"], session.staff, reason)
-        detail = await self.detail(case)
-        return JSONResponse({"case": {**detail, "unmasked": reason is not None}}, status_code=201)
 
     # -- admin -------------------------------------------------------------------------------------------
     async def audit_entries(self, request: Request, session: Session) -> Response:

@@ -13,15 +13,17 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from policies import ProfileError
+
 from ..models import Delivery, InboundMessage, Reply, split_conversation_id
 from ..rasa_client import RasaUnavailable
 from ..router import Router
-from . import ratings, routing, waiting
+from . import card, ratings, routing, waiting
 from .audit import AuditLog
 from .auth import Accounts, Staff
 from .case_store import OPEN_STATUSES, CaseStore
 from .privacy import TAKEOVER
-from .render import person_label
+from .render import person_label, profile_labels, profile_value
 from .settings import config, error_text, held_explanation, person_text
 from .workcalendar import expected_answer_text
 
@@ -97,6 +99,7 @@ class CaseDesk(waiting.PersonWait):
         """Resume the assistant and tell the person; handed back (not answered by staff), the assistant
         answers the question the person asked last."""
         await self._db(waiting.forget_acknowledgement, self.store, conversation_id)
+        await card.hand_back_facts(self, case)  # the officer's corrections, before the assistant resumes
         resumed = await self._hand_back(conversation_id)
         closing = [Reply(person_text("case_closed", language), author="gateway")]
         if case is not None and case.get("assignee") and outcome != waiting.CANCELLED_BY_PERSON:
@@ -327,6 +330,25 @@ class CaseDesk(waiting.PersonWait):
         self._publish(case, "case_updated")
         await self._after_close(case, case["conversation_id"], case["language"], outcome)
         return case
+
+    async def correct_fact(self, case_id: int, staff: Staff, field: Any, value: Any) -> dict[str, Any]:
+        """The officer corrects one fact of the assistant's profile: the engine re-runs on it, both are kept
+        in the case (handed to the assistant at hand-back), and the audit log says who changed what."""
+        case = await self.get(case_id)
+        if not staff.is_admin:
+            self._require_holder(case, staff)
+        elif case["status"] == "closed":
+            raise CaseError.of(409, "closed")
+        try:
+            payload, old, new = card.corrected_case(case, field, value)
+        except ProfileError as error:
+            raise CaseError.of(400, "bad_fact", detail=str(error)) from None
+        await self._db(card.save_payload, self.cases.engine, case_id, payload)
+        shown = {"old": profile_value(old) if old is not None else None, "new": profile_value(new)}
+        label = profile_labels().get(field, field)
+        await self.audit.arecord(staff.login, "correct_fact", case_id, field=field, label=label, **shown)
+        self._publish(case, "case_updated")
+        return await self.get(case_id)
 
     async def takeover(self, conversation_id: str, staff: Staff, reason: str | None = None) -> dict[str, Any]:
         """Open a case assigned to ``staff`` on any conversation and pause the assistant; closing it (outcome

@@ -12,6 +12,7 @@ import yaml
 
 from ..config import REPO_ROOT
 from ..logsafe import mask_personal_numbers
+from . import summary
 from .settings import config, outcome_tags, reason_label
 from .targets import service_targets
 from .workcalendar import work_calendar
@@ -268,7 +269,7 @@ def transcript_text(case: dict[str, Any], rows: list[dict[str, Any]], names: dic
         f"原因：{reason_label(case['reason'])}  状态：{case['status']}  语言：{case['language']}",
         f"开启：{local_text(case['opened_at'])}  处理人：{case.get('assignee') or '—'}"
         f"  结办：{local_text(case.get('closed_at'))} {case.get('outcome') or ''}".rstrip(),
-        f"摘要：{case.get('summary') or '—'}",
+        f"摘要：{summary.build(case, rows)['line']}",
         f"（时间均为 UTC{int(config()['office_hours']['utc_offset_hours']):+d} 本地时间）",
         "",
     ]

@@ -12,7 +12,8 @@
 starts with "unsure", else 0.95.
 ``python -m bot.testing.rasa_standin --port N`` serves it as a process of its own (tests that kill it).
 While paused, messages are recorded and the answer is [] (Rasa 3.6 behaviour); {"event": "resume"} on the
-tracker API ends the pause. Every request is kept in ``received``.
+tracker API ends the pause; ``slot`` events set ``slots[sender]``, which ``GET …/tracker`` returns (tests
+may fill ``slots`` as the assistant would have). Every request is kept in ``received``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class RasaStandIn:
         self.received: list[dict[str, Any]] = []
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.paused: set[str] = set()
+        self.slots: dict[str, dict[str, Any]] = {}
+        self.tracker_delay = 0.0  # seconds before GET …/tracker answers (a slow Rasa)
         self.app = Starlette(
             routes=[
                 Route("/webhooks/rest/webhook", self.webhook, methods=["POST"]),
@@ -116,30 +119,52 @@ class RasaStandIn:
             return [out(text="第一段"), out(text="第二段")]
         return [out(text=f"收到：{text}")]
 
-    async def tracker(self, request: Request) -> JSONResponse:
+    def _refused(self, request: Request) -> JSONResponse | None:
         if self.token and request.query_params.get("token") != self.token:
             return JSONResponse({"reason": "NotAuthenticated"}, status_code=401)
-        raw = request.scope.get("raw_path", b"").decode("latin-1")
-        sender = raw.split("/conversations/", 1)[1].rsplit("/tracker", 1)[0]
-        said = self.messages_of(sender)
-        latest: dict[str, Any] = {}
-        if said:
-            confidence = 0.3 if said[-1].startswith("unsure") else 0.95
-            latest = {"text": said[-1], "intent": {"name": "inform", "confidence": confidence}}
-        return JSONResponse({"sender_id": sender, "latest_message": latest})
+        return None
 
-    async def tracker_events(self, request: Request) -> JSONResponse:
-        if self.token and request.query_params.get("token") != self.token:
-            return JSONResponse({"reason": "NotAuthenticated"}, status_code=401)
+    @staticmethod
+    def _sender(request: Request, tail: str) -> str:
         # Like Rasa's Sanic server: the sender is the raw path segment, not percent-decoded.
         raw = request.scope.get("raw_path", b"").decode("latin-1")
-        sender = raw.split("/conversations/", 1)[1].rsplit("/tracker/events", 1)[0]
-        event = await request.json()
-        self.events.append((sender, event))
-        if event.get("event") == "resume":
-            self.paused.discard(sender)
-        elif event.get("event") == "pause":
-            self.paused.add(sender)
+        return raw.split("/conversations/", 1)[1].rsplit(tail, 1)[0]
+
+    async def tracker(self, request: Request) -> JSONResponse:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        sender = self._sender(request, "/tracker")
+        if self.tracker_delay:
+            await asyncio.sleep(self.tracker_delay)
+        said = self.messages_of(sender)
+        latest: dict[str, Any] = {}
+        if said:  # the review queue reads the intent's confidence: low for a text starting "unsure"
+            confidence = 0.3 if said[-1].startswith("unsure") else 0.95
+            latest = {"text": said[-1], "intent": {"name": "inform", "confidence": confidence}}
+        return JSONResponse(
+            {
+                "sender_id": sender,
+                "slots": dict(self.slots.get(sender, {})),
+                "paused": sender in self.paused,
+                "latest_message": latest,
+            }
+        )
+
+    async def tracker_events(self, request: Request) -> JSONResponse:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        sender = self._sender(request, "/tracker/events")
+        body = await request.json()
+        for event in body if isinstance(body, list) else [body]:  # Rasa takes one event or a list
+            self.events.append((sender, event))
+            if event.get("event") == "resume":
+                self.paused.discard(sender)
+            elif event.get("event") == "pause":
+                self.paused.add(sender)
+            elif event.get("event") == "slot":
+                self.slots.setdefault(sender, {})[event["name"]] = event.get("value")
         return JSONResponse({"sender_id": sender, "events": []})
 
 

@@ -119,7 +119,10 @@ async def test_handoff_opens_a_waiting_case_and_tells_the_person_when(console, s
     assert case["assignee"] is None and case["language"] == "zh" and case["channel"] == "web"
     assert case["person"].startswith("网页用户") and reply["session"] not in case["person"]
     detail = (await wang.get(f"/cases/{case['id']}")).json()
-    assert detail["case"]["summary"] == "wants a person"
+    # the summary is written from the conversation (summary.py), not the assistant's template
+    parts = detail["case"]["summary_parts"]
+    assert parts["asked"] == ["handoff"] and parts["handed_off"] == "用户要求人工（用户最后说：“handoff”）"
+    assert detail["case"]["summary"].endswith("转人工原因：用户要求人工（用户最后说：“handoff”）")
     assert detail["case"]["profile"] == [{"field": "district", "label": "所在区", "value": "songjiang"}]
     assert [h["action"] for h in detail["history"]] == ["case_opened"]
     assert await console.gateway.router.handoff.is_open(case["conversation_id"])
@@ -304,6 +307,7 @@ async def test_assistant_payload_with_a_result_is_shown_on_the_case_card(console
     """The shape actions/handoff.py sends (tests/actions check the action side with real Trackers)."""
     wang = await sign_in("wang")
     session = (await person_says(console, "你好"))["session"]
+    await person_says(console, f"我在青浦租房，电话{PHONE}", session)
     result = {
         "topic": "rent_subsidy",
         "title": "租房补贴",
@@ -340,7 +344,9 @@ async def test_assistant_payload_with_a_result_is_shown_on_the_case_card(console
     detail = (await wang.get(f"/cases/{case['id']}")).json()["case"]
     assert detail["language"] == "en" and detail["reason_label"] == "一事一议/个性化政策"
     assert detail["result"] == result
+    # the summary is written from the conversation, with personal numbers masked
     assert PHONE not in detail["summary"] and "138****5678" in detail["summary"]
+    assert detail["summary_parts"]["facts"] == ["我在青浦租房，电话138****5678"]
     values = {p["field"]: p["value"] for p in detail["profile"]}
     assert values == {"district": "青浦", "full_time": "是", "honors": "国家级", "age": "34"}
 

@@ -274,7 +274,12 @@ async def test_officer_claims_replies_and_closes_a_telegram_case(
         await expect(page.locator("#count-queue")).to_have_text("2")
         await expect(page.locator("#count-mine")).to_have_text("1")
         card = page.locator("#case-card")
-        await expect(card).to_contain_text("最后一条消息：转人工")
+        # the summary written from the conversation: their words, why handed off
+        summary = card.locator("#case-summary")
+        await expect(summary.locator(".asked li")).to_have_text(
+            ["我是硕士，29岁，在松江的企业做研发，属于紧缺急需人才"]
+        )
+        await expect(summary).to_contain_text("用户要求人工（用户最后说：“转人工”）")
         await expect(card.locator("dt", has_text="所在区")).to_be_visible()
         await expect(card).to_contain_text("松江G60紧缺急需人才薪酬补贴")
         await expect(card).to_contain_text("沪松人〔2022〕27号")

@@ -248,13 +248,17 @@ async def test_no_inline_script_and_nosniff_everywhere(console, sign_in) -> None
     policy = page.headers["content-security-policy"]
     script_src = re.search(r"script-src ([^;]*)", policy).group(1)
     assert script_src.split() == ["'self'"] and "unsafe-inline" not in policy
-    assert re.findall(r"<script[^>]*>", page.text) == ['<script src="/console/console.js" defer>']
+    assert re.findall(r"<script[^>]*>", page.text) == ['<script type="module" src="/console/main.js">']
     assert re.search(r"<script[^>]*>\s*[^<\s]", page.text) is None  # nothing inside a script tag
     assert re.search(r"\son[a-z]+=", page.text) is None  # no inline event handlers either
-    script = await console.http.get("/console/console.js")
+    script = await console.http.get("/console/main.js")
     assert script.headers["content-type"].startswith("text/javascript")
-    assert script.content == (WEB / "console.js").read_bytes()
-    assert (await console.http.get("/console/nothing.js")).status_code == 404
+    assert script.content == (WEB / "main.js").read_bytes()
+    # the modules main.js imports are served the same way; nothing else in web/ or beside it
+    for name in re.findall(r'from "\./(\w+\.js)"', script.text):
+        assert (await console.http.get(f"/console/{name}")).content == (WEB / name).read_bytes()
+    for missing in ("nothing.js", "console.html", "..%2Fapi.py", "Main.js", "main.js.map"):
+        assert (await console.http.get(f"/console/{missing}")).status_code == 404, missing
     wang = await sign_in("wang")
     answers = [
         page,

@@ -91,7 +91,7 @@ def test_claim_is_atomic_on_postgres(postgres_url: str) -> None:  # noqa: F811
 
 def test_every_case_reason_and_message_status_the_gateway_writes_has_a_label() -> None:
     """The router's own handoff reasons (bot/router.py) are named in console.yml, and every message status
-    the store can hold is labelled on the page (console.js MESSAGE_TAGS), so no raw code reaches an officer."""
+    the store can hold is labelled on the page (common.js MESSAGE_TAGS), so no raw code reaches an officer."""
     import re
     from pathlib import Path
 
@@ -102,7 +102,7 @@ def test_every_case_reason_and_message_status_the_gateway_writes_has_a_label() -
     reasons = set(re.findall(r'hand_to_staff\(message, "(\w+)"', router))
     assert reasons == {"assistant_failed", "assistant_unavailable"}
     assert reasons <= set(config()["reason_labels"])
-    script = (root / "bot" / "console" / "web" / "console.js").read_text(encoding="utf-8")
+    script = (root / "bot" / "console" / "web" / "common.js").read_text(encoding="utf-8")
     tags = script[script.index("const MESSAGE_TAGS") : script.index("};", script.index("const MESSAGE_TAGS"))]
     for status in ("answered", "handed_off", "before_replay", "received", "rasa_unavailable"):
         assert re.search(rf"\b{status}: \[", tags), status
