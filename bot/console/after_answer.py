@@ -9,33 +9,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
-from urllib.parse import quote
 
 from ..models import InboundMessage, Reply
-from ..rasa_client import RasaClient
+from ..rasa_client import RasaClient, RasaUnavailable
 from ..store import Store
 from ..textutil import neutralise
 from . import ratings, review
 
 log = logging.getLogger(__name__)
-TRACKER_TIMEOUT_SECONDS = 5.0
 
 
 async def latest_message(rasa: RasaClient, sender: str) -> dict[str, Any] | None:
-    """Rasa's reading of the sender's last message (``GET /conversations/{id}/tracker``, no events), or
-    None when Rasa does not say. Read from the node that owns the conversation."""
-    params = {"include_events": "NONE", **({"token": rasa.token} if rasa.token else {})}
-    url = f"{rasa.ring.node_for(sender)}/conversations/{quote(sender, safe=':')}/tracker"
+    """Rasa's reading of the sender's last message (the tracker's ``latest_message``), or None when Rasa
+    does not say: the review queue then simply misses this reading."""
     try:
-        response = await rasa._http.get(url, params=params, timeout=TRACKER_TIMEOUT_SECONDS)
-    except Exception as error:  # httpx errors: the queue simply misses this reading
-        log.warning("tracker read failed: %s", type(error).__name__)
+        latest = (await rasa.tracker(sender)).get("latest_message")
+    except RasaUnavailable as error:
+        log.warning("tracker read failed: %s", error)
         return None
-    if response.status_code != 200:
-        return None
-    latest = (
-        response.json().get("latest_message") if "json" in response.headers.get("content-type", "") else None
-    )
     return latest if isinstance(latest, dict) else None
 
 

@@ -34,8 +34,9 @@ log = logging.getLogger(__name__)
 
 WEB = Path(__file__).with_name("web")
 PAGE = WEB / "console.html"
-# the page's ES modules, style sheets and the review page (issue 13, item 7), by name (nothing else in web/)
-ASSET_NAME = re.compile(r"[a-z][a-z0-9_-]*\.(js|css|html)")
+# the page's ES modules and style sheets by name, and the review page (issue 13, item 7); nothing else in
+# web/ (the console page itself is served at /console only)
+ASSET_NAME = re.compile(r"[a-z][a-z0-9_-]*\.(js|css)|review\.html")
 ASSET_TYPES = {
     "js": "text/javascript; charset=utf-8",
     "css": "text/css; charset=utf-8",
@@ -158,8 +159,9 @@ class ConsoleApi:
         matched = ASSET_NAME.fullmatch(name)
         if matched is None or not (WEB / name).is_file():
             return PlainTextResponse("not found", status_code=404)
-        headers = PAGE_HEADERS if matched.group(1) == "html" else None  # a page: its strict policy
-        return Response((WEB / name).read_bytes(), media_type=ASSET_TYPES[matched.group(1)], headers=headers)
+        kind = name.rsplit(".", 1)[1]
+        headers = PAGE_HEADERS if kind == "html" else None  # a page: its strict policy
+        return Response((WEB / name).read_bytes(), media_type=ASSET_TYPES[kind], headers=headers)
 
     # -- auth --------------------------------------------------------------------------------------------
     async def login(self, request: Request) -> Response:

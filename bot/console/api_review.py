@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import render, review
+from . import domain_words, render, review
 from .api_common import ApiError, int_param, json_body
 from .auth import Session
 
@@ -52,7 +52,7 @@ class ReviewApi:
         if status not in STATUSES or not offset.isdigit() or not limit.isdigit() or not 0 < int(limit) <= 200:
             raise ApiError(400, "bad_request")
         page = await self.store.call(review.items, self.store, status, limit=int(limit), offset=int(offset))
-        lists = review.domain_lists()
+        lists = domain_words.domain_lists()
         return JSONResponse(
             {
                 "total": page["total"],

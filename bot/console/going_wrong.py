@@ -14,24 +14,18 @@ from collections import Counter
 from functools import lru_cache
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from ..config import REPO_ROOT
 from ..store import cases, conversations, messages, utcnow
+from .domain_words import response_texts
 from .settings import config
-
-DOMAIN_FILE = REPO_ROOT / "domain.yml"
 
 
 @lru_cache(maxsize=1)
 def fallback_texts() -> frozenset[str]:
     """Every variant of the assistant's fallback (``utter_default``); empty when the domain is not beside us."""
-    if not DOMAIN_FILE.exists():
-        return frozenset()
-    responses = (yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8")) or {}).get("responses") or {}
-    return frozenset(v["text"].strip() for v in responses.get("utter_default") or [] if v.get("text"))
+    return frozenset(response_texts("utter_default"))
 
 
 def signals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

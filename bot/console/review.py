@@ -5,8 +5,7 @@ A reviewer gives the right intent and entities from the domain's lists, or marks
 ``make export-reviewed`` (scripts/export_reviewed.py) writes the reviewed ones as training examples.
 
 The text is stored masked (bot/logsafe.py): training data never holds an ID-card or phone number.
-Knobs and wording: review.yml. The domain's intents, entities and response texts are read from
-``domain/`` (every YAML file in it) or ``domain.yml`` as plain YAML: the gateway never imports rasa.
+Knobs and wording: review.yml. The domain's intents, entities and response texts: domain_words.py.
 """
 
 from __future__ import annotations
@@ -19,10 +18,10 @@ import yaml
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
-from ..config import REPO_ROOT
 from ..logsafe import mask_personal_numbers
 from ..models import Reply
 from ..store import Store, conversations, messages, review_items, utcnow
+from .domain_words import domain_lists
 
 SETTINGS_FILE = Path(__file__).with_name("review.yml")
 OPEN, REVIEWED, OUT_OF_SCOPE = "open", "reviewed", "out_of_scope"
@@ -31,36 +30,6 @@ OPEN, REVIEWED, OUT_OF_SCOPE = "open", "reviewed", "out_of_scope"
 @lru_cache(maxsize=1)
 def settings() -> dict[str, Any]:
     return yaml.safe_load(SETTINGS_FILE.read_text(encoding="utf-8"))
-
-
-def domain_files(root: Path = REPO_ROOT) -> list[Path]:
-    """``domain/*.yml`` when the domain is a directory, else ``domain.yml`` (none: an empty list)."""
-    directory = root / "domain"
-    if directory.is_dir():
-        return sorted(p for p in directory.rglob("*") if p.suffix in (".yml", ".yaml"))
-    return [root / "domain.yml"] if (root / "domain.yml").exists() else []
-
-
-def _names(entries: list[Any]) -> list[str]:
-    """Domain list entries are names or one-key mappings (``- inform: {use_entities: …}``)."""
-    return [next(iter(e)) if isinstance(e, dict) else str(e) for e in entries or []]
-
-
-@lru_cache(maxsize=1)
-def domain_lists() -> dict[str, Any]:
-    """The intents, entities and response texts of the assistant's domain, merged across its files."""
-    intents: list[str] = []
-    entities: list[str] = []
-    responses: dict[str, list[str]] = {}
-    for path in domain_files():
-        part = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        intents += [n for n in _names(part.get("intents")) if n not in intents]
-        entities += [n for n in _names(part.get("entities")) if n not in entities]
-        for name, variants in (part.get("responses") or {}).items():
-            responses.setdefault(name, []).extend(
-                str(v["text"]).strip() for v in variants or [] if isinstance(v, dict) and v.get("text")
-            )
-    return {"intents": intents, "entities": entities, "responses": responses}
 
 
 def _says(text: str, response_names: list[str]) -> bool:

@@ -21,7 +21,7 @@ from sqlalchemy import insert
 from test_console_api import person_says
 from test_waiting_ratings import rows_of
 
-from bot.console import review
+from bot.console import domain_words, review
 from bot.models import Reply
 from bot.store import Store, conversations, messages, review_items
 from scripts import export_reviewed
@@ -38,8 +38,8 @@ def test_reasons_are_read_from_the_domains_responses() -> None:
     assert review.reasons_of([fallback_en], []) == ["fallback"]
     assert review.reasons_of([answer], [answer.text]) == ["repeated_answer"]
     assert review.reasons_of([answer], []) == []
-    assert {"ask_rent_subsidy", "inform", "out_of_scope"} <= set(review.domain_lists()["intents"])
-    assert "district" in review.domain_lists()["entities"]
+    assert {"ask_rent_subsidy", "inform", "out_of_scope"} <= set(domain_words.domain_lists()["intents"])
+    assert "district" in domain_words.domain_lists()["entities"]
 
 
 async def test_messages_land_in_the_queue_and_an_admin_reviews_them(console, sign_in) -> None:

@@ -5,6 +5,7 @@ import { paintQuota, renderComposer, saveDraft } from "./composer.js";
 import { addNote, refreshCase, scheduleCaseRefresh } from "./card.js";
 import { loadList, refreshCounts, route, scheduleListRefresh } from "./queue.js";
 import "./lookup.js";
+import "./satisfaction.js"; // the report's satisfaction section: a self-contained addition, run once at start
 
 // ---- log-in -----------------------------------------------------------------------------------------
 function showLogin(notice) {

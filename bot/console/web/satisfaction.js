@@ -1,7 +1,7 @@
 "use strict";
 // The report page's satisfaction section (好差评, issue 13 item 6), the messages the assistant did not
 // understand, and the CSV links of every table: added below the
-// numbers console.js draws in #report-body, for the same dates. Its own file: console.js is not touched.
+// numbers admin.js draws in #report-body, for the same dates. Imported once by main.js.
 (() => {
   const API = "/console/api";
   const CHANNELS = { wechat: "微信", telegram: "Telegram", web: "网页" };
