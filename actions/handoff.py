@@ -8,7 +8,6 @@ payout, duration, conditions, how to apply, citation), in Chinese, the console's
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,7 +16,6 @@ from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.config import settings
 from actions.profile import conversation_language, profile_from_tracker
 from actions.render import citation
 from actions.results import OVERVIEW_TOPIC, best_of
@@ -26,27 +24,9 @@ from policies.topics import topic_label
 
 logger = logging.getLogger(__name__)
 
-# long digit runs (phone and ID numbers) never reach the staff summary in clear
-LONG_NUMBER = re.compile(r"\d{7,}[\dXx]?")
 HANDOFF_INTENTS = {"request_human", "complain"}
 # the staff console is Chinese: results in the payload are rendered in Chinese whatever the person speaks
 CONSOLE_LANGUAGE = "zh"
-
-
-def mask_numbers(text: str) -> str:
-    return LONG_NUMBER.sub(lambda match: match.group()[:3] + "*" * (len(match.group()) - 3), text)
-
-
-def handoff_summary(tracker: Tracker, reason: str) -> str:
-    """One line for the staff console, in Chinese (the console's language)."""
-    config = settings()["handoff"]
-    topic = tracker.get_slot("topic")
-    return config["summary_template"].format(
-        reason=config["reason_labels"].get(reason, reason),
-        topic=topic_label(topic, "zh") if topic else "—",
-        district=tracker.get_slot("district") or "—",
-        last_message=mask_numbers(tracker.latest_message.get("text") or ""),
-    )
 
 
 def console_result(result: Mapping[str, Any]) -> dict[str, Any]:
@@ -150,7 +130,6 @@ def hand_off(
         json_message={
             "handoff": {
                 "reason": reason,
-                "summary": handoff_summary(tracker, reason),
                 "profile": profile,
                 "result": case,
                 "language": language,

@@ -93,7 +93,7 @@ async def test_a_personalised_result_hands_the_case_to_staff() -> None:
         None,
     ]
     assert events[-1] == ConversationPaused()
-    handoff = [m["custom"]["handoff"] for m in dispatcher.messages if m.get("custom")]
+    handoff = [m["custom"]["handoff"] for m in dispatcher.messages if "handoff" in (m.get("custom") or {})]
     assert handoff[0]["reason"] == "personalised" and handoff[0]["result"]["personalised"] is True
     assert "utter_handoff_personalised" in responses(dispatcher)
 

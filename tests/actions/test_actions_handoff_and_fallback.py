@@ -4,7 +4,7 @@ from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionClarify
-from actions.handoff import ActionHandoff, hand_off, mask_numbers
+from actions.handoff import ActionHandoff, hand_off
 from actions.results import ordered, remember
 from policies import evaluate
 from tests.actions.helpers import QINGPU_MASTER, domain, make_tracker, responses, user_event
@@ -17,7 +17,7 @@ def _answered(profile: dict, topic: str, language: str) -> list[dict]:
 
 
 def _handoff_payload(dispatcher: CollectingDispatcher) -> dict:
-    payloads = [m["custom"]["handoff"] for m in dispatcher.messages if m.get("custom")]
+    payloads = [m["custom"]["handoff"] for m in dispatcher.messages if "handoff" in (m.get("custom") or {})]
     assert len(payloads) == 1
     return payloads[0]
 
@@ -39,8 +39,9 @@ async def test_request_human_pauses_with_a_case_payload() -> None:
     assert payload["language"] == "en"
     assert payload["profile"] == {"district": "青浦", "education": "博士"}
     assert payload["result"] is None
-    assert "租房补贴" in payload["summary"] and "青浦" in payload["summary"]
-    assert "13912345678" not in payload["summary"] and "139********" in payload["summary"]
+    # the console writes the case's summary from the conversation (bot/console/summary.py), masked by the
+    # gateway's one rule: the payload carries no summary and so no personal number of its own
+    assert "summary" not in payload and "13912345678" not in str(payload)
 
 
 async def test_complaint_is_the_reason() -> None:
@@ -49,11 +50,6 @@ async def test_complaint_is_the_reason() -> None:
     await ActionHandoff().run(dispatcher, tracker, domain())
     assert _handoff_payload(dispatcher)["reason"] == "complain"
     assert _handoff_payload(dispatcher)["language"] == "zh"
-
-
-def test_long_numbers_are_masked() -> None:
-    assert mask_numbers("身份证310101199001011234") == "身份证310***************"
-    assert mask_numbers("我35岁，年薪50万") == "我35岁，年薪50万"
 
 
 async def test_first_unclear_message_offers_the_likeliest_intents() -> None:
