@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from actions.config import label, profile_fields, settings
-from policies.present import amount_line, number_text, payout_and_duration
+from policies.present import amount_line, citation, number_text, payout_and_duration
 
 
 def fragment(language: str, name: str, **values: Any) -> str:
@@ -63,22 +63,6 @@ def how_to_apply_text(result: Mapping[str, Any], language: str) -> str:
     if isinstance(how, list | tuple):
         return join_list(how, language)
     return str(how) if how else fragment(language, "none")
-
-
-def citation(source: Mapping[str, Any] | None, language: str) -> str:
-    """《title》（doc number，date）article; in English the official Chinese title, then its gloss.
-    Parts a document lacks (some plans have no number) are left out with their separators."""
-    source = dict(source or {})
-    details = [str(source[key]) for key in ("doc_number", "date") if source.get(key)]
-    text = fragment(
-        language,
-        "citation",
-        title=source.get("title") or "",
-        title_en=source.get("title_en") or source.get("title") or "",
-        details=label("fragments", language, "details_separator").join(details),
-        article=source.get("article") or "",
-    )
-    return text.replace("（）", "").replace(" ()", "").replace(", , ", ", ").strip().rstrip(",").strip()
 
 
 def short_citation(source: Mapping[str, Any] | None, language: str) -> str:

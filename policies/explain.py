@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .present import amount_text, bands_text, messages
+from .present import amount_text, bands_text, citation, messages
 from .profile import profile_fields
 
 GROUP_ORDER = ("eligible", "can_register", "review", "referral", "needs_info", "superseded", "ineligible")
@@ -40,17 +40,6 @@ def _profile_line(profile: dict[str, Any], language: str) -> str:
     return separator.join(
         f"{specs[name].label[language]}{colon}{_show_fact(name, v, language)}" for name, v in profile.items()
     )
-
-
-def _citation(result: dict[str, Any], language: str) -> str:
-    source = result["source"]
-    title = f"《{source['title']}》" if language == "zh" else f"《{source['title']}》({source['title_en']})"
-    parts = [
-        title + (f" {source['doc_number']}" if source["doc_number"] else ""),
-        source["date"],
-        source["article"],
-    ]
-    return ("，" if language == "zh" else ", ").join(parts)
 
 
 def _detailed(result: dict[str, Any], language: str, words: dict, colon: str) -> list[str]:
@@ -91,7 +80,7 @@ def explain(evaluation: dict[str, Any], language: str = "zh") -> str:
             lines.append(f"{index}. {result['summary']}")
             if status in DETAILED:
                 lines.extend(_detailed(result, language, words, colon))
-            lines.append(f"   {words['source']}{colon}{_citation(result, language)}")
+            lines.append(f"   {words['source']}{colon}{citation(result['source'], language)}")
     if evaluation["missing_facts"]:
         question = profile_fields()[evaluation["missing_facts"][0]].question[language]
         lines += ["", words["ask_next"].format(question=question)]

@@ -9,6 +9,7 @@ Everything here works on the result dictionaries `evaluate()` returns, so the ac
     condition_lines(result, language)  ["符合：…", "待确认：…"], the failing condition first when ineligible
     bands_text(result, language)       "第一档每月1000元（40%）；…" for a benefit paid by yearly ranking
     status_label(status, language)     "可以享受" / "You qualify"
+    citation(source, language)         "《上海市青浦区…》（青委〔2020〕88号，2020-…）第三条"
     yuan_text(amount, language)        "500万元" / "5,000,000 yuan"
     number_text(value, language)       "4000" / "4,000"
 """
@@ -167,3 +168,18 @@ def first_failure(result: Mapping[str, Any], language: str) -> str:
         if line.startswith(unmet_prefix) or line.startswith(no_tier):
             return line
     return ""
+
+
+def citation(source: Mapping[str, Any] | None, language: str) -> str:
+    """《title》（doc number，date）article; in English the official Chinese title, then its gloss.
+    Parts a document lacks (some plans have no number) are left out with their separators."""
+    source = dict(source or {})
+    table = words(language)
+    details = [str(source[key]) for key in ("doc_number", "date") if source.get(key)]
+    text = table["citation"].format(
+        title=source.get("title") or "",
+        title_en=source.get("title_en") or source.get("title") or "",
+        details=table["citation_separator"].join(details),
+        article=source.get("article") or "",
+    )
+    return text.replace("（）", "").replace(" ()", "").replace(", , ", ", ").strip().rstrip(",").strip()

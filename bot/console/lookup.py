@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from policies import default_knowledge_base, evaluate
-from policies.present import amount_text, bands_text, condition_lines, words
+from policies.present import amount_text, bands_text, citation, condition_lines, words
 from policies.topics import topic_label
 
 LANGUAGE = "zh"  # the console's language; the officer edits before sending
@@ -70,12 +70,6 @@ def reply_text(result: Mapping[str, Any]) -> str:
     table = words(LANGUAGE)
     labels, colon = table["explain"], table["colon"]
     amount = bands_text(result, LANGUAGE) if result.get("bands") else amount_text(result, LANGUAGE)
-    source = result.get("source") or {}
-    cited = "，".join(
-        part
-        for part in (f"《{source.get('title')}》{source.get('doc_number') or ''}", source.get("article"))
-        if part
-    )
     lines = [
         f"【{result['title']}】",
         f"{labels['benefit']}{colon}{result.get('benefit') or ''}".rstrip(colon),
@@ -88,5 +82,5 @@ def reply_text(result: Mapping[str, Any]) -> str:
     lines.append(f"{labels['how_to_apply']}{colon}{result.get('how_to_apply') or ''}")
     if result.get("contact"):
         lines.append(f"{labels['contact']}{colon}{result['contact']}")
-    lines.append(f"{labels['source']}{colon}{cited}")
+    lines.append(f"{labels['source']}{colon}{citation(result.get('source'), LANGUAGE)}")
     return "\n".join(lines)

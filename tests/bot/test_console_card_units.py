@@ -189,7 +189,7 @@ def test_the_inserted_text_quotes_amount_conditions_how_to_apply_and_citation() 
     assert "- 符合：配偶未享受本区人才租房补贴（夫妻双方不重复享受）" in text
     assert "如何申请：先按《青浦区人才积分指标》自行模拟打分" in text
     assert (
-        "政策依据：《关于推动人才高质量发展服务长三角生态绿色一体化发展示范区建设的若干意见》青委〔2020〕88号，附件4第二条"
+        "政策依据：《关于推动人才高质量发展服务长三角生态绿色一体化发展示范区建设的若干意见》（青委〔2020〕88号，2020-06-01）附件4第二条"
         in text
     )
     assert lookup.engine_result("no.such.policy", {}) is None
