@@ -27,6 +27,19 @@ class RasaUnavailable(Exception):
     """Rasa could not be reached or did not answer in time; the message stays in the transcript."""
 
 
+def json_answer(response: httpx.Response, shape: type, refused: str) -> Any:
+    """Rasa's JSON answer of the expected shape (a list of replies, a tracker dict), else RasaUnavailable."""
+    if response.status_code != 200:
+        raise RasaUnavailable(f"{refused}: HTTP {response.status_code}")
+    try:
+        answer = response.json()
+    except ValueError as error:
+        raise RasaUnavailable("rasa answered with something that is not JSON") from error
+    if not isinstance(answer, shape):
+        raise RasaUnavailable("rasa answered with an unexpected shape")
+    return answer
+
+
 class HashRing:
     """Consistent hashing of sender ids over Rasa URLs (virtual nodes smooth the spread)."""
 
@@ -130,15 +143,7 @@ class RasaClient:
         """Forward one message; returns Rasa's replies (REST channel output)."""
         body = {"sender": sender, "message": text, "metadata": metadata or {}}
         response = await self._post(sender, "/webhooks/rest/webhook", body)
-        if response.status_code != 200:
-            raise RasaUnavailable(f"rasa answered HTTP {response.status_code}")
-        try:
-            replies = response.json()
-        except ValueError as error:
-            raise RasaUnavailable("rasa answered with something that is not JSON") from error
-        if not isinstance(replies, list):
-            raise RasaUnavailable("rasa answered with an unexpected shape")
-        return replies
+        return json_answer(response, list, "rasa answered")
 
     def _auth(self) -> dict[str, str] | None:
         return {"token": self.token} if self.token else None
@@ -165,15 +170,7 @@ class RasaClient:
         response = await self._request(
             "GET", sender, self._tracker_path(sender), params=params, timeout=TRACKER_READ_SECONDS
         )
-        if response.status_code != 200:
-            raise RasaUnavailable(f"tracker refused: HTTP {response.status_code}")
-        try:
-            tracker = response.json()
-        except ValueError as error:
-            raise RasaUnavailable("rasa answered with something that is not JSON") from error
-        if not isinstance(tracker, dict):
-            raise RasaUnavailable("rasa answered with an unexpected shape")
-        return tracker
+        return json_answer(response, dict, "tracker refused")
 
     async def set_slots(self, sender: str, slots: dict[str, Any]) -> None:
         """Set slots in the person's tracker (one ``slot`` event each), e.g. facts an officer corrected,
