@@ -47,6 +47,7 @@ HANDOFF_TEXT = "转人工"
 ACKS = {say("slow_ack", "zh"), say("slow_ack_write_again", "zh")}
 WECHAT_ATTEMPTS = 4  # the first post and WeChat's 3 retries
 TELEGRAM_ATTEMPTS = 6
+WEB_ATTEMPTS = 10  # the page resends with a back-off of 0.5, 1, 2, 4, 8, 8 … s
 
 
 @dataclass
@@ -148,29 +149,43 @@ async def telegram_user(rc, rng: random.Random, index: int, log: list[Sent], don
 
 
 async def web_user(rc, rng: random.Random, index: int, log: list[Sent], done: asyncio.Event) -> None:
+    """As the page does (bot/web/webchat.html): a client id per message, kept until the gateway answered;
+    no response or a 5xx sends it again with the same id after a short back-off ("正在重新发送…")."""
     session = secrets.token_urlsafe(18)
     async with httpx.AsyncClient(timeout=70.0) as client:
         for turn in range(MAX_TURNS):
             if turn >= MIN_TURNS and done.is_set():
                 break
             text = HANDOFF_TEXT if (index == 0 and turn == MIN_TURNS - 1) else question(rng, session, turn)
-            sent = Sent("web", f"web:{session}", text)
+            client_id = secrets.token_hex(12)
+            sent = Sent("web", f"web:{session}", text, f"{session}/{client_id}")
             log.append(sent)
-            for _attempt in range(3):
+            body = {"session": session, "text": text, "client_id": client_id}
+            reply: dict[str, Any] = {}
+            for attempt in range(WEB_ATTEMPTS):
                 try:
-                    response = await client.post(
-                        f"{rc.url}/api/chat", json={"session": session, "text": text}
-                    )
-                    sent.http.append(response.status_code)
-                    if response.status_code == 200:
-                        sent.received += [m["text"] for m in response.json()["messages"] if m["text"]]
+                    response = await client.post(f"{rc.url}/api/chat", json=body)
+                    status = response.status_code
                 except httpx.HTTPError:
-                    sent.http.append(0)
-                if sent.http[-1] != 429:
+                    status = 0
+                sent.http.append(status)
+                if status == 200:
+                    reply = response.json()
+                    sent.received += [m["text"] for m in reply["messages"] if m["text"]]
                     break
-                # the page puts the text back and says how long to wait; the person sends it again
-                await asyncio.sleep(float(response.headers.get("Retry-After", "5")))
+                if status == 429:  # nothing stored; the person sends it again when told
+                    await asyncio.sleep(float(response.headers.get("Retry-After", "5")))
+                elif status == 0 or status >= 500:
+                    await asyncio.sleep(min(8.0, 0.5 * 2**attempt))
+                else:
+                    break
             sent.shown_error = sent.http[-1] != 200
+            if reply.get("pending"):  # "the answer follows": the page's poll shows it
+                with contextlib.suppress(httpx.HTTPError):
+                    await client.get(
+                        f"{rc.url}/api/chat/poll",
+                        params={"session": session, "after": reply["inbound_id"], "wait": 20},
+                    )
             if HANDOFF_TEXT == text:
                 break
             # a person keeps within the web chat's limit (burst 5, then 12 a minute)
@@ -311,6 +326,9 @@ def count(
         "failure shown to a person": [f"{s.channel} {s.text} {s.http}" for s in log if s.shown_error],
         "5xx/no response seen by WeChat/Telegram servers (retried)": sum(
             1 for s in log if s.channel != "web" and any(h != 200 for h in s.http)
+        ),
+        "web chat messages resent by the page (same client id)": sum(
+            1 for s in log if s.channel == "web" and any(h == 0 or h >= 500 for h in s.http)
         ),
         "apologies (Rasa unreachable, message kept)": apologies,
         "sent while with staff (case open, assistant quiet)": with_staff,
