@@ -46,6 +46,7 @@ MIN_TURNS, MAX_TURNS = 3, 80  # each user goes on until the faults are over (bou
 THINK_SECONDS = (0.5, 2.5)
 HANDOFF_TEXT = "转人工"
 ACKS = {say("slow_ack", "zh"), say("slow_ack_write_again", "zh")}
+APOLOGIES = {say("rasa_down", "zh"), say("rasa_down_write_again", "zh")}
 WECHAT_ATTEMPTS = 4  # the first post and WeChat's 3 retries
 TELEGRAM_ATTEMPTS = 6
 SETTLE_SECONDS = 240.0  # the replay backs off up to 60 s while Rasa stays unavailable
@@ -316,12 +317,12 @@ def count(
         if staff_case_before(sent.person, row["created_at"]):
             with_staff += 1  # the person was told an officer will answer; the assistant keeps quiet
             continue
-        if not replies:
+        if not replies or row["status"] in PENDING:  # nothing, or only "saved, the answer follows"
             unanswered.append(sent)
         texts = [r["text"] for r in replies]
         if len(texts) != len(set(texts)):
             duplicated.append(sent)
-        if row["status"] == "rasa_unavailable":
+        if APOLOGIES & set(texts):  # told "saved, the answer follows"; the replay answered later
             apologies += 1
         if rc.rasa_mode == "standin" and sent.text != HANDOFF_TEXT:
             echo = f"收到：{sent.text}"
@@ -350,7 +351,7 @@ def count(
         "web chat messages resent by the page (same client id)": sum(
             1 for s in log if s.channel == "web" and any(h == 0 or h >= 500 for h in s.http)
         ),
-        "apologies (Rasa unreachable, message kept)": apologies,
+        "apologies (Rasa unreachable or too slow, message kept and replayed)": apologies,
         "sent while with staff (case open, assistant quiet)": with_staff,
         "problems by channel and nearest kill": dict(by_fault),
         "cases opened": len(fault_cases),
