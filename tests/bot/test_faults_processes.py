@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import signal
 import subprocess
 import sys
@@ -350,51 +349,3 @@ async def test_a_web_chat_message_in_flight_when_its_gateway_dies_is_resent_and_
     finally:
         dying.stop()
         other.stop()
-
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (make system-deps installs it)")
-async def test_the_page_resends_a_message_whose_gateway_died_and_shows_one_answer(tmp_path, rasa) -> None:
-    """Issue 14: the page showed a bare failure and the message was lost. In Chromium: the gateway is
-    killed while the message waits for Rasa; the page says "正在重新发送…" (never a failure code), resends
-    with the same client id once the gateway is back, and shows the one answer."""
-    from playwright.async_api import async_playwright
-
-    gateway = GatewayProcess(tmp_path, {"RASA_URL": rasa.url, "RASA_TOKEN": RASA_TOKEN, **FAST_REPLAY})
-    await gateway.start()
-    try:
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            try:
-                page = await browser.new_page(locale="zh-CN")
-                errors: list[str] = []
-                page.on("pageerror", lambda error: errors.append(str(error)))
-                await page.goto(gateway.url + "/")
-                await page.fill("#text", "slow 2 人才公寓")
-                await page.keyboard.press("Enter")
-                await wait_for(lambda: rasa.received, timeout=10)  # stored, waiting for Rasa
-                gateway.signal(signal.SIGKILL)
-                await gateway.wait()
-                await page.locator(".msg.in .state", has_text="正在重新发送").wait_for(timeout=10_000)
-                await gateway.start()
-                await page.locator(".msg.out", has_text="收到：slow 2 人才公寓").wait_for(timeout=30_000)
-                await asyncio.sleep(2.0)  # a second answer (a second turn) would show by now
-                shown = await page.locator(".msg").all_inner_texts()
-                assert sum("收到：slow 2 人才公寓" in text for text in shown) == 1
-                assert not any("HTTP" in text or "网络错误" in text for text in shown)
-                assert await page.locator(".msg.in .state").count() == 0  # the state line is gone
-                assert errors == []
-                session = await page.evaluate("localStorage.getItem('rczdc.session')")
-            finally:
-                await browser.close()
-        with gateway_store(tmp_path) as store:  # stored once, answered once
-            rows = store.messages(f"web:{session}")
-            assert [(r["direction"], r["text"]) for r in rows] == [
-                ("in", "slow 2 人才公寓"),
-                ("out", "收到：slow 2 人才公寓"),
-            ]
-    finally:
-        gateway.stop()
