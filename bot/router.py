@@ -68,8 +68,8 @@ class Router:
         self.senders = senders
         self.default_language = default_language
         self.max_text_chars = max_text_chars
-        # how long this process may take to answer a message before another process (or the replay after
-        # a crash) may answer it instead: longer than a whole turn (Rasa's timeout, fail-over, delivery)
+        # a message's lease: no other process (nor the replay) answers it while it holds; this process
+        # renews the leases of what it answers (bot/replay.py), so it has to outlive a dead process only
         self.lease_seconds = lease_seconds
         self.handoff: HandoffHook | None = None  # installed by bot.console (CaseDesk)
         self.in_flight: set[int] = set()  # inbound ids this process is answering (released at shutdown)
@@ -149,9 +149,9 @@ class Router:
             if prepare is not None:
                 await prepare(message)
             if recorded_id is not None:
-                self.reserved.pop(recorded_id, None)
                 row = await self.store.call(self.store.message, recorded_id)
                 if row is None or row["status"] not in PENDING:  # a replay answered it meanwhile
+                    self.reserved.pop(recorded_id, None)
                     return Turn(
                         inbound_id=recorded_id, conversation_id=message.conversation_id, duplicate=True
                     )
@@ -179,6 +179,7 @@ class Router:
                     "%s: answering a re-delivered message its first attempt never answered", message.channel
                 )
             self.in_flight.add(inbound_id)
+            self.reserved.pop(inbound_id, None)  # in flight now: its lease is renewed as such
             try:
                 if recorded is not None:
                     await recorded(message, inbound_id)
