@@ -179,7 +179,53 @@ async def web_user(rc, rng: random.Random, index: int, log: list[Sent], done: as
             await asyncio.sleep(rng.uniform(*THINK_SECONDS) + (5.0 if turn >= 3 else 0.0))
 
 
-async def faults(rc, done: asyncio.Event, timeline: list[str], kills: dict[str, float]) -> None:
+async def caught_in_the_kill(rc, log: list[Sent], caught: list[Sent], gateway0: str) -> None:
+    """A WeChat and a web chat message sent straight to gateway0 just before it is killed, so that every
+    run has turns in flight on the dying gateway (HAProxy's round robin leaves that to chance). WeChat's
+    retry and the page's resend (same client id) then go through HAProxy, as they would."""
+    openid, session = f"oKILL{secrets.token_hex(4)}", secrets.token_urlsafe(18)
+    msg_id, client_id = rc.wechat.next_msg_id(), secrets.token_hex(12)
+    wechat = Sent("wechat", f"wechat:{openid}", "青浦区的租房补贴怎么申请？", str(msg_id))
+    web = Sent("web", f"web:{session}", "松江区的人才公寓怎么申请？", f"{session}/{client_id}")
+    log += [wechat, web]
+    caught += [wechat, web]
+    xml = rc.wechat.text_xml(openid, wechat.text, msg_id=msg_id)
+    body = {"session": session, "text": web.text, "client_id": client_id}
+
+    async def wechat_side(client: httpx.AsyncClient) -> None:
+        for attempt in range(WECHAT_ATTEMPTS):
+            try:
+                status, reply = await wechat_post(client, rc, xml, gateway0 if attempt == 0 else None)
+            except httpx.HTTPError:
+                status, reply = 0, None
+            wechat.http.append(status)
+            if reply:
+                wechat.received.append(reply)
+            if status == 200:
+                break
+        wechat.shown_error = 200 not in wechat.http
+
+    async def web_side(client: httpx.AsyncClient) -> None:
+        for attempt in range(WEB_ATTEMPTS):
+            try:
+                response = await client.post(f"{gateway0 if attempt == 0 else rc.url}/api/chat", json=body)
+                status = response.status_code
+            except httpx.HTTPError:
+                status = 0
+            web.http.append(status)
+            if status == 200:
+                web.received += [m["text"] for m in response.json()["messages"] if m["text"]]
+                break
+            await asyncio.sleep(min(8.0, 0.5 * 2**attempt))
+        web.shown_error = web.http[-1] != 200
+
+    async with httpx.AsyncClient(timeout=70.0) as client:
+        await asyncio.gather(wechat_side(client), web_side(client))
+
+
+async def faults(
+    rc, done: asyncio.Event, timeline: list[str], kills: dict[str, float], log: list[Sent], caught: list[Sent]
+) -> None:
     """Kill one of each in turn. A Rasa node takes minutes to load the model: it is restarted in the
     background while the action server is killed, and the load stops only after that restart too."""
     cluster = rc.cluster
@@ -195,6 +241,8 @@ async def faults(rc, done: asyncio.Event, timeline: list[str], kills: dict[str, 
 
     try:
         await asyncio.sleep(3.0)
+        in_flight = asyncio.create_task(caught_in_the_kill(rc, log, caught, cluster.gateway_url(0)))
+        await asyncio.sleep(0.3)  # both stored by gateway0, waiting for Rasa
         cluster.kill("gateway0")
         kills["gateway0"] = time.monotonic()
         note("SIGKILL gateway0")
@@ -210,6 +258,7 @@ async def faults(rc, done: asyncio.Event, timeline: list[str], kills: dict[str, 
         note("SIGKILL actions0")
         await restart("actions0", 3.0)
         await rasa_back
+        await in_flight
         await asyncio.sleep(3.0)
     finally:
         done.set()
@@ -227,6 +276,7 @@ async def test_load_while_killing_one_gateway_one_rasa_node_one_action_server(ru
     done = asyncio.Event()
     timeline: list[str] = []
     kills: dict[str, float] = {}
+    caught: list[Sent] = []  # sent straight to gateway0 just before its kill
     async with console.stream("GET", "/console/api/events") as stream:
         reader = asyncio.create_task(read_events(stream, events))
         await asyncio.sleep(1.0)
@@ -236,7 +286,7 @@ async def test_load_while_killing_one_gateway_one_rasa_node_one_action_server(ru
             for i in range(USERS_PER_CHANNEL)
         ]
         started = time.monotonic()  # as the faults' timeline counts
-        await asyncio.gather(faults(rc, done, timeline, kills), *users)
+        await asyncio.gather(faults(rc, done, timeline, kills, log, caught), *users)
         # late answers: customer-service messages and Telegram sends after an acknowledgement, what was
         # inside gateway0 when it died (replayed once its lease ran out, plus a replay interval), and what
         # met a Rasa node dying mid-turn (replayed with the replay's back-off): wait until nothing of these
@@ -252,6 +302,9 @@ async def test_load_while_killing_one_gateway_one_rasa_node_one_action_server(ru
     await console.aclose()
     seen = {e["case"]["id"] for kind, e in events if kind == "case_opened"}
     counts = count(rc, log, seen, since, kills)
+    counts["sent straight to gateway0 at its kill (first attempt cut off)"] = (
+        f"{sum(1 for s in caught if s.http[0] != 200)} of {len(caught)}"
+    )
     print(f"\nfault test (Rasa: {rc.rasa_mode}, seed {SEED}):")
     for line in timeline:
         print("  " + line)
