@@ -17,6 +17,7 @@ import contextlib
 import os
 import random
 import secrets
+import signal
 import time
 from typing import Any
 
@@ -223,6 +224,23 @@ async def caught_in_the_kill(rc, log: list[Sent], caught: list[Sent], gateway0: 
         await asyncio.gather(wechat_side(client), web_side(client))
 
 
+def signal_rasa_nodes(cluster, signum: int) -> None:
+    for name, service in cluster.services.items():
+        if name.startswith("rasa") and service.process is not None and service.process.poll() is None:
+            os.killpg(service.process.pid, signum)
+
+
+async def stored(rc, messages: list[Sent], seconds: float) -> None:
+    """Wait until these messages (filled in by a task just started) are in the transcript database."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        ids = [m.external_id for m in messages]
+        found = query(rc, "SELECT id FROM messages WHERE external_id = ANY(:ids)", ids=ids) if ids else []
+        if ids and len(found) == len(ids):
+            return
+
+
 async def faults(
     rc, done: asyncio.Event, timeline: list[str], kills: dict[str, float], log: list[Sent], caught: list[Sent]
 ) -> None:
@@ -241,9 +259,15 @@ async def faults(
 
     try:
         await asyncio.sleep(3.0)
-        in_flight = asyncio.create_task(caught_in_the_kill(rc, log, caught, cluster.gateway_url(0)))
-        await asyncio.sleep(0.3)  # both stored by gateway0, waiting for Rasa
-        cluster.kill("gateway0")
+        # Rasa holds every turn for a moment (SIGSTOP), so what gateway0 has stored is still in flight
+        # when it dies, whatever the machine's speed
+        signal_rasa_nodes(cluster, signal.SIGSTOP)
+        try:
+            in_flight = asyncio.create_task(caught_in_the_kill(rc, log, caught, cluster.gateway_url(0)))
+            await stored(rc, caught, 10.0)
+            cluster.kill("gateway0")
+        finally:
+            signal_rasa_nodes(cluster, signal.SIGCONT)
         kills["gateway0"] = time.monotonic()
         note("SIGKILL gateway0")
         await restart("gateway0", 2.0)
