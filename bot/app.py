@@ -19,7 +19,8 @@ from .events import event_bus
 from .logsafe import install_redaction
 from .rasa_client import RasaClient
 from .replay import Replayer
-from .router import Router, SenderRegistry
+from .router import Router
+from .senders import SenderRegistry
 from .store import Store
 from .webchat import WebChat, WebSender
 

@@ -6,7 +6,8 @@ out) and answered through the channel's own asynchronous path: a WeChat customer
 Telegram message, the web chat's poll. While Rasa stays unreachable the task backs off (doubling, up to
 ``MAX_BACKOFF``); a message that waited longer than ``give_up_after`` becomes a staff case and the person
 is told so. The same task purges transcripts (and, given its URL, Rasa's tracker store) past the
-retention period once a day (``BOT_RASA_TRACKER_URLS``).
+retention period once a day (``BOT_RASA_TRACKER_URLS``). A second task renews the leases of the messages
+this process is answering, so another process takes one over only once this one has died.
 """
 
 from __future__ import annotations
@@ -43,17 +44,30 @@ class Replayer:
         self.retention_days = retention_days
         self.tracker_urls = tracker_urls
         self.backoff = interval
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
         self._purged_at = 0.0
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
+        self._tasks = [asyncio.create_task(self._run()), asyncio.create_task(self._renew_leases())]
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
+        self._tasks = []
+
+    async def _renew_leases(self) -> None:
+        """Keep the leases of what this process is answering (``Router.leases_held``) from running out
+        while it lives: a third of a lease apart, so one late renewal is not yet a take-over."""
+        every = max(0.5, self.router.lease_seconds / 3)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                held = self.router.leases_held()
+                await self.store.call(self.store.renew_leases, held, self.router.lease_seconds)
+            except Exception:  # the database blinked: the next renewal is a third of a lease away
+                log.exception("lease renewal failed")
 
     async def _run(self) -> None:
         while True:
@@ -71,7 +85,7 @@ class Replayer:
         (the pass stops at the first failure: the rest would fail the same way)."""
         rows = await self.store.call(self.store.pending_inbound)
         for row in rows:
-            if row["id"] in self.router.in_flight:
+            if self.router.busy(row["id"]):
                 continue
             if not await self.store.call(self.store.claim_pending, row["id"], self.router.lease_seconds):
                 continue  # another process took it

@@ -7,16 +7,16 @@ also uses to send an officer's words to a person.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from .conversation_locks import ConversationLocks
 from .events import EventBus
 from .models import Delivery, InboundMessage, Reply, Turn, split_conversation_id
 from .rasa_client import RasaClient, RasaUnavailable
+from .senders import SenderRegistry
 from .store import PENDING, Store
 from .texts import text as say
 from .textutil import neutralise, parse_rasa_replies
@@ -24,6 +24,8 @@ from .textutil import neutralise, parse_rasa_replies
 # reply states that reached the person (sent by an API, kept for the web chat's poll, or held for WeChat's
 # next message); a passive WeChat reply or a Telegram one still 'sending' may have died with its process
 REACHED_THE_PERSON = ("sent", "held")
+# how long a message an adapter stored may wait for its handler before the replay may answer it
+RESERVE_AT_MOST = 600.0
 
 log = logging.getLogger(__name__)
 
@@ -31,33 +33,6 @@ Deliver = Callable[[Turn], Awaitable[None]]
 # after the assistant answered (outside a case): (message, inbound id, replies, its marks, language) ->
 # the replies to send (bot.console: a 好差评 offer joins a personalised answer; the review queue)
 AfterAnswer = Callable[[InboundMessage, int, list[Reply], list[dict[str, Any]], str], Awaitable[list[Reply]]]
-
-
-class OutboundSender(Protocol):
-    """Sends replies to one person on one channel and records each message it sent (or kept)."""
-
-    channel: str
-
-    async def send(
-        self, user_id: str, replies: list[Reply], *, reply_to: int | None = None, author: str = "bot"
-    ) -> list[Delivery]: ...
-
-
-class SenderRegistry:
-    def __init__(self) -> None:
-        self._senders: dict[str, OutboundSender] = {}
-
-    def register(self, sender: OutboundSender) -> None:
-        self._senders[sender.channel] = sender
-
-    def get(self, channel: str) -> OutboundSender:
-        try:
-            return self._senders[channel]
-        except KeyError:
-            raise LookupError(f"no outbound sender for channel {channel!r}") from None
-
-    def channels(self) -> list[str]:
-        return sorted(self._senders)
 
 
 class HandoffHook(Protocol):
@@ -78,28 +53,6 @@ class HandoffHook(Protocol):
     ) -> list[Reply]: ...
 
 
-class ConversationLocks:
-    """One asyncio.Lock per conversation: one person's messages are handled strictly in arrival order
-    (asyncio locks wake waiters first-in first-out)."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-
 class Router:
     def __init__(
         self,
@@ -118,13 +71,34 @@ class Router:
         self.senders = senders
         self.default_language = default_language
         self.max_text_chars = max_text_chars
-        # how long this process may take to answer a message before another process (or the replay after
-        # a crash) may answer it instead: longer than a whole turn (Rasa's timeout, fail-over, delivery)
+        # a message's lease: no other process (nor the replay) answers it while it holds; this process
+        # renews the leases of what it answers (bot/replay.py), so it has to outlive a dead process only
         self.lease_seconds = lease_seconds
         self.handoff: HandoffHook | None = None  # installed by bot.console (CaseDesk)
         self.after_answer: AfterAnswer | None = None  # installed by bot.console (ratings, review queue)
         self.in_flight: set[int] = set()  # inbound ids this process is answering (released at shutdown)
+        # inbound ids an adapter stored and will hand to ``handle`` soon (Telegram's webhook stores an
+        # update before its 200; the chat's earlier updates may be answered first), and since when
+        self.reserved: dict[int, float] = {}
         self.locks = ConversationLocks()
+
+    # -- leases ------------------------------------------------------------------------------------
+    def reserve(self, inbound_id: int) -> None:
+        """An adapter stored this message and will hand it to ``handle``: its lease is kept (renewed)
+        until then, at most ``RESERVE_AT_MOST`` seconds (an update no handler takes is then replayed)."""
+        self.reserved[inbound_id] = time.monotonic()
+
+    def busy(self, inbound_id: int) -> bool:
+        """This process is answering the message, or will: its own replay must leave it alone."""
+        return inbound_id in self.in_flight or inbound_id in self.reserved
+
+    def leases_held(self) -> list[int]:
+        """The messages whose leases this process renews (``Replayer``): the lease then only has to
+        outlive the process, not the longest turn."""
+        expired = [i for i, since in self.reserved.items() if time.monotonic() - since > RESERVE_AT_MOST]
+        for inbound_id in expired:
+            del self.reserved[inbound_id]
+        return sorted(self.in_flight | set(self.reserved))
 
     # -- inbound -----------------------------------------------------------------------------------
     async def record(self, message: InboundMessage) -> int | None:
@@ -179,6 +153,12 @@ class Router:
             if prepare is not None:
                 await prepare(message)
             if recorded_id is not None:
+                row = await self.store.call(self.store.message, recorded_id)
+                if row is None or row["status"] not in PENDING:  # a replay answered it meanwhile
+                    self.reserved.pop(recorded_id, None)
+                    return Turn(
+                        inbound_id=recorded_id, conversation_id=message.conversation_id, duplicate=True
+                    )
                 await self.store.call(self.store.update_inbound, recorded_id, message)
                 inbound_id: int | None = recorded_id
             else:
@@ -203,6 +183,7 @@ class Router:
                     "%s: answering a re-delivered message its first attempt never answered", message.channel
                 )
             self.in_flight.add(inbound_id)
+            self.reserved.pop(inbound_id, None)  # in flight now: its lease is renewed as such
             try:
                 if recorded is not None:
                     await recorded(message, inbound_id)

@@ -1,5 +1,5 @@
 """The web chat's two token buckets (per session, per client address) kept in Redis, so the limits hold
-per person across every gateway process (``BOT_REDIS_URL``); same rules as ``webchat.WebChatLimits``.
+per person across every gateway process (``BOT_REDIS_URL``); same rules as ``webchat_limits.WebChatLimits``.
 
 One Lua script checks both buckets and takes from both or neither, atomically, on Redis's clock (the
 processes' clocks never meet). A call is one loopback round trip (about 0.1 ms) and gives up after

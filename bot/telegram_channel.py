@@ -237,6 +237,7 @@ class TelegramChannel:
         inbound_id = await self.router.record(inbound)
         if inbound_id is not None:
             self.stored_early[update.update_id] = inbound_id
+            self.router.reserve(inbound_id)  # its lease is renewed while it waits behind the chat's others
 
     async def handle(self, update: Update, inbound: InboundMessage, **kwargs: Any) -> None:
         """Through the router, with the row stored when the webhook received the update."""

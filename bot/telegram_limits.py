@@ -13,7 +13,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter, BaseUpdateProcessor
 
-from .router import ConversationLocks
+from .conversation_locks import ConversationLocks
 
 log = logging.getLogger(__name__)
 

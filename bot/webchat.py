@@ -10,6 +10,11 @@ Turns are rate-limited per web session and per client address (token buckets, ``
 refused turn is answered 429 before anything is stored or forwarded, with ``stored: false`` and the
 reason in the person's language; the page puts the text back into the input box, so nothing is lost.
 
+The page gives each message a client id and keeps it until the gateway answered; after no response or a
+5xx (its gateway died mid-turn, the load balancer said 502) it sends it again with the same id. The
+message is stored once per (session, client id); a resend gets the stored answer, or "the answer follows"
+while the first attempt is still being answered (the replay answers a message whose gateway died).
+
 Input is bounded (bot/http_input.py): body size before parsing, JSON depth, types and ranges → 400/413
 with a reason. A turn still waiting for Rasa when the gateway is asked to stop is answered "the answer
 follows" and stays stored for the replay (bot/replay.py).
@@ -24,127 +29,36 @@ import logging
 import math
 import re
 import secrets
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+
+from policies.topics import overview_ids, topic_ids, topic_label
 
 from .config import Settings
 from .http_input import BadInput, bounded_int, guarded, parse_json, read_body
 from .models import Button, Delivery, InboundMessage, Reply, Turn
 from .router import Router
 from .shared_limits import RedisWebChatLimits
-from .store import Store
+from .store import PENDING, Store
 from .texts import LANGUAGES, normalise_language
 from .texts import text as say
+from .webchat_limits import WebChatLimits, client_address
 
 log = logging.getLogger(__name__)
 
 PAGE = Path(__file__).with_name("web") / "webchat.html"
-# the topic names' one home (the assistant's quick replies use them too)
-TOPICS_FILE = Path(__file__).resolve().parent.parent / "policies" / "topics.yml"
 SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,40}$")  # the page's id for one message (session/id: 105 chars)
 POLL_SECONDS = 20.0
 HISTORY_LIMIT = 500
 MAX_BUTTONS = 100
 # once the gateway is asked to stop, a turn still waiting for Rasa gets this long before the person is
 # told the answer follows (uvicorn's grace in bot/__main__.py is longer)
 STOP_GRACE_SECONDS = 2.0
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
-
-
-class TokenBuckets:
-    """One token bucket per key: ``burst`` tokens at most, refilled at ``per_minute``.
-
-    Per process: with several gateway processes a person may get up to that many times the rate, which
-    is acceptable for a limit meant to stop floods, not to meter. Buckets that have refilled completely
-    are forgotten when the table grows, so memory stays bounded however many addresses come by.
-    """
-
-    def __init__(
-        self,
-        per_minute: float,
-        burst: int,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 50_000,
-    ) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = max(1, burst)
-        self.clock = clock
-        self.max_keys = max_keys
-        self._buckets: dict[str, _Bucket] = {}
-
-    @property
-    def enabled(self) -> bool:
-        return self.rate > 0
-
-    def _refilled(self, key: str, now: float) -> _Bucket:
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            return _Bucket(float(self.burst), now)
-        tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated) * self.rate)
-        return _Bucket(tokens, now)
-
-    def wait_seconds(self, key: str) -> float:
-        """0 when ``key`` may go now, else how long until it may (nothing is taken)."""
-        if not self.enabled:
-            return 0.0
-        bucket = self._refilled(key, self.clock())
-        return 0.0 if bucket.tokens >= 1 else (1 - bucket.tokens) / self.rate
-
-    def take(self, key: str) -> None:
-        if not self.enabled:
-            return
-        bucket = self._refilled(key, self.clock())
-        bucket.tokens -= 1
-        self._buckets[key] = bucket
-        if len(self._buckets) > self.max_keys:
-            self._forget_full(bucket.updated)
-
-    def _forget_full(self, now: float) -> None:
-        full = [k for k, b in self._buckets.items() if b.tokens + (now - b.updated) * self.rate >= self.burst]
-        for key in full:
-            del self._buckets[key]
-
-
-class WebChatLimits:
-    """The web chat's two limits: per session (one person) and per client address (one office, or a
-    script opening new sessions). A turn must fit both; a refused turn takes no token from either."""
-
-    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_session = TokenBuckets(
-            settings.webchat_session_per_minute, settings.webchat_session_burst, clock=clock
-        )
-        self.per_address = TokenBuckets(
-            settings.webchat_ip_per_minute, settings.webchat_ip_burst, clock=clock
-        )
-
-    def admit(self, session: str, address: str) -> float:
-        """Take a token from both buckets and return 0, or return the seconds to wait (nothing taken)."""
-        wait = max(self.per_session.wait_seconds(session), self.per_address.wait_seconds(address))
-        if wait > 0:
-            return wait
-        self.per_session.take(session)
-        self.per_address.take(address)
-        return 0.0
-
-
-def client_address(request: Request) -> str:
-    """The client's address. Behind a reverse proxy uvicorn takes it from X-Forwarded-For when the proxy
-    is trusted (``--forwarded-allow-ips`` / FORWARDED_ALLOW_IPS, 127.0.0.1 by default)."""
-    return request.client.host if request.client else "unknown"
 
 
 class WebSender:
@@ -192,11 +106,10 @@ def render_row(row: dict[str, Any]) -> dict[str, Any]:
 def greeting() -> dict[str, dict[str, Any]]:
     """What the page shows before the person types, per language: the greeting and the topic buttons
     (tapping one sends its name as the person's message)."""
-    table = yaml.safe_load(TOPICS_FILE.read_text(encoding="utf-8"))
 
     def topics(lang: str) -> list[str]:
         # "what can I get" (the overview) first: the question most people come with
-        return [names[lang] for names in (*table["overview"].values(), *table["topics"].values())]
+        return [topic_label(topic, lang) for topic in (*overview_ids(), *topic_ids())]
 
     return {lang: {"text": say("webchat_greeting", lang), "topics": topics(lang)} for lang in LANGUAGES}
 
@@ -248,12 +161,19 @@ class WebChat:
         # only a language the person chose is stated; otherwise the assistant reads it from their words
         stated = language if body.get("language") is not None else None
         message = InboundMessage(channel="web", user_id=session, language=stated)
+        message.external_id = self._client_message_id(session, body.get("client_id"))
         button = body.get("button")
         if button is None:
             message.text = self._text(body.get("text"))
-        wait = self.limits.admit(session, client_address(request))  # the one place turns are metered
-        if wait > 0:
-            return rate_limited(session, language, wait)
+        stored = None
+        if message.external_id:
+            stored = await self.store.call(self.store.find_inbound, "web", message.external_id)
+            if stored is not None and stored["status"] not in PENDING:
+                return await self._stored_answer(session, stored["id"], language, pending=False)
+        if stored is None:  # a resend of a stored message is not a new turn: it is not metered
+            wait = self.limits.admit(session, client_address(request))  # the one place turns are metered
+            if wait > 0:
+                return rate_limited(session, language, wait)
         conversation_id = f"web:{session}"
         local_replies = None
         if button is not None:
@@ -267,20 +187,9 @@ class WebChat:
             await self.store.call(self.store.set_language, "web", session, language)
         turn = await self._run_turn(message, local_replies)
         if turn is None:
-            return JSONResponse(
-                {
-                    "session": session,
-                    "messages": [
-                        {
-                            "id": None,
-                            "direction": "out",
-                            "author": "gateway",
-                            "text": say("shutting_down", language),
-                            "buttons": [],
-                        }
-                    ],
-                }
-            )
+            return JSONResponse({"session": session, "messages": [notice(say("shutting_down", language))]})
+        if turn.duplicate:  # a resend (same client id) of a message stored before: never a second turn
+            return await self._stored_answer(session, turn.inbound_id, language, pending=turn.pending)
         rows = await self.store.call(
             self.store.messages, conversation_id, after_id=turn.inbound_id, direction="out"
         )
@@ -290,6 +199,30 @@ class WebChat:
                 "inbound_id": turn.inbound_id or None,
                 "messages": [render_row(r) for r in rows if r["status"] == "sent"],
             }
+        )
+
+    @staticmethod
+    def _client_message_id(session: str, client_id: Any) -> str | None:
+        """The page's own id for a message (kept until the gateway answered it, resent after a failure):
+        stored as the message's external id, so a resend is stored once per conversation."""
+        if client_id is None:
+            return None
+        if not (isinstance(client_id, str) and CLIENT_ID_RE.match(client_id)):
+            raise BadInput(400, "client_id must be 8-40 letters, digits, '-' or '_'")
+        return f"{session}/{client_id}"
+
+    async def _stored_answer(
+        self, session: str, inbound_id: int, language: str, *, pending: bool
+    ) -> Response:
+        """What a resent message gets: the answer stored for it, or, while its first attempt is still
+        being answered (or its gateway died and the replay will answer it), "the answer follows"; the
+        page's poll shows it when it comes."""
+        rows = await self.store.call(self.store.replies_to, inbound_id)
+        messages = [render_row(r) for r in rows if r["status"] == "sent"]
+        if pending and not messages:
+            messages = [notice(say("slow_ack", language))]
+        return JSONResponse(
+            {"session": session, "inbound_id": inbound_id, "pending": pending, "messages": messages}
         )
 
     async def _run_turn(self, message: InboundMessage, local_replies: list[Reply] | None) -> Turn | None:
@@ -381,6 +314,11 @@ class WebChat:
         for item in rendered[:-1]:
             item["stale"] = True
         return JSONResponse({"messages": rendered})
+
+
+def notice(text: str) -> dict[str, Any]:
+    """A line from the gateway that is not stored (the page shows it once)."""
+    return {"id": None, "direction": "out", "author": "gateway", "text": text, "buttons": []}
 
 
 def query_number(request: Request, name: str, low: float, high: float, kind: type, default: float = 0) -> Any:

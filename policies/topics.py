@@ -20,6 +20,11 @@ def topic_ids() -> tuple[str, ...]:
     return tuple(_table()["topics"])
 
 
+def overview_ids() -> tuple[str, ...]:
+    """The overview's ids ("what can I get": every topic at once), listed before the topics in menus."""
+    return tuple(_table()["overview"])
+
+
 def topic_label(topic: str, language: str, default: str | None = None) -> str:
     """A topic's name (or the overview's, "eligibility") in the language, else in Chinese; ``default``
     (else the id itself) for an unknown id."""

@@ -262,6 +262,18 @@ class TranscriptStore(StoreBase):
             )
             return result.rowcount == 1
 
+    def renew_leases(self, message_ids: list[int], lease_seconds: float) -> None:
+        """This process is still answering these messages: another may not take them over (a turn may
+        take longer than one lease: Rasa slow, a Telegram update waiting behind the chat's earlier ones)."""
+        if not message_ids:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(messages)
+                .where(messages.c.id.in_(message_ids), messages.c.status.in_(PENDING))
+                .values(lease_until=time.time() + lease_seconds)
+            )
+
     def release(self, message_id: int, status: str, retry_in: float = 0.0) -> None:
         """Set the message's state; a pending one may be claimed again ``retry_in`` seconds from now."""
         with self.engine.begin() as conn:

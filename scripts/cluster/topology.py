@@ -27,6 +27,7 @@ from .datastores import PG_USER, redis_config, start_postgres, stop_postgres, wa
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 DATABASES = ("gateway", "tracker")
+CLUSTER_LEASE_SECONDS = "20"
 # what the gateways inherit from the caller (channel credentials, stand-in URLs, limits, timeouts)
 GATEWAY_ENV_PREFIXES = (
     "WECHAT_",
@@ -196,6 +197,9 @@ class Cluster:
             # the load balancer is on this machine: client addresses come from its X-Forwarded-For
             FORWARDED_ALLOW_IPS="127.0.0.1",
         )
+        # each gateway renews the leases of what it is answering (bot/replay.py), so a lease only has to
+        # outlive a dead process: what a killed gateway held is answered by the other about 20 s later
+        env.setdefault("BOT_REPLAY_LEASE_SECONDS", CLUSTER_LEASE_SECONDS)
         return env
 
     def _define_services(self) -> None:

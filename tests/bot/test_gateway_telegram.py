@@ -181,3 +181,25 @@ async def test_long_polling_mode(rasa, telegram_api, gateway_factory) -> None:
         await wait_for(lambda: telegram_api.sent(CHAT), timeout=10)
         assert telegram_api.sent(CHAT)[0]["text"] == "收到：polled"
         assert not any(m == "setWebhook" for m, _ in telegram_api.calls)
+
+
+async def test_an_update_waiting_behind_a_slow_one_longer_than_its_lease_is_answered_once(
+    rasa, telegram_api, gateway_factory
+) -> None:
+    """Issue 14's fault run: a Telegram answer sent twice. The webhook stores an update (with a lease)
+    before its 200, and the chat's updates are answered in order: one waiting behind a slow one outlived
+    its lease, the replay answered it, then its handler answered it again. Now the gateway renews the
+    lease of what it stored and will answer, and its replay leaves it alone."""
+    async with gateway_factory(
+        (rasa.url,),
+        telegram_token=TELEGRAM_TOKEN,
+        telegram_api_base_url=f"{telegram_api.url}/bot",
+        replay_interval=0.2,
+        replay_lease_seconds=1.5,
+    ) as running:
+        assert (await post(running, text_update(CHAT, "slow 4 第一"))).status_code == 200
+        assert (await post(running, text_update(CHAT, "第二"))).status_code == 200
+        await wait_for(lambda: len(telegram_api.sent(CHAT)) >= 2, timeout=15)
+        await asyncio.sleep(2.0)  # a second answer would come by now (the replay runs every 0.2 s)
+        assert [m["text"] for m in telegram_api.sent(CHAT)] == ["收到：slow 4 第一", "收到：第二"]
+        assert rasa.messages_of(f"telegram:{CHAT}") == ["slow 4 第一", "第二"]

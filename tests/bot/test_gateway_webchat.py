@@ -181,7 +181,7 @@ async def test_rate_limit_per_client_address_behind_the_proxy(rasa, gateway_fact
 
 def test_token_buckets_refill_refuse_without_taking_and_forget_idle_keys() -> None:
     from bot.config import Settings
-    from bot.webchat import TokenBuckets, WebChatLimits
+    from bot.webchat_limits import TokenBuckets, WebChatLimits
 
     now = [0.0]
     buckets = TokenBuckets(per_minute=6, burst=2, clock=lambda: now[0], max_keys=2)  # one token per 10 s
@@ -224,3 +224,44 @@ async def test_only_a_stated_language_reaches_the_assistant(web, rasa) -> None:
     assert unstated["message"] == "Is there a rent subsidy in Qingpu?"
     assert unstated["metadata"] == {"channel": "web"}
     assert chosen["metadata"] == {"channel": "web", "language": "en"}
+
+
+async def test_a_resent_client_id_is_stored_once_and_gets_the_stored_answer(web, rasa) -> None:
+    """The page resends a message (same client id) when its first attempt got no response: the gateway
+    answers the resend with the answer it stored, never a second assistant turn."""
+    session = "resend-session-000000001"
+    body = {"session": session, "text": "租房补贴", "client_id": "c1a2b3c4d5"}
+    first = (await web.http.post("/api/chat", json=body)).json()
+    again = await web.http.post("/api/chat", json=body)
+    assert again.status_code == 200
+    assert (
+        [m["text"] for m in again.json()["messages"]]
+        == [m["text"] for m in first["messages"]]
+        == ["收到：租房补贴"]
+    )
+    assert again.json()["inbound_id"] == first["inbound_id"] and again.json()["pending"] is False
+    assert rasa.messages_of(f"web:{session}") == ["租房补贴"]  # Rasa was asked once
+    rows = await web.gateway.store.call(web.gateway.store.messages, f"web:{session}")
+    assert [(r["direction"], r["text"]) for r in rows] == [("in", "租房补贴"), ("out", "收到：租房补贴")]
+    # the same client id in another conversation is another message
+    other = {**body, "session": "resend-session-000000002"}
+    assert [m["text"] for m in (await web.http.post("/api/chat", json=other)).json()["messages"]] == [
+        "收到：租房补贴"
+    ]
+    for bad in ("short", "x" * 41, "bad id!!", 12345):
+        refused = await web.http.post("/api/chat", json={**body, "client_id": bad})
+        assert refused.status_code == 400 and "client_id" in refused.json()["error"]
+
+
+async def test_a_resend_while_the_first_attempt_is_answered_gets_that_one_answer(web, rasa) -> None:
+    """The first attempt is still inside this gateway (Rasa slow) when the page resends: the resend waits
+    for it (one person's messages go one at a time) and gets its answer; Rasa is asked once. (A resend
+    that reaches another gateway while the first one holds the message: the cluster's fault test.)"""
+    session = "resend-session-000000003"
+    body = {"session": session, "text": "slow 1.5 落户", "client_id": "slowclient01"}
+    first = asyncio.create_task(web.http.post("/api/chat", json=body))
+    await asyncio.sleep(0.5)
+    again = (await web.http.post("/api/chat", json=body)).json()
+    assert [m["text"] for m in again["messages"]] == ["收到：slow 1.5 落户"] and again["pending"] is False
+    assert [m["text"] for m in (await first).json()["messages"]] == ["收到：slow 1.5 落户"]
+    assert rasa.messages_of(f"web:{session}") == ["slow 1.5 落户"]
