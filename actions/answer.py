@@ -24,21 +24,28 @@ from actions.compose import (
     LEAD_RESPONSE,
     Citations,
     choose,
+    hinted_schemes,
     key_conditions,
+    lead_state,
     lead_variables,
     other_line,
     rule_lead,
     rule_variables,
 )
-from actions.config import label, settings
-from actions.fallback import intent_title
+from actions.config import label, profile_fields, settings
+from actions.fallback import (
+    SUGGESTION_SLOT,
+    accept_suggestion,
+    ask_what_they_mean,
+    suggestion_pending,
+)
 from actions.forms import carries_nothing, is_plain_no
 from actions.handoff import hand_off
-from actions.mode import PERSONAL_MODE, RULE_MODE, answer_mode
-from actions.profile import conversation_language, profile_from_tracker
-from actions.render import result_variables, value_label
-from actions.results import OVERVIEW_TOPIC, best_of, is_found, remember
-from actions.understanding import asks_for_more
+from actions.mode import PERSONAL_MODE, RULE_MODE, answer_mode, starts_a_question
+from actions.profile import conversation_language, normalise_field, profile_from_tracker
+from actions.render import noted_facts_text, result_variables, value_label
+from actions.results import OVERVIEW_TOPIC, best_of, is_found, ordered, remember
+from actions.understanding import asks_for_more, is_hesitation, stated_facts
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +88,137 @@ def button(language: str, key: str, payload: str) -> dict[str, str]:
     return {"title": label("buttons", language, key), "payload": payload}
 
 
+def facts_stated_in_words(tracker: Tracker) -> list[EventType]:
+    """Facts a short reply states in everyday words ("没有房", "I'm renting") that nothing else took: the
+    form was not asking, and the NLU found no entity for them. Only a message that answers (inform,
+    deny, affirm) counts; a new question keeps its own meaning."""
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name")
+    if intent not in ("inform", "deny", "affirm") or tracker.get_slot("requested_slot"):
+        return []
+    named = {e.get("entity") for e in message.get("entities") or []}
+    events: list[EventType] = []
+    for field, value in stated_facts(message.get("text")).items():
+        if field in named or field not in profile_fields() or tracker.get_slot(field) == value:
+            continue
+        events.append(SlotSet(field, normalise_field(field, value)))
+    return events
+
+
+def last_answer_index(tracker: Tracker) -> int | None:
+    """Where in the events the last answer was given (None before any)."""
+    for index in range(len(tracker.events) - 1, -1, -1):
+        event = tracker.events[index]
+        if event.get("event") == "action" and event.get("name") == "action_answer_policy":
+            return index
+    return None
+
+
+def slots_at(tracker: Tracker, index: int) -> dict[str, Any]:
+    """Slot values as they stood at events[index] (replayed from the slot events before it)."""
+    values: dict[str, Any] = {}
+    for event in tracker.events[:index]:
+        if event.get("event") == "slot":
+            values[event["name"]] = event.get("value")
+    return values
+
+
+def after_answer(tracker: Tracker, index: int) -> int:
+    """The end of the last answer's own events (its slots come right after the action): the next message."""
+    for later in range(index + 1, len(tracker.events)):
+        if tracker.events[later].get("event") == "user":
+            return later
+    return len(tracker.events)
+
+
+def updates_last_answer(tracker: Tracker, mode: str) -> bool:
+    """The person added facts to a personalised answer of the same topic and district (no new question):
+    say what changed, not the whole answer again."""
+    index = last_answer_index(tracker)
+    if index is None or mode != PERSONAL_MODE or starts_a_question(tracker):
+        return False
+    then = slots_at(tracker, after_answer(tracker, index))
+    return (
+        bool(tracker.get_slot("last_result"))
+        and then.get("answer_mode") == PERSONAL_MODE
+        and then.get("topic") == tracker.get_slot("topic")
+        and then.get("district") == tracker.get_slot("district")
+        and tracker.get_slot("topic") != OVERVIEW_TOPIC
+    )
+
+
+def profile_of_last_answer(tracker: Tracker) -> dict[str, Any] | None:
+    """The profile the last answer was computed from."""
+    from policies import ProfileError
+
+    index = last_answer_index(tracker)
+    if index is None:
+        return None
+    profile = {}
+    for name, value in slots_at(tracker, index).items():
+        if name in profile_fields() and value is not None:
+            try:
+                profile[name] = normalise_field(name, value)
+            except ProfileError:
+                continue
+    return profile
+
+
+def lead_signature(result: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    """What the person reads of a result: which scheme, its status, tier and amount."""
+    if result is None:
+        return ()
+    keys = ("policy_id", "status", "tier", "max_amount", "min_amount")
+    return tuple(result.get(key) for key in keys)
+
+
+def render_update(
+    dispatcher: CollectingDispatcher,
+    earlier: Mapping[str, Any],
+    profile: Mapping[str, Any],
+    results: list[Mapping[str, Any]],
+    worth: set[str],
+    tracker: Tracker,
+    language: str,
+) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """A fact given after a personalised answer: "已记下：年龄：27。这不改变上面的结果（…）" or what it
+    changed, in one or two lines. Returns (shown, hidden) like render_topic."""
+    from policies import evaluate
+    from policies.questions import plausible
+
+    topic, district = tracker.get_slot("topic"), tracker.get_slot("district")
+    before = evaluate(dict(earlier), topic=topic, district=district, language=language)["results"]
+    old_lead, _, _ = choose_for_person(list(before), plausible(dict(earlier), topic, district), earlier)
+    lead, others, rest = choose_for_person(results, worth, profile)
+    if lead is None:
+        dispatcher.utter_message(
+            response="utter_no_policy_found", district_label=value_label(district, language)
+        )
+        return [], []
+    changed = [(name, value) for name, value in profile.items() if earlier.get(name) != value]
+    response = (
+        "utter_fact_changes_nothing"
+        if lead_signature(lead) == lead_signature(old_lead)
+        else "utter_fact_changed"
+    )
+    buttons = [button(language, "more", MORE_PAYLOAD)] if rest else []
+    dispatcher.utter_message(
+        response=response,
+        facts_text=noted_facts_text(changed, language),
+        title=str(lead.get("title") or lead.get("policy_id") or ""),
+        state=lead_state(lead, language),
+        buttons=buttons,
+    )
+    return [lead, *others], rest
+
+
+def is_personalised_answer(lead: Mapping[str, Any], profile: Mapping[str, Any]) -> bool:
+    """An answer computed from the person's own facts (not a scheme stated as the document states it):
+    only these carry "以上为根据您提供的信息作出的预估…"."""
+    told = any(name != "district" for name in profile)
+    return told and lead.get("status") not in ("referral", None)
+
+
 class ActionAnswerPolicy(Action):
     """Answers the current topic (or the overview) for the current district and profile."""
 
@@ -92,14 +230,22 @@ class ActionAnswerPolicy(Action):
     ) -> list[EventType]:
         topic, district = tracker.get_slot("topic"), tracker.get_slot("district")
         language = conversation_language(tracker)
-        if is_plain_no(tracker):
+        told = facts_stated_in_words(tracker)
+        if told:
+            # "没有房" after an answer: a fact about the person, taken like an answer to its question
+            tracker.add_slots(told)
+        elif is_plain_no(tracker):
+            if suggestion_pending(tracker):
+                # "不是" to "您是想问青浦吗？": say so and offer the usual choices
+                ask_what_they_mean(dispatcher, tracker, language)
+                return [SlotSet(SUGGESTION_SLOT, None)]
             # "不用了" after an answer changes nothing: no need to repeat the answer
             dispatcher.utter_message(response="utter_anything_else")
             return []
         if not topic:
             dispatcher.utter_message(response="utter_ask_topic")
-            return []
-        if carries_nothing(tracker):
+            return told
+        if not told and carries_nothing(tracker):
             # a bare "1" where no options were offered: ask, never guess (or say goodbye)
             ask_what_they_mean(dispatcher, tracker, language)
             return []
@@ -121,14 +267,18 @@ class ActionAnswerPolicy(Action):
         except Exception:
             logger.exception("policy engine failed for topic %s", topic)
             dispatcher.utter_message(response="utter_engine_error")
-            return []
+            return told
         results = list(outcome.get("results", []))
         events: list[EventType] = [
+            *told,
             SlotSet("questions_asked", 0),
             SlotSet("answer_mode", mode),
             SlotSet("last_answer_key", key),
         ]
-        if topic == OVERVIEW_TOPIC:
+        earlier = profile_of_last_answer(tracker) if updates_last_answer(tracker, mode) else None
+        if earlier is not None:
+            shown, hidden = render_update(dispatcher, earlier, profile, results, worth, tracker, language)
+        elif topic == OVERVIEW_TOPIC:
             shown = render_overview(dispatcher, results, district, language)
             hidden: list[Mapping[str, Any]] = []
         else:
@@ -154,6 +304,20 @@ class ActionAnswerPolicy(Action):
         return []
 
 
+def choose_for_person(
+    results: list[Mapping[str, Any]], worth: set[str], profile: Mapping[str, Any]
+) -> tuple[Mapping[str, Any] | None, list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """choose() for a personalised answer: the schemes the person's own words point at (an agricultural
+    team's leader asking about buying a home) are plausible and come first."""
+    hinted = hinted_schemes(profile, results)
+    if not hinted:
+        return choose(results, worth)
+    first = ordered([r for r in results if r["policy_id"] in hinted])
+    return choose(
+        first + ordered([r for r in results if r not in first]), worth | set(hinted), keep_order=True
+    )
+
+
 def render_topic(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
@@ -169,7 +333,7 @@ def render_topic(
             rule_lead(results, worth, tracker.latest_message.get("text")), worth, keep_order=True
         )
     else:
-        lead, others, rest = choose(results, worth)
+        lead, others, rest = choose_for_person(results, worth, profile_from_tracker(tracker))
     if lead is None:
         dispatcher.utter_message(
             response="utter_no_policy_found", district_label=value_label(district, language)
@@ -193,8 +357,11 @@ def render_topic(
     if rule:
         buttons.insert(0, button(language, "check_my_case", CHECK_PAYLOAD))
         dispatcher.utter_message(response="utter_offer_check", buttons=buttons)
-    else:
+    elif is_personalised_answer(lead, profile_from_tracker(tracker)):
         dispatcher.utter_message(response="utter_estimate_disclaimer", buttons=buttons)
+    elif buttons:
+        # the scheme as the document states it: its citation is said, no estimate sentence
+        dispatcher.messages[-1].setdefault("buttons", []).extend(buttons)
     return [lead, *others], rest
 
 
@@ -266,7 +433,15 @@ class ActionPlainYes(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if asks_for_more(tracker.latest_message.get("text")) and tracker.get_slot("more_results"):
+        text = tracker.latest_message.get("text")
+        if suggestion_pending(tracker):
+            # "是" to "您是想问青浦吗？": go on with that district (and topic)
+            return accept_suggestion(dispatcher, tracker)
+        if is_hesitation(text):
+            # "hmm" is no yes (the NLU may still call it affirm): nothing to act on
+            ask_what_they_mean(dispatcher, tracker, conversation_language(tracker))
+            return []
+        if asks_for_more(text) and tracker.get_slot("more_results"):
             return [FollowupAction("action_show_more")]
         if tracker.get_slot("check_offered") and tracker.get_slot("topic"):
             return [
@@ -277,15 +452,6 @@ class ActionPlainYes(Action):
             ]
         dispatcher.utter_message(response="utter_anything_else")
         return []
-
-
-def ask_what_they_mean(dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> None:
-    """A message with nothing to act on ("1"): say so, and offer the last topic, the overview, a person."""
-    topic = tracker.get_slot("topic")
-    intents = [f"ask_{topic}"] if topic and topic != OVERVIEW_TOPIC else []
-    intents += ["ask_eligibility", "request_human"]
-    buttons = [{"title": intent_title(intent, language), "payload": f"/{intent}"} for intent in intents]
-    dispatcher.utter_message(response="utter_what_do_you_mean", buttons=buttons)
 
 
 class _AboutLastAnswer(Action, ABC):

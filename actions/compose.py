@@ -143,16 +143,49 @@ def lead_variables(
     }
 
 
-def other_line(result: Mapping[str, Any], language: str) -> str:
-    """One line of another plausible item: its amount when found, else its state in one phrase."""
+def lead_state(result: Mapping[str, Any], language: str) -> str:
+    """A result's state in one phrase: its tier and amount when found, the open facts, or its status."""
     status = str(result.get("status"))
     if status == "eligible":
-        state = (tier_text(result, language) + amount_or_benefit(result, language)).strip()
-    elif status == "needs_info":
-        state = open_text(result, (), language)
-    else:
-        state = label("status_labels", language, status)
+        space = " " if language == "en" else ""
+        return (tier_text(result, language).strip() + space + amount_or_benefit(result, language)).strip()
+    if status == "needs_info":
+        return open_text(result, (), language)
+    return label("status_labels", language, status)
+
+
+def other_line(result: Mapping[str, Any], language: str) -> str:
+    """One line of another plausible item: its amount when found, else its state in one phrase."""
+    state = lead_state(result, language)
     return fragment(language, "other_item", title=result.get("title") or result.get("policy_id"), state=state)
+
+
+def referenced_facts(policy: Any) -> set[str]:
+    """The profile facts a policy's conditions and tiers read (what each check reports missing on {})."""
+    facts: set[str] = set()
+    for condition in (*policy.requires, *policy.confirm_last):
+        if condition.check is not None:
+            facts.update(condition.check({})[1])
+    for tier in policy.tiers:
+        facts.update(tier.check({})[1])
+    return facts
+
+
+def hinted_schemes(profile: Mapping[str, Any], results: list[Mapping[str, Any]]) -> list[str]:
+    """Schemes on a rare path the person put us on themselves: they stated one of its rare facts ("团队的
+    带头人") or what makes it ordinary for them (sector 农业, profile.yml `hinted_by`). These are what the
+    person asks about, so they are plausible and lead, even while the rest of that path is unknown."""
+    from policies import default_knowledge_base
+    from policies.questions import RARE, rarity
+
+    policies = {policy.id: policy for policy in default_knowledge_base().policies}
+    hinted = []
+    for result in results:
+        policy = policies.get(result.get("policy_id"))
+        rare = {f for f in referenced_facts(policy) if rarity(f, {}) == RARE} if policy else set()
+        if any(fact in profile or rarity(fact, profile) < RARE for fact in rare):
+            hinted.append(result["policy_id"])
+    return hinted
 
 
 def choose(
