@@ -297,3 +297,17 @@ def rule_variables(result: Mapping[str, Any], language: str, cite: Citations) ->
         "how_to_apply": str(result.get("how_to_apply") or fragment(language, "none")),
         "citation": cite(result.get("source")),
     }
+
+
+def choose_for_person(
+    results: list[Mapping[str, Any]], worth: set[str], profile: Mapping[str, Any]
+) -> tuple[Mapping[str, Any] | None, list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """choose() for a personalised answer: the schemes the person's own words point at (an agricultural
+    team's leader asking about buying a home) are plausible and come first."""
+    hinted = hinted_schemes(profile, results)
+    if not hinted:
+        return choose(results, worth)
+    first = ordered([r for r in results if r["policy_id"] in hinted])
+    return choose(
+        first + ordered([r for r in results if r not in first]), worth | set(hinted), keep_order=True
+    )
