@@ -227,6 +227,10 @@ def render_topic(
     if rule:
         buttons.insert(0, button(language, "check_my_case", CHECK_PAYLOAD))
         dispatcher.utter_message(response="utter_offer_check", buttons=buttons)
+    elif all(r.get("status") == "ineligible" for r in results):
+        # the documents provide for other people only: say so plainly, and offer an officer
+        buttons.insert(0, button(language, "ask_officer", HANDOFF_PAYLOAD))
+        dispatcher.utter_message(response="utter_nothing_for_your_case", buttons=buttons)
     elif is_personalised_answer(lead, profile_from_tracker(tracker)):
         dispatcher.utter_message(response="utter_estimate_disclaimer", buttons=buttons)
     elif buttons:

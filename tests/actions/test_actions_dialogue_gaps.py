@@ -367,3 +367,28 @@ async def test_songjiang_schooling_is_answered_from_its_one_provision_with_the_c
     assert text.startswith("松江引进卫生健康骨干人才子女入学便利")
     assert "沪松人〔2022〕27号" in text and "三（五）9" in text
     assert "没有作出规定" in text  # and it says plainly that nothing is stated for anyone else
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+async def test_songjiang_schooling_for_someone_it_does_not_cover_says_so_and_offers_an_officer(
+    language: str,
+) -> None:
+    slots = {
+        "district": "松江",
+        "topic": "children_school",
+        "sector": "产业",
+        "title": "中级",
+        "language": language,
+    }
+    _, dispatcher = await _run(
+        ActionAnswerPolicy(),
+        slots,
+        text="我在松江做工程师，孩子上学能照顾吗",
+        intent="ask_children_school",
+        entities=[{"entity": "title", "value": "中级"}],
+    )
+    assert responses(dispatcher) == ["utter_lead_ineligible", "utter_nothing_for_your_case"]
+    assert {
+        "title": {"zh": "请工作人员审核我的情况", "en": "Ask an officer to decide my case"}[language],
+        "payload": "/request_human",
+    } in dispatcher.messages[-1]["buttons"]
