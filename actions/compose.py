@@ -160,34 +160,6 @@ def other_line(result: Mapping[str, Any], language: str) -> str:
     return fragment(language, "other_item", title=result.get("title") or result.get("policy_id"), state=state)
 
 
-def referenced_facts(policy: Any) -> set[str]:
-    """The profile facts a policy's conditions and tiers read (what each check reports missing on {})."""
-    facts: set[str] = set()
-    for condition in (*policy.requires, *policy.confirm_last):
-        if condition.check is not None:
-            facts.update(condition.check({})[1])
-    for tier in policy.tiers:
-        facts.update(tier.check({})[1])
-    return facts
-
-
-def hinted_schemes(profile: Mapping[str, Any], results: list[Mapping[str, Any]]) -> list[str]:
-    """Schemes on a rare path the person put us on themselves: they stated one of its rare facts ("团队的
-    带头人") or what makes it ordinary for them (sector 农业, profile.yml `hinted_by`). These are what the
-    person asks about, so they are plausible and lead, even while the rest of that path is unknown."""
-    from policies import default_knowledge_base
-    from policies.questions import RARE, rarity
-
-    policies = {policy.id: policy for policy in default_knowledge_base().policies}
-    hinted = []
-    for result in results:
-        policy = policies.get(result.get("policy_id"))
-        rare = {f for f in referenced_facts(policy) if rarity(f, {}) == RARE} if policy else set()
-        if any(fact in profile or rarity(fact, profile) < RARE for fact in rare):
-            hinted.append(result["policy_id"])
-    return hinted
-
-
 def choose(
     results: list[Mapping[str, Any]], plausible: set[str] | None, keep_order: bool = False
 ) -> tuple[Mapping[str, Any] | None, list[Mapping[str, Any]], list[Mapping[str, Any]]]:
@@ -304,6 +276,8 @@ def choose_for_person(
 ) -> tuple[Mapping[str, Any] | None, list[Mapping[str, Any]], list[Mapping[str, Any]]]:
     """choose() for a personalised answer: the schemes the person's own words point at (an agricultural
     team's leader asking about buying a home) are plausible and come first."""
+    from policies.questions import hinted as hinted_schemes
+
     hinted = hinted_schemes(profile, results)
     if not hinted:
         return choose(results, worth)
