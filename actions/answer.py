@@ -35,6 +35,7 @@ from actions.config import label, settings
 from actions.fallback import (
     SUGGESTION_SLOT,
     accept_suggestion,
+    ask_back_near_miss,
     ask_what_they_mean,
     suggestion_pending,
 )
@@ -45,6 +46,7 @@ from actions.profile import conversation_language, profile_from_tracker
 from actions.render import result_variables, value_label
 from actions.results import OVERVIEW_TOPIC, best_of, is_found, remember
 from actions.understanding import asks_for_more, is_hesitation
+from actions.understanding import yes_no_meaning as meaning_of
 from actions.update import (
     facts_stated_in_words,
     profile_of_last_answer,
@@ -123,6 +125,9 @@ class ActionAnswerPolicy(Action):
             # "不用了" after an answer changes nothing: no need to repeat the answer
             dispatcher.utter_message(response="utter_anything_else")
             return []
+        asked_back = [] if told or not carries_nothing(tracker) else ask_back_near_miss(dispatcher, tracker)
+        if asked_back:
+            return asked_back  # "我在松降": "您是想问松江吗？"
         if not topic:
             dispatcher.utter_message(response="utter_ask_topic")
             return told
@@ -311,6 +316,11 @@ class ActionPlainYes(Action):
         if suggestion_pending(tracker):
             # "是" to "您是想问青浦吗？": go on with that district (and topic)
             return accept_suggestion(dispatcher, tracker)
+        if meaning_of(text) is not True:
+            # "松降" read as a yes: a district named nearly is asked back, not taken as a yes
+            asked_back = ask_back_near_miss(dispatcher, tracker)
+            if asked_back:
+                return asked_back
         if is_hesitation(text):
             # "hmm" is no yes (the NLU may still call it affirm): nothing to act on
             ask_what_they_mean(dispatcher, tracker, conversation_language(tracker))

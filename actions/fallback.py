@@ -107,14 +107,36 @@ def ask_back(dispatcher: CollectingDispatcher, reading: dict[str, Any], language
 
 
 def suggestion_pending(tracker: Tracker) -> bool:
-    """The assistant's last action before this message asked back one reading (action_clarify set it)."""
+    """The assistant asked back one reading in its reply to the previous message (the suggestion slot was
+    set after it): the latest message answers that question."""
     if not tracker.get_slot(SUGGESTION_SLOT):
         return False
     latest_user = max((i for i, e in enumerate(tracker.events) if e.get("event") == "user"), default=-1)
     for event in reversed(tracker.events[: max(latest_user, 0)]):
-        if event.get("event") == "action" and event.get("name") != "action_listen":
-            return event.get("name") == "action_clarify"
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") == SUGGESTION_SLOT:
+            return bool(event.get("value"))
     return False
+
+
+def ask_back_near_miss(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """A message the NLU read with confidence but without a district, that names one nearly ("我在松降",
+    "qinpu"): ask back "您是想问松江吗？" (empty when there is no near miss)."""
+    message = tracker.latest_message or {}
+    if any(e.get("entity") == "district" for e in message.get("entities") or []):
+        return []
+    district = near_miss_district(message.get("text"), district_aliases())
+    if not district:
+        return []
+    text = message.get("text") or ""
+    reading = {
+        "district": district,
+        "topic": None,
+        "mode": "personal" if asks_about_own_case(text) else "rule",
+    }
+    ask_back(dispatcher, reading, conversation_language(tracker))
+    return [SlotSet(SUGGESTION_SLOT, reading)]
 
 
 def accept_suggestion(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:

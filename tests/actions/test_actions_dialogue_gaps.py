@@ -100,7 +100,7 @@ async def test_no_ask_back_in_the_middle_of_the_questions() -> None:
 
 def _asked_back(district: str, topic: str | None) -> list[dict]:
     return [
-        user_event("松降租房补贴多少", "nlu_fallback"),
+        user_event("松降那个咋弄", "nlu_fallback"),
         {"event": "action", "name": "action_clarify"},
         slot_event("suggestion", {"district": district, "topic": topic, "mode": "rule"}),
         {"event": "action", "name": "action_listen"},
@@ -164,6 +164,23 @@ async def test_a_later_yes_does_not_revive_an_old_ask_back() -> None:
         ActionPlainYes(), {"suggestion": suggestion}, text="好的", intent="affirm", events=earlier
     )
     assert events == [] and responses(dispatcher) == ["utter_anything_else"]
+
+
+@pytest.mark.parametrize(
+    ("action", "text", "intent", "expected"),
+    [
+        (ActionAnswerPolicy(), "我在松降", "inform", "您是想问松江吗？"),
+        (ActionPlainYes(), "松降", "affirm", "您是想问松江吗？"),  # the trained NLU reads "松降" as affirm
+        (ActionAnswerPolicy(), "qinpu", "inform", "您是想问青浦吗？"),
+    ],
+)
+async def test_a_confident_reading_that_names_a_district_nearly_is_asked_back(
+    action: Any, text: str, intent: str, expected: str
+) -> None:
+    slots = {"topic": "rent_subsidy", "check_offered": True}
+    events, dispatcher = await _run(action, slots, text=text, intent=intent)
+    assert rendered(dispatcher)[0].startswith(expected)
+    assert [e["name"] for e in events] == ["suggestion"]
 
 
 # --- 2. the agricultural team leader ----------------------------------------------------------------
