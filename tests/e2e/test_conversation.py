@@ -114,7 +114,7 @@ def test_issue_6_sentence_gets_the_chinese_answer_in_english(assistant_services)
     assert [(r["policy_id"], r["status"]) for r in en_slots["last_result"]] == [
         (r["policy_id"], r["status"]) for r in zh_slots["last_result"]
     ]
-    assert "（E档）" in zh_answer and "(class E)" in en_answer
+    assert "（E类）" in zh_answer and "(class E)" in en_answer
     assert "每月最高3000元" in zh_answer, zh_answer
     assert "up to CNY 3,000 per month" in en_answer, en_answer
     assert zh_answer.count(QINGPU_DOC) == en_answer.count(QINGPU_DOC) >= 1
