@@ -77,7 +77,13 @@ def found(extractor: VocabularyEntityExtractor, text: str) -> list[tuple[str, ob
         ("A类人才购房补贴", []),
         ("我被评为A类人才", []),
         ("我们是C类团队", [("agri_team_class", "C", "C类团队")]),
-        ("I lead an agricultural team, class B team", [("agri_team_role", "带头人", "lead an agricultural team"), ("agri_team_class", "B", "class B team")]),
+        (
+            "I lead an agricultural team, class B team",
+            [
+                ("agri_team_role", "带头人", "lead an agricultural team"),
+                ("agri_team_class", "B", "class B team"),
+            ],
+        ),
     ],
 )
 def test_extract(extractor: VocabularyEntityExtractor, text: str, expected: list) -> None:
