@@ -176,6 +176,12 @@ class ActionClarify(Action):
             if meaning is False:
                 ask_what_they_mean(dispatcher, tracker, conversation_language(tracker))
                 return [SlotSet(SUGGESTION_SLOT, None)]
+        from actions.update import facts_stated_in_words
+
+        told = [] if tracker.active_loop.get("name") else facts_stated_in_words(tracker)
+        if told and tracker.get_slot("topic"):
+            # "没有房" after an answer, read as unclear: its words state a fact; the answer says what it changes
+            return [*told, FollowupAction("action_answer_policy")]
         config = settings()["fallback"]
         if unclear_messages_in_a_row(tracker) >= config["failures_before_handoff"]:
             return hand_off(dispatcher, tracker, "clarification_failed")

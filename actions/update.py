@@ -25,7 +25,8 @@ def facts_stated_in_words(tracker: Tracker) -> list[EventType]:
     deny, affirm) counts; a new question keeps its own meaning."""
     message = tracker.latest_message or {}
     intent = (message.get("intent") or {}).get("name")
-    if intent not in ("inform", "deny", "affirm") or tracker.get_slot("requested_slot"):
+    # nlu_fallback too: "没有房" alone was once read below the threshold, and its words are clear
+    if intent not in ("inform", "deny", "affirm", "nlu_fallback") or tracker.get_slot("requested_slot"):
         return []
     named = {e.get("entity") for e in message.get("entities") or []}
     events: list[EventType] = []

@@ -340,6 +340,12 @@ async def test_a_fact_in_everyday_words_after_an_answer_is_taken(
     assert "utter_what_do_you_mean" not in responses(dispatcher)
 
 
+async def test_an_everyday_fact_the_nlu_was_unsure_of_is_still_taken() -> None:
+    slots = {**QINGPU_MASTER, "owns_home_in_district": None, "topic": "rent_subsidy"}
+    events, _ = await _run(ActionClarify(), slots, text="没有房", intent="nlu_fallback")
+    assert events == [SlotSet("owns_home_in_district", False), FollowupAction("action_answer_policy")]
+
+
 # --- 7. the estimate sentence only on personalised answers ------------------------------------------
 
 
