@@ -24,6 +24,7 @@ from actions.compose import (
     LEAD_RESPONSE,
     Citations,
     choose,
+    choose_for_person,
     key_conditions,
     lead_variables,
     other_line,
@@ -31,14 +32,27 @@ from actions.compose import (
     rule_variables,
 )
 from actions.config import label, settings
-from actions.fallback import intent_title
+from actions.fallback import (
+    SUGGESTION_SLOT,
+    accept_suggestion,
+    ask_back_near_miss,
+    ask_what_they_mean,
+    suggestion_pending,
+)
 from actions.forms import carries_nothing, is_plain_no
 from actions.handoff import hand_off
 from actions.mode import PERSONAL_MODE, RULE_MODE, answer_mode
 from actions.profile import conversation_language, profile_from_tracker
 from actions.render import result_variables, value_label
 from actions.results import OVERVIEW_TOPIC, best_of, is_found, remember
-from actions.understanding import asks_for_more
+from actions.understanding import asks_for_more, is_hesitation
+from actions.understanding import yes_no_meaning as meaning_of
+from actions.update import (
+    facts_stated_in_words,
+    profile_of_last_answer,
+    render_update,
+    updates_last_answer,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +95,13 @@ def button(language: str, key: str, payload: str) -> dict[str, str]:
     return {"title": label("buttons", language, key), "payload": payload}
 
 
+def is_personalised_answer(lead: Mapping[str, Any], profile: Mapping[str, Any]) -> bool:
+    """An answer computed from the person's own facts (not a scheme stated as the document states it):
+    only these carry "以上为根据您提供的信息作出的预估…"."""
+    told = any(name != "district" for name in profile)
+    return told and lead.get("status") not in ("referral", None)
+
+
 class ActionAnswerPolicy(Action):
     """Answers the current topic (or the overview) for the current district and profile."""
 
@@ -92,14 +113,25 @@ class ActionAnswerPolicy(Action):
     ) -> list[EventType]:
         topic, district = tracker.get_slot("topic"), tracker.get_slot("district")
         language = conversation_language(tracker)
-        if is_plain_no(tracker):
+        told = facts_stated_in_words(tracker)
+        if told:
+            # "没有房" after an answer: a fact about the person, taken like an answer to its question
+            tracker.add_slots(told)
+        elif is_plain_no(tracker):
+            if suggestion_pending(tracker):
+                # "不是" to "您是想问青浦吗？": say so and offer the usual choices
+                ask_what_they_mean(dispatcher, tracker, language)
+                return [SlotSet(SUGGESTION_SLOT, None)]
             # "不用了" after an answer changes nothing: no need to repeat the answer
             dispatcher.utter_message(response="utter_anything_else")
             return []
+        asked_back = [] if told or not carries_nothing(tracker) else ask_back_near_miss(dispatcher, tracker)
+        if asked_back:
+            return asked_back  # "我在松降": "您是想问松江吗？"
         if not topic:
             dispatcher.utter_message(response="utter_ask_topic")
-            return []
-        if carries_nothing(tracker):
+            return told
+        if not told and carries_nothing(tracker):
             # a bare "1" where no options were offered: ask, never guess (or say goodbye)
             ask_what_they_mean(dispatcher, tracker, language)
             return []
@@ -121,14 +153,21 @@ class ActionAnswerPolicy(Action):
         except Exception:
             logger.exception("policy engine failed for topic %s", topic)
             dispatcher.utter_message(response="utter_engine_error")
-            return []
+            return told
         results = list(outcome.get("results", []))
         events: list[EventType] = [
+            *told,
             SlotSet("questions_asked", 0),
             SlotSet("answer_mode", mode),
             SlotSet("last_answer_key", key),
         ]
-        if topic == OVERVIEW_TOPIC:
+        earlier = profile_of_last_answer(tracker) if updates_last_answer(tracker, mode) else None
+        if earlier is not None:
+            more = button(language, "more", MORE_PAYLOAD)
+            shown, hidden = render_update(
+                dispatcher, earlier, profile, results, worth, tracker, language, more
+            )
+        elif topic == OVERVIEW_TOPIC:
             shown = render_overview(dispatcher, results, district, language)
             hidden: list[Mapping[str, Any]] = []
         else:
@@ -169,7 +208,7 @@ def render_topic(
             rule_lead(results, worth, tracker.latest_message.get("text")), worth, keep_order=True
         )
     else:
-        lead, others, rest = choose(results, worth)
+        lead, others, rest = choose_for_person(results, worth, profile_from_tracker(tracker))
     if lead is None:
         dispatcher.utter_message(
             response="utter_no_policy_found", district_label=value_label(district, language)
@@ -193,10 +232,17 @@ def render_topic(
     if rule:
         buttons.insert(0, button(language, "check_my_case", CHECK_PAYLOAD))
         dispatcher.utter_message(response="utter_offer_check", buttons=buttons)
-    else:
+    elif all(r.get("status") == "ineligible" for r in results):
+        # the documents provide for other people only: say so plainly, and offer an officer
+        buttons.insert(0, button(language, "ask_officer", HANDOFF_PAYLOAD))
+        dispatcher.utter_message(response="utter_nothing_for_your_case", buttons=buttons)
+    elif is_personalised_answer(lead, profile_from_tracker(tracker)):
         # the marker tells the gateway this was a personalised answer: it offers a 好差评 rating
         marker = {"answer": "personal", "topic": tracker.get_slot("topic"), "district": district}
         dispatcher.utter_message(response="utter_estimate_disclaimer", buttons=buttons, json_message=marker)
+    elif buttons:
+        # the scheme as the document states it: its citation is said, no estimate sentence
+        dispatcher.messages[-1].setdefault("buttons", []).extend(buttons)
     return [lead, *others], rest
 
 
@@ -268,7 +314,20 @@ class ActionPlainYes(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if asks_for_more(tracker.latest_message.get("text")) and tracker.get_slot("more_results"):
+        text = tracker.latest_message.get("text")
+        if suggestion_pending(tracker):
+            # "是" to "您是想问青浦吗？": go on with that district (and topic)
+            return accept_suggestion(dispatcher, tracker)
+        if meaning_of(text) is not True:
+            # "松降" read as a yes: a district named nearly is asked back, not taken as a yes
+            asked_back = ask_back_near_miss(dispatcher, tracker)
+            if asked_back:
+                return asked_back
+        if is_hesitation(text):
+            # "hmm" is no yes (the NLU may still call it affirm): nothing to act on
+            ask_what_they_mean(dispatcher, tracker, conversation_language(tracker))
+            return []
+        if asks_for_more(text) and tracker.get_slot("more_results"):
             return [FollowupAction("action_show_more")]
         if tracker.get_slot("check_offered") and tracker.get_slot("topic"):
             return [
@@ -279,15 +338,6 @@ class ActionPlainYes(Action):
             ]
         dispatcher.utter_message(response="utter_anything_else")
         return []
-
-
-def ask_what_they_mean(dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> None:
-    """A message with nothing to act on ("1"): say so, and offer the last topic, the overview, a person."""
-    topic = tracker.get_slot("topic")
-    intents = [f"ask_{topic}"] if topic and topic != OVERVIEW_TOPIC else []
-    intents += ["ask_eligibility", "request_human"]
-    buttons = [{"title": intent_title(intent, language), "payload": f"/{intent}"} for intent in intents]
-    dispatcher.utter_message(response="utter_what_do_you_mean", buttons=buttons)
 
 
 class _AboutLastAnswer(Action, ABC):

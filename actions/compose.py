@@ -140,15 +140,20 @@ def lead_variables(
     }
 
 
-def other_line(result: Mapping[str, Any], language: str) -> str:
-    """One line of another plausible item: its amount when found, else its state in one phrase."""
+def lead_state(result: Mapping[str, Any], language: str) -> str:
+    """A result's state in one phrase: its tier and amount when found, the open facts, or its status."""
     status = str(result.get("status"))
     if status == "eligible":
-        state = (tier_text(result, language) + amount_or_benefit(result, language)).strip()
-    elif status == "needs_info":
-        state = open_text(result, (), language)
-    else:
-        state = label("status_labels", language, status)
+        space = " " if language == "en" else ""
+        return (tier_text(result, language).strip() + space + amount_or_benefit(result, language)).strip()
+    if status == "needs_info":
+        return open_text(result, (), language)
+    return label("status_labels", language, status)
+
+
+def other_line(result: Mapping[str, Any], language: str) -> str:
+    """One line of another plausible item: its amount when found, else its state in one phrase."""
+    state = lead_state(result, language)
     return fragment(language, "other_item", title=result.get("title") or result.get("policy_id"), state=state)
 
 
@@ -258,3 +263,19 @@ def rule_variables(result: Mapping[str, Any], language: str, cite: Citations) ->
         "how_to_apply": str(result.get("how_to_apply") or fragment(language, "none")),
         "citation": cite(result.get("source")),
     }
+
+
+def choose_for_person(
+    results: list[Mapping[str, Any]], worth: set[str], profile: Mapping[str, Any]
+) -> tuple[Mapping[str, Any] | None, list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """choose() for a personalised answer: the schemes the person's own words point at (an agricultural
+    team's leader asking about buying a home) are plausible and come first."""
+    from policies.questions import hinted as hinted_schemes
+
+    hinted = hinted_schemes(profile, results)
+    if not hinted:
+        return choose(results, worth)
+    first = ordered([r for r in results if r["policy_id"] in hinted])
+    return choose(
+        first + ordered([r for r in results if r not in first]), worth | set(hinted), keep_order=True
+    )

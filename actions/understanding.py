@@ -3,7 +3,9 @@
 - `asks_about_own_case`: "我能拿多少" (the person's case) versus "青浦租房补贴是多少" (the rule);
 - `yes_no_meaning`: "单身" answers "does your spouse receive the subsidy?" with no; mixed signals: unsure;
 - `numbers_by_unit`: "我38岁，海外工作过5年，注册资本500万" -> age 38, years 5, wan 500, each by its unit,
-  read with the project's one number parser (`nlu.numbers`).
+  read with the project's one number parser (`nlu.numbers`);
+- `near_miss_district`: "松降" or "qinpu" -> the district the person probably meant, to ask back;
+- `stated_facts`: "没有房" after an answer -> owns_home_in_district false.
 """
 
 from __future__ import annotations
@@ -56,10 +58,15 @@ def asks_about_own_case(text: str | None) -> bool:
 def names_scheme(title: str, text: str | None, district_names: Iterable[str] = ()) -> bool:
     """Whether the message names this scheme by a word of its own title (two characters or more left once
     the district and the words every title shares are taken out): "积分" names "青浦人才积分租房补贴"."""
+    message = _fold(text)
+    if not re.search(r"[\u3400-\u9fff]", title):
+        # an English title: its own whole words ("points-based" names the points subsidy)
+        generic = {w.lower() for w in understanding()["generic_title_words_en"]}
+        words = [w for w in re.findall(r"[a-z]+", title.lower()) if len(w) >= 4 and w not in generic]
+        return any(re.search(rf"(?<![a-z]){w}(?![a-z])", message) for w in words)
     rest = title
     for word in [*district_names, *understanding()["generic_title_words"]]:
         rest = rest.replace(word, " ")
-    message = _fold(text)
     return any(
         part[i : i + 2] in message for part in rest.split() for i in range(len(part) - 1) if len(part) >= 2
     )
@@ -83,13 +90,22 @@ def _matches(text: str, phrases: Iterable[str]) -> list[tuple[int, int]]:
     return spans
 
 
+def is_hesitation(text: str | None) -> bool:
+    """ "hmm", "呃", "let me think": the whole message hesitates (no answer in it)."""
+    folded = _fold(text).strip(" .。…,，!！?？~")
+    return bool(folded) and folded in {word.lower() for word in understanding()["hesitation"]}
+
+
 def yes_no_meaning(text: str | None, question: str | None = None) -> bool | str | None:
-    """True / False for an answer to a yes/no question, UNSURE for mixed signals, None for no signal.
+    """True / False for an answer to a yes/no question, UNSURE for mixed signals or a hesitation ("hmm"),
+    None for no signal.
 
     The longest phrase wins where phrases overlap ("没有" over "有", "入职以后就是了" over "是")."""
     folded = _fold(text)
     if not folded:
         return None
+    if is_hesitation(folded):
+        return UNSURE
     table = understanding()["yes_no"]
     found: list[tuple[int, int, bool]] = []
     for source in (table["default"], (table.get("by_question") or {}).get(question or "", {})):
@@ -169,3 +185,57 @@ def number_for(field: str, text: str | None, asked: bool) -> float | int | None:
     if asked and len(bare) == 1:
         return bare[0]
     return None
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return previous[-1]
+
+
+def near_miss_district(text: str | None, districts: dict[str, list[str]]) -> str | None:
+    """The one district a message probably names without naming it: "松降" (a sound-alike character) or
+    "qinpu" (a Latin word a few letters off the pinyin name). `districts`: canonical name -> aliases
+    (policies/vocabulary.yml). None when there is no such word, or when it could be two districts."""
+    table = understanding()["district_near_miss"]
+    folded = _fold(text)
+    found: set[str] = set()
+    for name in districts:
+        for i, char in enumerate(name):
+            for other in table["sounds_like"].get(char, []):
+                if name[:i] + other + name[i + 1 :] in folded:
+                    found.add(name)
+    words = re.findall(r"[a-z]+", folded)
+    for name, aliases in districts.items():
+        latin = [a.lower() for a in aliases if re.fullmatch(r"[a-z]+", a.lower())]
+        for word in words:
+            if len(word) < table["min_letters"] or word in table.get("not_a_district", []):
+                continue
+            if any(word[0] == alias[0] and 0 < _edits(word, alias) <= table["max_edits"] for alias in latin):
+                found.add(name)
+    return found.pop() if len(found) == 1 else None
+
+
+def stated_facts(text: str | None) -> dict[str, Any]:
+    """Facts a short message states in everyday words ("没有房" -> owns_home_in_district false): the
+    longest phrase of each field wins; a field whose phrases say both is left out."""
+    folded = _fold(text)
+    facts: dict[str, Any] = {}
+    for field, by_value in (understanding().get("stated_facts") or {}).items():
+        matches = [
+            (end - start, value)
+            for value, phrases in by_value.items()
+            for start, end in _matches(folded, phrases)
+        ]
+        if not matches:
+            continue
+        longest = max(length for length, _ in matches)
+        values = {value for length, value in matches if length == longest}
+        if len(values) == 1:
+            facts[field] = values.pop()
+    return facts

@@ -153,6 +153,33 @@ def plausible(profile: Mapping[str, Any], topic: str | None, district: str | Non
     return {r["policy_id"] for r in results if r.get("status") != "ineligible"}
 
 
+def referenced_facts(policy: Any) -> set[str]:
+    """The profile facts a policy's conditions and tiers read (what each check reports missing on {})."""
+    facts: set[str] = set()
+    for condition in (*policy.requires, *policy.confirm_last):
+        if condition.check is not None:
+            facts.update(condition.check({})[1])
+    for tier in policy.tiers:
+        facts.update(tier.check({})[1])
+    return facts
+
+
+def hinted(profile: Mapping[str, Any], results: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Schemes on a rare path the person put us on themselves: they stated one of its rare facts ("团队的
+    带头人") or what makes one ordinary for them (sector 农业, profile.yml `hinted_by`). This is what the
+    person asks about: such a scheme is plausible, is settled first, and its own rare facts may be asked."""
+    from . import default_knowledge_base
+
+    policies = {policy.id: policy for policy in default_knowledge_base().policies}
+    chosen = []
+    for result in results:
+        policy = policies.get(result.get("policy_id"))
+        rare = {f for f in referenced_facts(policy) if rarity(f, {}) == RARE} if policy else set()
+        if any(fact in profile or rarity(fact, profile) < RARE for fact in rare):
+            chosen.append(result["policy_id"])
+    return chosen
+
+
 def _ranked(
     profile: Mapping[str, Any],
     facts: list[str],
@@ -205,14 +232,16 @@ def rank_questions(
     if found:
         ranked = _ranked(profile, facts, topic, district, lambda r, f, _: _signature(r, found))
         return [fact for key, fact in ranked if key[0] < RARE]
-    worth = plausible(profile, topic, district)
+    named = hinted(profile, results)
+    worth = plausible(profile, topic, district) | set(named)
     unanswered = set(skipped)
     shared: dict[str, int] = {}
     for result in results:
         if result.get("status") in UNDECIDED and result["policy_id"] in worth:
             for fact in result.get("missing_facts") or []:
                 shared[fact] = shared.get(fact, 0) + 1
-    for lead in results:
+    # the scheme the person's own words point at is settled first (the order is stable otherwise)
+    for lead in sorted(results, key=lambda r: r["policy_id"] not in named):
         if lead.get("status") not in UNDECIDED or lead["policy_id"] not in worth:
             continue
         own = [f for f in facts if f in (lead.get("missing_facts") or [])]
@@ -230,8 +259,11 @@ def rank_questions(
                 return _signature(mine, frozenset())
             return _still_open(mine, fact)
 
+        own_path = lead["policy_id"] in named  # its rare facts are the person's own path: worth asking
         ranked = [
-            fact for key, fact in _ranked(profile, own, topic, district, judge, shared) if key[0] < RARE
+            fact
+            for key, fact in _ranked(profile, own, topic, district, judge, shared)
+            if key[0] < RARE or own_path
         ]
         if ranked:
             return ranked

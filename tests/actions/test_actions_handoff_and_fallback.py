@@ -52,13 +52,13 @@ async def test_complaint_is_the_reason() -> None:
     assert _handoff_payload(dispatcher)["language"] == "zh"
 
 
-async def test_first_unclear_message_offers_the_likeliest_intents() -> None:
+async def test_first_unclear_message_with_two_close_readings_offers_the_likeliest_intents() -> None:
     dispatcher = CollectingDispatcher()
     ranking = [
         {"name": "nlu_fallback", "confidence": 0.4},
-        {"name": "ask_rent_subsidy", "confidence": 0.35},
+        {"name": "ask_rent_subsidy", "confidence": 0.3},
         {"name": "affirm", "confidence": 0.1},
-        {"name": "ask_hukou", "confidence": 0.05},
+        {"name": "ask_hukou", "confidence": 0.2},
     ]
     tracker = make_tracker(text="补贴那个", intent="nlu_fallback", intent_ranking=ranking)
     events = await ActionClarify().run(dispatcher, tracker, domain())

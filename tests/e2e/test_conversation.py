@@ -114,7 +114,7 @@ def test_issue_6_sentence_gets_the_chinese_answer_in_english(assistant_services)
     assert [(r["policy_id"], r["status"]) for r in en_slots["last_result"]] == [
         (r["policy_id"], r["status"]) for r in zh_slots["last_result"]
     ]
-    assert "（E档）" in zh_answer and "(class E)" in en_answer
+    assert "（E类）" in zh_answer and "(class E)" in en_answer
     assert "最高每月3000元" in zh_answer, zh_answer
     assert "up to 3,000 yuan a month" in en_answer, en_answer
     assert zh_answer.count(QINGPU_DOC) == en_answer.count(QINGPU_DOC) >= 1
@@ -228,3 +228,61 @@ def test_a_volunteered_fact_is_never_asked_again(client):
         client.say("不知道" if value is None else client.answer_text(requested, value, []))
     assert "talent_points" not in asked, asked
     assert client.tracker()["slots"]["talent_points"] == 50
+
+
+# --- issue 15, the gaps: the farmer, hesitations, a fact after the answer, asking back -----------------
+
+FARMER_PROFILE = {
+    **TIER_E_PROFILE,
+    "age": 45,
+    "education": "硕士",
+    "sector": "农业",
+    "senior_post_years": 5,
+    "paid_in_capital_wan": 300,
+    "legal_rep_and_largest_shareholder": True,
+    "founders_shareholding_percent": 60,
+    "overseas_experience_years": 0,
+}
+# questions a farmer asking about buying a home should never get
+NOT_FOR_A_FARMER = {"key_industry", "former_executive_of", "sector", "agri_team_role", "agri_team_class"}
+
+
+def test_the_agricultural_team_leader_reaches_the_agricultural_scheme(client):
+    replies = client.say("我是青浦农业创业团队的带头人，团队评的是B类，买房有补贴吗")
+    slots = client.tracker()["slots"]
+    assert (slots["agri_team_role"], slots["agri_team_class"], slots["sector"]) == ("带头人", "B", "农业")
+    transcript, asked = list(replies), []
+    for _ in range(12):
+        requested = client.tracker()["slots"]["requested_slot"]
+        if not requested:
+            break
+        asked.append(requested)
+        value = FARMER_PROFILE.get(requested)
+        replies = client.say("不知道" if value is None else client.answer_text(requested, value, replies))
+        transcript.extend(replies)
+    answer = texts(transcript)
+    assert "农业创业团队带头人购房补贴" in answer, answer
+    assert not NOT_FOR_A_FARMER & set(asked), asked
+
+
+@pytest.mark.parametrize("language, hesitation", [("en", "hmm"), ("zh", "呃")])
+def test_a_hesitation_after_the_offer_starts_no_questions(assistant_services, language, hesitation):
+    client = AssistantClient(assistant_services["rasa_url"], assistant_services["rasa_token"], language)
+    client.say("青浦租房补贴是多少" if language == "zh" else "How much is the rent subsidy in Qingpu?")
+    client.say(hesitation)
+    assert client.tracker()["slots"]["requested_slot"] is None
+
+
+@pytest.mark.parametrize("language, fact", [("zh", "我27岁"), ("en", "I'm 27 years old")])
+def test_a_fact_after_the_answer_is_said_in_a_line_not_the_whole_answer(assistant_services, language, fact):
+    client = AssistantClient(assistant_services["rasa_url"], assistant_services["rasa_token"], language)
+    first = (
+        "我34岁，全日制本科，副高职称，在青浦上班，租房补贴能拿多少？"
+        if language == "zh"
+        else "I'm 34, full-time bachelor's, associate senior title, working in Qingpu. How much rent subsidy can I get?"
+    )
+    client.answer_until_done(first, TIER_E_PROFILE)
+    again = texts(client.say(fact))
+    assert again.startswith("已记下" if language == "zh" else "Noted"), again
+    assert QINGPU_DOC not in again, again  # no citation block: the answer was not sent again
+    assert client.tracker()["slots"]["age"] == 27

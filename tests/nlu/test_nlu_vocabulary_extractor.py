@@ -62,6 +62,28 @@ def found(extractor: VocabularyEntityExtractor, text: str) -> list[tuple[str, ob
         ("Can you answer in English?", [("language", "en", "answer in English")]),
         ("说中文", [("language", "zh", "说中文")]),
         ("English please", [("language", "en", "English please")]),
+        # agricultural teams (issue 15): the role, the team's class where a team is named, the field
+        (
+            "我是青浦农业创业团队的带头人，团队评的是B类，买房有补贴吗",
+            [
+                ("district", "青浦", "青浦"),
+                ("sector", "农业", "农业"),
+                ("agri_team_role", "带头人", "带头人"),
+                ("agri_team_class", "B", "团队评的是B类"),
+            ],
+        ),
+        ("我是团队核心成员", [("agri_team_role", "成员", "团队核心成员")]),
+        ("家庭成员", []),
+        ("A类人才购房补贴", []),
+        ("我被评为A类人才", []),
+        ("我们是C类团队", [("agri_team_class", "C", "C类团队")]),
+        (
+            "I lead an agricultural team, class B team",
+            [
+                ("agri_team_role", "带头人", "lead an agricultural team"),
+                ("agri_team_class", "B", "class B team"),
+            ],
+        ),
     ],
 )
 def test_extract(extractor: VocabularyEntityExtractor, text: str, expected: list) -> None:

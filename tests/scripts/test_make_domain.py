@@ -95,15 +95,17 @@ def test_an_entity_field_maps_its_entities_then_the_denied_value() -> None:
 
 def test_a_text_field_takes_the_whole_reply_except_other_requests() -> None:
     mappings = make_domain.slot_mappings(profile_fields()["sector"], dialogue_settings())
-    assert mappings[0] == {
+    # the NLU's entity in any sentence ("我是农业创业团队…"), then "no"/skip, then the whole reply while asked
+    assert mappings[0] == {"type": "from_entity", "entity": "sector"}
+    assert mappings[1] == {
         "type": "from_intent",
         "intent": "deny",
         "value": "skip",
         "conditions": _while_asked("sector"),
     }
-    assert mappings[1]["type"] == "from_text" and mappings[1]["conditions"] == _while_asked("sector")
-    assert {"request_human", "ask_rent_subsidy"} <= set(mappings[1]["not_intent"])
-    assert not {"inform", "affirm", "deny"} & set(mappings[1]["not_intent"])
+    assert mappings[2]["type"] == "from_text" and mappings[2]["conditions"] == _while_asked("sector")
+    assert {"request_human", "ask_rent_subsidy"} <= set(mappings[2]["not_intent"])
+    assert not {"inform", "affirm", "deny"} & set(mappings[2]["not_intent"])
 
 
 def test_quick_replies_send_what_the_mappings_read() -> None:
