@@ -1,5 +1,5 @@
 """The case lifecycle: waiting → assigned → closed, with who and when. ``CaseDesk`` is the router's
-handoff hook (``router.HandoffHook``: ``is_open`` and ``on_handoff``) and what the console's API calls.
+handoff hook (``hooks.HandoffHook``: ``is_open`` and ``on_handoff``) and what the console's API calls.
 
 While a case is open the conversation's ``handoff_open`` flag is set: the router keeps forwarding the
 person's messages to Rasa (its tracker and slots stay complete) but stores the assistant's replies as
