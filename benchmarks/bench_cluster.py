@@ -44,11 +44,11 @@ from bench_gateway import (  # noqa: E402
     Services,
     ThinkTime,
     gateway_env,
-    load_average,
     openids_per_node,
     phase,
 )
 
+from benchmarks.measure import load_average  # noqa: E402
 from bot.testing.process import cpu_seconds, pid_listening_on, rss_mib  # noqa: E402
 from bot.testing.server import serve  # noqa: E402
 from bot.testing.wechat_standin import WeChatApiStandIn, WeChatServer  # noqa: E402

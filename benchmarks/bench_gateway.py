@@ -55,6 +55,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.measure import load_average, percentile  # noqa: E402
 from bot.rasa_client import HashRing  # noqa: E402
 from bot.testing.process import (  # noqa: E402
     cpu_seconds,
@@ -138,15 +139,6 @@ class Services:
             with contextlib.suppress(OSError):
                 out[role] = cpu_seconds(pid)
         return out
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
-
-
-def load_average() -> str:
-    return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def gateway_env(base: dict[str, str], server: WeChatServer, api: WeChatApiStandIn, api_url: str, db: Path):

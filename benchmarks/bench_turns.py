@@ -20,7 +20,6 @@ import asyncio
 import collections
 import contextlib
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
+from benchmarks.measure import load_average, machine, percentile  # noqa: E402
 from scripts.figures import printed_into  # noqa: E402
 from scripts.services import running_assistant  # noqa: E402
 
@@ -50,28 +50,6 @@ TURNS = [
     "谢谢",
 ]
 METADATA = {"channel": "bench", "language": "zh"}
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in line
-        ),
-        platform.processor(),
-    )
-    return f"{platform.machine()} {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
-def load_average() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def play(rasa_url: str, conversations: int) -> tuple[float, list[float]]:
@@ -212,14 +190,14 @@ def report_latency(first: float, latencies: list[float], conversations: int) -> 
     print(
         f"per-turn latency over {len(latencies)} turns ({conversations} conversations, one at a time): "
         f"p50 {statistics.median(latencies):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms, "
-        f"max {max(latencies):.0f} ms; first turn {first:.0f} ms  [{load_average()}]"
+        f"max {max(latencies):.0f} ms; first turn {first:.0f} ms  [load average {load_average()}]"
     )
 
 
 def report_breakdown(medians: dict[str, float], fixes: bool) -> None:
     how = "with" if fixes else "WITHOUT"
     print(
-        f"where the time goes (median ms per turn, in process, {how} scripts/rasa_latency.py)  [{load_average()}]"
+        f"where the time goes (median ms per turn, in process, {how} scripts/rasa_latency.py)  [load average {load_average()}]"
     )
     for label, value in medians.items():
         print(f"  {label:38s} {value:6.1f}")
@@ -245,7 +223,7 @@ def main() -> int:
     args = parser.parse_args()
 
     with printed_into("bench-turns", "Per-turn latency through the REST webhook", "make bench"):
-        print(f"machine: {machine()}; {load_average()}")
+        print(f"machine: {machine()}; load average {load_average()}")
         if args.rasa_url:
             first, latencies = play(args.rasa_url, args.conversations)
             report_latency(first, latencies, args.conversations)
