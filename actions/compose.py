@@ -14,7 +14,7 @@ from typing import Any
 from actions.config import label, profile_fields, settings
 from actions.render import citation, fragment, missing_text, tier_text, value_label
 from actions.results import is_found, ordered
-from policies.present import amount_text, bands_text, has_amount, payout_and_duration
+from policies.present import amount_text, bands_text, discretion_text, has_amount, payout_and_duration
 
 # how each status leads an answer; a status not listed here (the knowledge base may add some) leads
 # with the generic response, which states the rule and that the office decides
@@ -123,7 +123,12 @@ def lead_variables(
 ) -> dict[str, str]:
     """Variables of the utter_lead_* responses."""
     amount = amount_or_benefit(result, language)
-    tail = payout_and_duration(result, language) if has_amount(result) else ""
+    # 视实际贡献: the maximum is not a promise; who sets the amount is said beside it
+    tail = (
+        discretion_text(result, language) + payout_and_duration(result, language)
+        if has_amount(result)
+        else ""
+    )
     return {
         "title": str(result.get("title") or result.get("policy_id") or ""),
         "tier_text": tier_text(result, language),
@@ -259,7 +264,7 @@ def rule_variables(result: Mapping[str, Any], language: str, cite: Citations) ->
         "tiers_text": tier_lines(result["policy_id"], result, language),
         "conditions_text": key_conditions(result["policy_id"], language),
         "payout_text": label("fragments", language, "details_separator").join(payout)
-        or fragment(language, "none"),
+        or fragment(language, "not_stated"),
         "how_to_apply": str(result.get("how_to_apply") or fragment(language, "none")),
         "citation": cite(result.get("source")),
     }

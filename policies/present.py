@@ -9,6 +9,7 @@ Everything here works on the result dictionaries `evaluate()` returns, so the ac
     condition_lines(result, language)  ["符合：…", "待确认：…"], the failing condition first when ineligible
     bands_text(result, language)       "第一档每月1000元（40%）；…" for a benefit paid by yearly ranking
     status_label(status, language)     "可以享受" / "You qualify"
+    discretion_text(result, language)  "（视实际贡献，由区人才工作主管部门审核兑现）" beside a maximum
     citation(source, language)         "《上海市青浦区…》（青委〔2020〕88号，2020-…）第三条"
     yuan_text(amount, language)        "500万元" / "5,000,000 yuan"
     number_text(value, language)       "4000" / "4,000"
@@ -87,6 +88,12 @@ def amount_line(result: Mapping[str, Any], language: str) -> str:
         return table["amount_line"].format(amount=amount_text(result, language))
     benefit = result.get("benefit")
     return table["benefit_line"].format(benefit=benefit) if benefit else ""
+
+
+def discretion_text(result: Mapping[str, Any], language: str) -> str:
+    """Who sets the actual amount where the document says 视实际贡献, to follow the maximum; "" otherwise."""
+    discretion = result.get("discretion")
+    return words(language)["discretion_part"].format(discretion=discretion) if discretion else ""
 
 
 def payout_and_duration(result: Mapping[str, Any], language: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from .judgement import ConditionResult, Judgement
 from .knowledge import Policy, Tier
-from .present import amount_text, bands_text, condition_lines, first_failure, number, words
+from .present import amount_text, bands_text, condition_lines, discretion_text, first_failure, number, words
 from .profile import profile_fields
 
 SUMMARY_FACTS = 3  # a one-line summary names the first few missing facts; missing_facts has them all
@@ -69,8 +69,8 @@ def summarise(judgement: Judgement, result: dict[str, Any], language: str) -> st
         amount = amount_text(result, language)
         if result["max_amount"] is None:  # no amount in the document: say what the benefit is instead
             amount = result["benefit"].rstrip("。.")
-        elif policy.discretion:
-            amount += table["discretion_part"].format(discretion=policy.discretion[language])
+        else:
+            amount += discretion_text(result, language)
         return templates["eligible"].format(
             title=title, tier_part=tier_part, amount=amount, duration_part=duration_part
         )
@@ -146,6 +146,8 @@ def _static_part(policy: Policy, tier: Tier | None, language: str) -> dict[str, 
         "payout": policy.payout[language] if policy.payout else words(language)["no_payout"],
         "duration": policy.duration[language] if policy.duration else None,
         "duration_months": policy.duration_months,
+        # 视实际贡献: who sets the actual amount (said beside the maximum wherever it is shown)
+        "discretion": policy.discretion[language] if policy.discretion else None,
         "how_to_apply": policy.how_to_apply[language],
         "contact": policy.contact[language],
         "personalised": policy.kind == "personalised",
