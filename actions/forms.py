@@ -18,7 +18,7 @@ from rasa_sdk.forms import FormValidationAction, ValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.config import profile_fields, settings
-from actions.mode import RULE_MODE, answer_mode, starts_a_question
+from actions.mode import RULE_MODE, answer_mode, follows_up_on_topic, starts_a_question
 from actions.pending import (
     answers_yes_no,
     keep_pending_answer,
@@ -290,6 +290,10 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
         # facts just answered stay listed so they get validated; the next missing fact follows
         if tracker.get_slot("requested_slot") is None and says_nothing_new(tracker, "deny", "inform"):
             return []  # "不用了" or a bare "1" after an answer starts no new questions
+        earlier_topic = follows_up_on_topic(tracker)
+        if earlier_topic:
+            # "我能拿多少" after a topic's answer: that topic (validate_topic sets it), its questions next
+            tracker.slots["topic"] = earlier_topic
         skipped = set(tracker.get_slot("skipped_facts") or [])
         # facts in this message are listed to be validated; once refused (None) they drop out, and the
         # engine decides whether the question is worth asking again
@@ -304,7 +308,12 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
         fact = next_missing_fact(tracker)
         if fact and fact not in required:
             required.append(fact)
-        return required
+        return ["topic", *required] if earlier_topic else required
+
+    @staticmethod
+    def validate_topic(value: Any, dispatcher: Any, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        """The topic required_slots settled on (a follow-up keeps the conversation's topic)."""
+        return {"topic": tracker.get_slot("topic")}
 
     def __getattr__(self, name: str) -> Any:
         field = name.removeprefix("extract_")

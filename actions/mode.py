@@ -8,11 +8,12 @@ from rasa_sdk import Tracker
 
 from actions.config import profile_fields
 from actions.results import OVERVIEW_TOPIC
-from actions.understanding import asks_about_own_case
+from actions.understanding import asks_about_own_case, asks_for_overview
 
 RULE_MODE = "rule"
 PERSONAL_MODE = "personal"
 CHECK_INTENT = "check_my_case"
+OVERVIEW_INTENT = "ask_eligibility"
 TOPIC_INTENT_PREFIX = "ask_"
 # intents that ask about one rule's details, not a new topic
 FOLLOW_UP_INTENTS = {"ask_application_process", "ask_policy_basis"}
@@ -54,3 +55,31 @@ def starts_a_question(tracker: Tracker) -> bool:
     return intent == CHECK_INTENT or (
         intent.startswith(TOPIC_INTENT_PREFIX) and intent not in FOLLOW_UP_INTENTS
     )
+
+
+def previous_topic(tracker: Tracker) -> str | None:
+    """The conversation's topic before the latest message: the last topic set before it."""
+    events = list(tracker.events or [])
+    users = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    if not users:
+        return None
+    for event in reversed(events[: users[-1]]):
+        if event.get("event") == "slot" and event.get("name") == "topic":
+            return event.get("value")
+    return None
+
+
+def follows_up_on_topic(tracker: Tracker) -> str | None:
+    """ "我能拿多少" right after the rent subsidy's answer asks about the rent subsidy for this person, not
+    about every policy (the NLU reads it as the overview's intent): that topic, else None."""
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name")
+    # the value this message set (the form may already have put the earlier topic back in memory)
+    candidate = tracker.slots_to_validate().get("topic", tracker.get_slot("topic"))
+    if intent != OVERVIEW_INTENT or candidate != OVERVIEW_TOPIC:
+        return None
+    text = message.get("text") or ""
+    if not asks_about_own_case(text) or asks_for_overview(text):
+        return None
+    topic = previous_topic(tracker)
+    return topic if topic and topic != OVERVIEW_TOPIC else None

@@ -55,6 +55,12 @@ def asks_about_own_case(text: str | None) -> bool:
     return says_any(text, [word for words in lists.values() for word in words])
 
 
+def asks_for_overview(text: str | None) -> bool:
+    """Words that ask which policies there are at all ("我能享受哪些政策", "what can I get")."""
+    lists = understanding()["overview_question"]
+    return says_any(text, [word for words in lists.values() for word in words])
+
+
 def names_scheme(title: str, text: str | None, district_names: Iterable[str] = ()) -> bool:
     """Whether the message names this scheme by a word of its own title (two characters or more left once
     the district and the words every title shares are taken out): "积分" names "青浦人才积分租房补贴"."""

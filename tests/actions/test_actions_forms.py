@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -388,3 +389,32 @@ async def test_a_message_with_nothing_in_it_after_an_answer_starts_no_questions(
     events, dispatcher = await _run_form(tracker)
     assert events == [SlotSet("requested_slot", None)]
     assert dispatcher.messages == []
+
+
+# "我能拿多少" right after a topic's answer: the NLU reads the overview's intent, the person means the topic
+def _after_a_rent_answer(text: str, intent: str = "ask_eligibility") -> object:
+    earlier = [
+        user_event("青浦租房补贴是多少", "ask_rent_subsidy"),
+        slot_event("topic", "rent_subsidy"),
+        slot_event("district", "青浦"),
+    ]
+    slots = {"district": "青浦", "topic": "eligibility", "education": "硕士", "age": 33}
+    return make_tracker(
+        slots, text=text, intent=intent, events=earlier, trailing_slots={"topic": "eligibility"}
+    )
+
+
+@pytest.mark.parametrize("text", ["我能拿多少", "那我能拿多少呢", "how much can I get"])
+async def test_how_much_can_i_get_after_a_topic_keeps_the_topic(text: str) -> None:
+    events, _ = await _run_form(_after_a_rent_answer(text))
+    assert SlotSet("topic", "rent_subsidy") in events
+    # the topic's own questions follow, never the overview's
+    assert _requested(events) == next_question(
+        {"district": "青浦", "education": "硕士", "age": 33}, "rent_subsidy", "青浦"
+    )
+
+
+@pytest.mark.parametrize("text", ["我能享受哪些政策", "/ask_eligibility", "what can I get"])
+async def test_asking_for_every_policy_is_the_overview(text: str) -> None:
+    events, _ = await _run_form(_after_a_rent_answer(text))
+    assert not [e for e in events if e.get("name") == "topic"]
