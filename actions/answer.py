@@ -238,7 +238,12 @@ def render_topic(
         dispatcher.utter_message(response="utter_nothing_for_your_case", buttons=buttons)
     elif is_personalised_answer(lead, profile_from_tracker(tracker)):
         # the marker tells the gateway this was a personalised answer: it offers a 好差评 rating
-        marker = {"answer": "personal", "topic": tracker.get_slot("topic"), "district": district}
+        marker = {
+            "answer": "personal",
+            "topic": tracker.get_slot("topic"),
+            "district": district,
+            "language": language,  # the answer's language: the offer follows it, not the page's setting
+        }
         dispatcher.utter_message(response="utter_estimate_disclaimer", buttons=buttons, json_message=marker)
     elif buttons:
         # the scheme as the document states it: its citation is said, no estimate sentence

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..models import Button, InboundMessage, Reply
 from ..store import Store, case_notes, cases, rating_offers, ratings, utcnow
+from ..texts import normalise_language
 from ..texts import text as say
 from . import review
 from .settings import config
@@ -72,7 +73,9 @@ def offer_after_answer(
         return []  # offered for this topic before
     subject = {"topic": topic, "district": str(district)[:20] if district else None, "message_id": message_id}
     _remember_offer(store, conversation_id, subject)
-    return [prompt(language, "rating_prompt_answer")]
+    # the offer speaks the answer's language (English typed on a page left on 中文 is answered in English)
+    answered_in = normalise_language(personal[-1].get("language"), default=language)
+    return [prompt(answered_in, "rating_prompt_answer")]
 
 
 def score_of(message: InboundMessage) -> int | None:

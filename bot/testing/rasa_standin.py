@@ -5,7 +5,8 @@
     "long 5000"      a 5000-character answer      "two"       two separate texts
     "crash"          HTTP 500                     "/intent"   echoes the payload it got
     "noanswer"       [] (what Rasa answers when a custom action fails: the action server is down)
-    "personal rent_subsidy songjiang"   a personalised answer with the action's mark (custom answer/topic)
+    "personal rent_subsidy songjiang [en]"   a personalised answer with the action's mark (custom
+                     answer/topic/district, and its language when given)
     "fallback"       the assistant's fallback (utter_default)
     anything else    "收到：<text>"
 ``GET /conversations/{id}/tracker`` gives the latest message's intent: confidence 0.3 for a text that
@@ -107,10 +108,12 @@ class RasaStandIn:
             size = int(long.group(1))
             sentence = "这是一段很长的政策说明。"
             return [out(text=(sentence * (size // len(sentence) + 1))[:size])]
-        personal = re.match(r"personal (\w+) (\w+)", text)
+        personal = re.match(r"personal (\w+) (\w+)(?: (en|zh))?", text)
         if personal:
-            topic, district = personal.groups()
+            topic, district, language = personal.groups()
             mark = {"answer": "personal", "topic": topic, "district": district}
+            if language:  # the answer's language, as the action marks it
+                mark["language"] = language
             # Rasa's REST channel sends a message's custom part as an item of its own
             return [out(text=f"按您的情况，{district}的{topic}：预计可以申请。"), out(custom=mark)]
         if text.startswith("fallback"):

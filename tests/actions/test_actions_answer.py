@@ -60,6 +60,9 @@ async def test_english_gets_the_same_results_with_english_wording() -> None:
         (r["policy_id"], r["status"]) for r in _remembered(en_events)
     ]
     assert zh.messages[0]["tier_text"] == "（D类）" and en.messages[0]["tier_text"] == " (class D)"
+    # the mark that lets the gateway offer a rating carries the answer's language
+    marks = [m["custom"] for m in en.messages if (m.get("custom") or {}).get("answer") == "personal"]
+    assert marks == [{"answer": "personal", "topic": "rent_subsidy", "district": "青浦", "language": "en"}]
     assert "up to 4,000 yuan a month" in en.messages[0]["amount"]
 
 

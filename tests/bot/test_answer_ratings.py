@@ -78,6 +78,14 @@ async def test_web_chat_offer_once_per_topic_and_a_dissatisfied_rating_opens_a_f
     assert len([c for c in await rows_of(console, cases) if c["status"] == "followup"]) == 1
 
 
+async def test_the_offer_speaks_the_answers_language_not_the_pages(console) -> None:
+    # English typed on a page left on 中文: the assistant answered in English, so the offer is English too
+    first = await person_says(console, "personal rent_subsidy songjiang en")
+    [offer] = first["messages"]
+    assert offer["text"].endswith(say("rating_prompt_answer", "en"))
+    assert [b["title"] for b in offer["buttons"]] == [level["en"] for level in LEVELS]
+
+
 async def test_telegram_offer_has_inline_levels_in_english(console, telegram_api) -> None:
     chat = 515151
     headers = {"X-Telegram-Bot-Api-Secret-Token": console.gateway.settings.telegram_secret}
