@@ -29,7 +29,7 @@ from actions.pending import (
 from actions.profile import conversation_language, normalise_field, profile_from_tracker
 from actions.render import noted_facts_text
 from actions.results import OVERVIEW_TOPIC
-from actions.understanding import UNSURE, number_for, understanding, yes_no_meaning
+from actions.understanding import UNSURE, number_for, understanding, without_other_facts, yes_no_meaning
 
 logger = logging.getLogger(__name__)
 
@@ -330,7 +330,11 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
         are asked back, never guessed."""
         if tracker.get_slot("requested_slot") != field:
             return {}
-        meaning = yes_no_meaning((tracker.latest_message or {}).get("text"), field)
+        message = tracker.latest_message or {}
+        text = without_other_facts(message.get("text") or "", message.get("entities") or [], field)
+        meaning = yes_no_meaning(text, field)
+        if meaning is None and text != (message.get("text") or ""):
+            return {field: None}  # "不是上海户口": the no was about the hukou (undo a deny-intent mapping)
         if meaning == UNSURE:
             dispatcher.utter_message(response="utter_ask_back_yes_no")
             return {field: None}

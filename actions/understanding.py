@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -245,3 +245,28 @@ def stated_facts(text: str | None) -> dict[str, Any]:
         if len(values) == 1:
             facts[field] = values.pop()
     return facts
+
+
+# a negation right before another fact's words belongs to that fact ("不是上海户口")
+NEGATION_BEFORE = re.compile(r"(?:不是|没有|并非|不|没|非)\s*$")
+
+
+def without_other_facts(text: str, entities: Iterable[Mapping[str, Any]], question: str | None) -> str:
+    """The message with the words of facts other than the one asked taken out, with a negation just before
+    them: "不是上海户口" to "您是新引进的人才吗？" says something about the hukou and nothing about being
+    newly recruited; "不是，户口也不在上海" still answers no."""
+    spans = sorted(
+        (int(e["start"]), int(e["end"]))
+        for e in entities
+        if e.get("entity") != question and isinstance(e.get("start"), int) and isinstance(e.get("end"), int)
+    )
+    kept, position = [], 0
+    for start, end in spans:
+        if start < position:
+            continue
+        negation = NEGATION_BEFORE.search(text[position:start])
+        cut = position + negation.start() if negation else start
+        kept.append(text[position:cut])
+        position = end
+    kept.append(text[position:])
+    return "".join(kept)

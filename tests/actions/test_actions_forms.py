@@ -418,3 +418,23 @@ async def test_how_much_can_i_get_after_a_topic_keeps_the_topic(text: str) -> No
 async def test_asking_for_every_policy_is_the_overview(text: str) -> None:
     events, _ = await _run_form(_after_a_rent_answer(text))
     assert not [e for e in events if e.get("name") == "topic"]
+
+
+# a negation that belongs to another fact is no answer to the yes/no question asked
+@pytest.mark.parametrize(
+    ("text", "span", "answered"),
+    [
+        ("不是上海户口", (2, 6), None),  # about the hukou only: the new-hire question stays open
+        ("不是，不是上海户口", (5, 9), False),  # the first 不是 answers the question
+        ("是的，不是上海户口", (5, 9), True),
+    ],
+)
+async def test_a_negation_of_another_fact_does_not_answer_the_question(
+    text: str, span: tuple[int, int], answered: bool | None
+) -> None:
+    start, end = span
+    entity = {"entity": "hukou", "value": "外地", "start": start, "end": end}
+    slots = {"district": "松江", "topic": "children_school", "requested_slot": "newly_recruited"}
+    tracker = make_tracker(slots, text=text, intent="deny", entities=[entity])
+    extracted = ValidatePolicyForm.extract_yes_no("newly_recruited", CollectingDispatcher(), tracker)
+    assert extracted.get("newly_recruited") is answered
