@@ -208,7 +208,8 @@ def render_topic(
             rule_lead(results, worth, tracker.latest_message.get("text")), worth, keep_order=True
         )
     else:
-        lead, others, rest = choose_for_person(results, worth, profile_from_tracker(tracker))
+        text = (tracker.latest_message or {}).get("text")
+        lead, others, rest = choose_for_person(results, worth, profile_from_tracker(tracker), text)
     if lead is None:
         dispatcher.utter_message(
             response="utter_no_policy_found", district_label=value_label(district, language)

@@ -232,14 +232,19 @@ def rule_lead(
 ) -> list[Mapping[str, Any]]:
     """For a question about the rule: the scheme the message names first ("积分租房补贴"), then plausible
     schemes, the one with the highest possible amount first."""
+    named = named_schemes(results, text)
+    fits = [r for r in results if r["policy_id"] in plausible and r.get("status") != "ineligible"]
+    ranked = sorted(fits or results, key=lambda r: -highest_amount(r))
+    return named + [r for r in ranked if r not in named]
+
+
+def named_schemes(results: list[Mapping[str, Any]], text: str | None) -> list[Mapping[str, Any]]:
+    """The schemes the message names by a word of their own title ("积分租房补贴"), in results' order."""
     from actions.understanding import names_scheme
     from policies import profile_fields
 
     districts = profile_fields()["district"].values
-    named = [r for r in results if names_scheme(str(r.get("title") or ""), text, districts)]
-    fits = [r for r in results if r["policy_id"] in plausible and r.get("status") != "ineligible"]
-    ranked = sorted(fits or results, key=lambda r: -highest_amount(r))
-    return named + [r for r in ranked if r not in named]
+    return [r for r in results if names_scheme(str(r.get("title") or ""), text, districts)]
 
 
 def highest_amount(result: Mapping[str, Any]) -> float:
@@ -271,16 +276,22 @@ def rule_variables(result: Mapping[str, Any], language: str, cite: Citations) ->
 
 
 def choose_for_person(
-    results: list[Mapping[str, Any]], worth: set[str], profile: Mapping[str, Any]
+    results: list[Mapping[str, Any]],
+    worth: set[str],
+    profile: Mapping[str, Any],
+    text: str | None = None,
 ) -> tuple[Mapping[str, Any] | None, list[Mapping[str, Any]], list[Mapping[str, Any]]]:
-    """choose() for a personalised answer: the schemes the person's own words point at (an agricultural
-    team's leader asking about buying a home) are plausible and come first."""
+    """choose() for a personalised answer: the scheme the message names ("积分租房补贴我能申请吗") and the
+    schemes the person's own words point at (an agricultural team's leader asking about buying a home)
+    are plausible and come first, the named one before the others."""
     from policies.questions import hinted as hinted_schemes
 
-    hinted = hinted_schemes(profile, results)
+    named = [r["policy_id"] for r in named_schemes(results, text)]
+    hinted = [*named, *(h for h in hinted_schemes(profile, results) if h not in named)]
     if not hinted:
         return choose(results, worth)
-    first = ordered([r for r in results if r["policy_id"] in hinted])
+    first = [r for r in results if r["policy_id"] in named]
+    first += ordered([r for r in results if r["policy_id"] in hinted and r not in first])
     return choose(
         first + ordered([r for r in results if r not in first]), worth | set(hinted), keep_order=True
     )

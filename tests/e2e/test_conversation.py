@@ -65,7 +65,7 @@ def test_english_question_gets_the_same_computed_answer(assistant_services):
     answer = texts(replies)
     assert re.search(r"3,?000", answer), answer
     assert QINGPU_DOC in answer, answer
-    assert "per month" in answer, "the unit is spelled out in English"
+    assert "yuan a month" in answer, "the unit is spelled out in English"
     assert "estimate" in answer, "the answer says it is an estimate"
 
 
