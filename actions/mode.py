@@ -49,12 +49,17 @@ def answer_mode(tracker: Tracker) -> str:
     return tracker.get_slot("answer_mode") or RULE_MODE
 
 
-def starts_a_question(tracker: Tracker) -> bool:
-    """The latest message asks a (new) policy question or accepts the offer to check the person's case."""
-    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+def is_question_intent(intent: str | None) -> bool:
+    """A (new) policy question, or accepting the offer to check the person's case."""
+    intent = intent or ""
     return intent == CHECK_INTENT or (
         intent.startswith(TOPIC_INTENT_PREFIX) and intent not in FOLLOW_UP_INTENTS
     )
+
+
+def starts_a_question(tracker: Tracker) -> bool:
+    """The latest message asks a (new) policy question or accepts the offer to check the person's case."""
+    return is_question_intent(((tracker.latest_message or {}).get("intent") or {}).get("name"))
 
 
 def previous_topic(tracker: Tracker) -> str | None:

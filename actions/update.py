@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.compose import choose_for_person, lead_state
 from actions.config import profile_fields
-from actions.mode import PERSONAL_MODE, starts_a_question
+from actions.mode import PERSONAL_MODE, is_question_intent
 from actions.profile import normalise_field
 from actions.render import noted_facts_text, value_label
 from actions.results import OVERVIEW_TOPIC
@@ -63,11 +63,21 @@ def after_answer(tracker: Tracker, index: int) -> int:
     return len(tracker.events)
 
 
+def asked_since(tracker: Tracker, index: int) -> bool:
+    """A message since events[index] asked a question ("积分租房补贴我能拿多少", then its form's answers):
+    that question gets its whole answer, not a line about what changed."""
+    return any(
+        event.get("event") == "user"
+        and is_question_intent(((event.get("parse_data") or {}).get("intent") or {}).get("name"))
+        for event in tracker.events[index + 1 :]
+    )
+
+
 def updates_last_answer(tracker: Tracker, mode: str) -> bool:
     """The person added facts to a personalised answer of the same topic and district (no new question):
     say what changed, not the whole answer again."""
     index = last_answer_index(tracker)
-    if index is None or mode != PERSONAL_MODE or starts_a_question(tracker):
+    if index is None or mode != PERSONAL_MODE or asked_since(tracker, index):
         return False
     then = slots_at(tracker, after_answer(tracker, index))
     return (

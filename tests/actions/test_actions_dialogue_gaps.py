@@ -466,3 +466,21 @@ def test_hesitations_are_no_answer(text: str) -> None:
 @pytest.mark.parametrize("text", ["嗯", "嗯嗯", "yes", "hmm yes I do"])
 def test_a_chinese_en_is_yes_and_a_yes_after_a_hmm_is_not_a_hesitation(text: str) -> None:
     assert not is_hesitation(text) and yes_no_meaning(text) is True
+
+
+def test_a_question_asked_since_the_answer_gets_its_whole_answer_not_an_update() -> None:
+    from actions.update import updates_last_answer
+
+    answered = [
+        user_event("青浦的积分租房补贴我能申请吗", "ask_rent_subsidy"),
+        {"event": "action", "name": "action_answer_policy"},
+        slot_event("answer_mode", "personal"),
+        slot_event("topic", "rent_subsidy"),
+        slot_event("district", "青浦"),
+    ]
+    slots = {"topic": "rent_subsidy", "district": "青浦", "answer_mode": "personal", "last_result": [{}]}
+    # a fact after the answer: one line about what changed
+    assert updates_last_answer(make_tracker(slots, text="没有房", events=answered), "personal")
+    # a new question since (its form then asked the points): the whole answer
+    asked = [*answered, user_event("积分租房补贴我能拿多少", "ask_rent_subsidy")]
+    assert not updates_last_answer(make_tracker(slots, text="130分", events=asked), "personal")
