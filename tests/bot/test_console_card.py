@@ -12,24 +12,12 @@ from test_console_api import person_says
 
 from bot.console.settings import error_text
 from bot.rasa_client import TRACKER_READ_SECONDS as RASA_TRACKER_READ_SECONDS
+from tests.bot.misread_case import MISREAD_SLOTS
 
 console, sign_in = test_console_api.console, test_console_api.sign_in
 
 # what the assistant had collected when it misread "是滴" as the spouse already receiving the subsidy
-SLOTS = {
-    "district": "青浦",
-    "education": "本科",
-    "rents_in_district": True,
-    "owns_home_in_district": False,
-    "spouse_receives_rent_subsidy": True,
-    "employer_registered_in_district": True,
-    "tax_and_social_insurance_in_district": True,
-    "has_residence_permit": True,
-    "talent_points": 130,
-    "topic": "rent_subsidy",
-    "language": "zh",
-    "last_result": [{"policy_id": "qingpu.housing.points_rent_subsidy", "status": "ineligible"}],
-}
+SLOTS = {**MISREAD_SLOTS, "language": "zh"}
 POLICY = "qingpu.housing.points_rent_subsidy"
 
 

@@ -21,25 +21,14 @@ from test_console_phone import PHONE, no_sideways_scroll, open_at
 
 from bot.testing.rasa_standin import RasaStandIn
 from bot.testing.server import serve
+from tests.bot.misread_case import MISREAD_SLOTS
 
 pytestmark = browser_tests.pytestmark
 DESKTOP = {"width": 1280, "height": 800}
 QUESTION = "青浦的积分租房补贴我能申请吗？英国硕士2024，中国国籍"
 WRONG = "❌ 青浦人才积分租房补贴：根据您提供的情况暂不符合，未满足：配偶未享受本区人才租房补贴（夫妻双方不重复享受）。"
 # the slots the assistant had when it misread the spouse question as "yes"
-SLOTS = {
-    "district": "青浦",
-    "education": "本科",
-    "rents_in_district": True,
-    "owns_home_in_district": False,
-    "spouse_receives_rent_subsidy": True,
-    "employer_registered_in_district": True,
-    "tax_and_social_insurance_in_district": True,
-    "has_residence_permit": True,
-    "talent_points": 130,
-    "topic": "rent_subsidy",
-    "last_result": [{"policy_id": "qingpu.housing.points_rent_subsidy", "status": "ineligible"}],
-}
+SLOTS = MISREAD_SLOTS
 
 
 class MisreadRasa(RasaStandIn):

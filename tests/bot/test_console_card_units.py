@@ -9,6 +9,7 @@ import pytest
 
 from bot.console import card, lookup, profile_check, summary
 from policies import ProfileError
+from tests.bot.misread_case import MISREAD_SLOTS
 
 FALLBACK = "抱歉，我没太明白，您能换个说法吗？"
 OPENED = dt.datetime(2026, 11, 23, 2, 0)
@@ -95,22 +96,7 @@ def test_personal_numbers_are_masked_in_the_summary() -> None:
     assert "310101199001011234" not in str(built) and "138****5678" in built["line"]
 
 
-SLOTS = {
-    "district": "青浦",
-    "education": "本科",
-    "rents_in_district": True,
-    "owns_home_in_district": False,
-    "spouse_receives_rent_subsidy": True,
-    "employer_registered_in_district": True,
-    "tax_and_social_insurance_in_district": True,
-    "has_residence_permit": True,
-    "talent_points": 130,
-    "topic": "rent_subsidy",
-    "language": "zh",
-    "requested_slot": None,
-    "age": "not a number",
-    "last_result": [{"policy_id": "qingpu.housing.points_rent_subsidy", "status": "ineligible"}],
-}
+SLOTS = {**MISREAD_SLOTS, "language": "zh", "requested_slot": None, "age": "not a number"}
 
 
 def test_the_profile_is_the_profile_slots_the_engine_accepts() -> None:
