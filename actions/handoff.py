@@ -17,9 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.profile import conversation_language, profile_from_tracker
-from actions.render import citation
 from actions.results import OVERVIEW_TOPIC, best_of
-from policies.present import amount_line
+from policies.present import console_result
 from policies.topics import topic_label
 
 logger = logging.getLogger(__name__)
@@ -29,33 +28,9 @@ HANDOFF_INTENTS = {"request_human", "complain"}
 CONSOLE_LANGUAGE = "zh"
 
 
-def console_result(result: Mapping[str, Any]) -> dict[str, Any]:
-    """One engine result as the console shows it (docs/console-api.md: Case.result.results[])."""
-    source = result.get("source") or {}
-    amount = amount_line(result, CONSOLE_LANGUAGE) or None
-    return {
-        "policy": result.get("title") or result.get("policy_id"),
-        "policy_id": result.get("policy_id"),
-        "status": result.get("status"),
-        "tier": result.get("tier"),
-        "amount": amount,
-        # how money is paid says nothing when there is no sum (as in the person's answer)
-        "payout": result.get("payout") if result.get("max_amount") is not None else None,
-        "duration": result.get("duration"),
-        "conditions": [str(reason) for reason in result.get("reasons") or []],
-        "how_to_apply": result.get("how_to_apply"),
-        "citation": {
-            "document": source.get("title"),
-            "number": source.get("doc_number"),
-            "article": source.get("article"),
-            "text": citation(source, CONSOLE_LANGUAGE) if source else None,
-        },
-    }
-
-
 def case_result(topic: str | None, results: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
     results = list(results)
-    shown = [console_result(r) for r in results]
+    shown = [console_result(r, CONSOLE_LANGUAGE) for r in results]
     if not shown:
         return None
     title = topic_label(topic, CONSOLE_LANGUAGE) if topic else None

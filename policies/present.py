@@ -11,6 +11,7 @@ Everything here works on the result dictionaries `evaluate()` returns, so the ac
     status_label(status, language)     "可以享受" / "You qualify"
     discretion_text(result, language)  "（视实际贡献，由区人才工作主管部门审核兑现）" beside a maximum
     citation(source, language)         "《上海市青浦区…》（青委〔2020〕88号，2020-…）第三条"
+    console_result(result, language)   one result as the staff console shows it (handoff payload, card)
     yuan_text(amount, language)        "500万元" / "5,000,000 yuan"
     number_text(value, language)       "4000" / "4,000"
 """
@@ -190,3 +191,31 @@ def citation(source: Mapping[str, Any] | None, language: str) -> str:
         article=source.get("article") or "",
     )
     return text.replace("（）", "").replace(" ()", "").replace(", , ", ", ").strip().rstrip(",").strip()
+
+
+def console_result(result: Mapping[str, Any], language: str) -> dict[str, Any]:
+    """One engine result as the staff console shows it: in the handoff payload the action server sends
+    and in the card's re-run after an officer corrects a fact (docs/console-api.md: Case.result.results[])."""
+    source = result.get("source") or {}
+    return {
+        "policy": result.get("title") or result.get("policy_id"),
+        "policy_id": result.get("policy_id"),
+        "status": result.get("status"),
+        "status_label": status_label(str(result.get("status")), language),
+        "tier": result.get("tier"),
+        # the sum (with who decides it where the document says 视实际贡献), else the benefit's own words
+        "amount": (amount_text(result, language) + discretion_text(result, language))
+        if has_amount(result)
+        else (result.get("benefit") or None),
+        # how money is paid says nothing when there is no sum (as in the person's answer)
+        "payout": result.get("payout") if result.get("max_amount") is not None else None,
+        "duration": result.get("duration"),
+        "conditions": condition_lines(result, language),
+        "how_to_apply": result.get("how_to_apply"),
+        "citation": {
+            "document": source.get("title"),
+            "number": source.get("doc_number"),
+            "article": source.get("article"),
+            "text": citation(source, language) if source else None,
+        },
+    }

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from policies import ProfileError, evaluate, normalise_profile, profile_fields
-from policies.present import amount_text, condition_lines, status_label
+from policies.present import console_result
 
 from .render import profile_labels
 
@@ -77,28 +77,6 @@ def correct(profile: Mapping[str, Any], field: Any, value: Any) -> dict[str, Any
     return {**profile, **fixed}
 
 
-def console_result(result: Mapping[str, Any]) -> dict[str, Any]:
-    """One engine result as the card shows it (the shape of a handoff payload's results, render.case_result)."""
-    source = result.get("source") or {}
-    return {
-        "policy": result.get("title") or result.get("policy_id"),
-        "policy_id": result.get("policy_id"),
-        "status": result.get("status"),
-        "status_label": status_label(str(result.get("status")), CONSOLE_LANGUAGE),
-        "tier": result.get("tier"),
-        "amount": amount_text(result, CONSOLE_LANGUAGE),
-        "payout": result.get("payout") if result.get("max_amount") is not None else None,
-        "duration": result.get("duration"),
-        "conditions": condition_lines(result, CONSOLE_LANGUAGE),
-        "how_to_apply": result.get("how_to_apply"),
-        "citation": {
-            "document": source.get("title"),
-            "number": source.get("doc_number"),
-            "article": source.get("article"),
-        },
-    }
-
-
 def rerun(
     profile: Mapping[str, Any], *, topic: str | None, policy_ids: list[str] | None = None, limit: int = 3
 ) -> list[dict[str, Any]]:
@@ -112,7 +90,7 @@ def rerun(
         named = [r for r in results if r.get("policy_id") in policy_ids]
         results = named or results
     results.sort(key=lambda r: r.get("status") not in FOUND)
-    return [console_result(r) for r in results[:limit]]
+    return [console_result(r, CONSOLE_LANGUAGE) for r in results[:limit]]
 
 
 def last_result(slots: Mapping[str, Any] | None, profile: Mapping[str, Any]) -> dict[str, Any] | None:
