@@ -1,7 +1,7 @@
 """What a number in a message is about: its unit, the profile field its context names, and whether it is
 a bound ("还没到120") rather than a value.
 
-Pure Python, no rasa import. `nlu.numbers.numbers_by_unit` uses it; the NumberNormaliser uses `bound_of`
+Pure Python, no rasa import. `nlu.number_mentions.numbers_by_unit` uses it; the NumberNormaliser uses `bound_of`
 and `points_field` so that a bound is never an entity and Qingpu talent points are never taken for
 residence-permit points.
 
@@ -62,7 +62,7 @@ FIELD_CUES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "percent": [
         (
             "founders_shareholding_percent",
-            ("持股", "股份", "股权", "占股", "shareholding", "stake", "shares"),
+            ("持股", "股份", "股权", "占股", "占了", "shareholding", "stake", "shares"),
         ),
     ],
 }

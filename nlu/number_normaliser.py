@@ -14,7 +14,7 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu import number_context, numbers, vocabulary
+from nlu import number_context, number_mentions, numbers, vocabulary
 from nlu.stored import StoredResourcesMixin
 
 logger = logging.getLogger(__name__)
@@ -100,6 +100,7 @@ class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixi
             config["vocabulary_path"],
             config["domain_terms_path"],
             Path(numbers.__file__),
+            Path(number_mentions.__file__),
             Path(number_context.__file__),
         ]
 
@@ -168,7 +169,7 @@ class NumberNormaliser(StoredResourcesMixin, GraphComponent, EntityExtractorMixi
     def _unit_says_otherwise(kind: str, text: str, start: int, end: int) -> bool:
         """Whether the number's unit or cue words (numbers_by_unit) name another fact than `kind`; a
         number with neither (the bare 28 in "PhD, 28, Qingpu") is left to the statistical extractor."""
-        mention = next((m for m in numbers.numbers_by_unit(text) if m.start <= start < m.end), None)
+        mention = next((m for m in number_mentions.numbers_by_unit(text) if m.start <= start < m.end), None)
         if mention is None or not mention.unit:
             return False
         return mention.field not in NUMBER_FIELDS[kind]

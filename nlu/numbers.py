@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
 
-from nlu.number_context import bound_of, clause_around, field_for, points_field
+from nlu.number_context import bound_of, points_field
 from nlu.vocabulary import fold_text
 
 CN_DIGITS = {
@@ -71,10 +70,10 @@ _SALARY_UNITS = [
 _UNIT = r"(?P<unit>" + "|".join(pattern for pattern, _ in _SALARY_UNITS) + ")"
 # 两万五 is one number, not 两 + the unit 万: a unit is never followed by more numerals.
 # (3万一个月: 一 starts 一个月, not the number.)
-_UNIT_TAIL = rf"(?:\s*{_UNIT}(?![零〇一二两俩三四五六七八九\d](?!个|年)))"
+UNIT_TAIL = rf"(?:\s*{_UNIT}(?![零〇一二两俩三四五六七八九\d](?!个|年)))"
 
-_SALARY_CUE = r"(?:税前|税后)?(?:年薪|年收入|年工资|年入|年包|收入|工资|薪资|薪水|薪酬|待遇)|salary|income|earn(?:ing)?s?|make|paid|package"
-_MONTHLY_SALARY_CUE = r"月薪|月收入|月工资|月入|monthly salary|monthly income"
+SALARY_CUE = r"(?:税前|税后)?(?:年薪|年收入|年工资|年入|年包|收入|工资|薪资|薪水|薪酬|待遇)|salary|income|earn(?:ing)?s?|make|paid|package"
+MONTHLY_SALARY_CUE = r"月薪|月收入|月工资|月入|monthly salary|monthly income"
 _MONTHLY_CUE = r"月薪|月收入|月工资|月入|每月|每个月|一个月|monthly|per month|a month|/month|/月"
 _YEARLY_AFTER = r"(?:一年|每年|/年|年薪|a year|per year|per annum|annually|p\.?a\.?|/year|yearly)"
 _OTHER_MONEY = re.compile(
@@ -105,15 +104,15 @@ _AGE_PATTERNS = [
 _SALARY_PATTERNS = [
     # cue ... number [unit]: 年薪一百二十万, 年薪 120w, salary 800k, 月薪2万, "I earn about 1.2 million"
     re.compile(
-        rf"(?P<cue>{_SALARY_CUE}|{_MONTHLY_SALARY_CUE})[^\d零〇一二两俩三四五六七八九十百千]{{0,8}}?"
+        rf"(?P<cue>{SALARY_CUE}|{MONTHLY_SALARY_CUE})[^\d零〇一二两俩三四五六七八九十百千]{{0,8}}?"
         + _NUM
         + _NOT_AFTER_NUMBER
         # 待遇…一下 / 工资一直: 一 starts a word there, it is not a figure
         + r"(?!\s*(?:个|岁|周岁|分|%|年(?!薪)|月|天|次|人|套|号|points?|years?|下|起|些|样|直|般|共|定))"
-        + rf"{_UNIT_TAIL}?"
+        + rf"{UNIT_TAIL}?"
     ),
     # number unit [after-cue]: 120万, 1.2百万, 120w/年, "1.2 million a year", 3万一个月
-    re.compile(_NOT_BEFORE_NUMBER + _NUM + rf"{_UNIT_TAIL}\s*(?P<after>{_YEARLY_AFTER}|{_MONTHLY_CUE})?"),
+    re.compile(_NOT_BEFORE_NUMBER + _NUM + rf"{UNIT_TAIL}\s*(?P<after>{_YEARLY_AFTER}|{_MONTHLY_CUE})?"),
 ]
 
 _POINTS_PATTERNS = [
@@ -202,12 +201,12 @@ def parse_number(text: str) -> float | int | None:
     return int(value) if float(value).is_integer() else value
 
 
-def _tidy(value: float) -> float | int:
+def tidy(value: float) -> float | int:
     value = round(value, 4)
     return int(value) if float(value).is_integer() else value
 
 
-def _unit_factor(unit: str | None) -> float | None:
+def unit_factor(unit: str | None) -> float | None:
     if not unit:
         return None
     for pattern, factor in _SALARY_UNITS:
@@ -218,16 +217,16 @@ def _unit_factor(unit: str | None) -> float | None:
 
 def salary_in_wan(number: float, unit: str | None, monthly: bool = False) -> float | int:
     """A salary figure in 万元 per year: units 万/w, 千/k, 百万/million, 亿, 元; no unit = 万 below 1000."""
-    factor = _unit_factor(unit)
+    factor = unit_factor(unit)
     if factor is None:
         factor = 1.0 if number < 1000 else 0.0001
-    return _tidy(number * factor * (12 if monthly else 1))
+    return tidy(number * factor * (12 if monthly else 1))
 
 
 def parse_salary(text: str) -> float | int | None:
     """A salary span as another extractor annotated it ("120w", "一百二十万", "1.2 million") -> 万元/year."""
     folded = fold_text(text)
-    match = re.search(_NUM + rf"{_UNIT_TAIL}?", folded)
+    match = re.search(_NUM + rf"{UNIT_TAIL}?", folded)
     if not match:
         return None
     number = parse_number(match.group("num"))
@@ -248,7 +247,7 @@ def is_bare_number(text: str) -> bool:
     return _BARE_NUMBER.match(fold_text(text)) is not None
 
 
-def _free(taken: list[tuple[int, int]], start: int, end: int) -> bool:
+def is_free_span(taken: list[tuple[int, int]], start: int, end: int) -> bool:
     return all(end <= s or start >= e for s, e in taken)
 
 
@@ -260,7 +259,7 @@ def extract_numbers(text: str) -> list[NumberEntity]:
 
     def add(entity: str, value: float | int | None, start: int, end: int) -> None:
         # a bound (积分还没到120, 年薪不到30万) says what the value is not: never an entity
-        if value is not None and _free(taken, start, end) and bound_of(folded, start, end) == "=":
+        if value is not None and is_free_span(taken, start, end) and bound_of(folded, start, end) == "=":
             found.append(NumberEntity(entity, value, start, end))
             taken.append((start, end))
 
@@ -300,106 +299,6 @@ def extract_numbers(text: str) -> list[NumberEntity]:
                 continue  # 十分 is "very", not ten points
             if points_field(folded, match.start("num"), match.end("num")) == "talent_points":
                 continue  # Qingpu talent points (人才积分) are another fact than residence-permit points
-            add("residence_points", _tidy(points), match.start("num"), match.end("num"))
+            add("residence_points", tidy(points), match.start("num"), match.end("num"))
 
     return sorted(found, key=lambda entity: entity.start)
-
-
-# --- every number in a message, by unit and context (for the dialogue) ------------------------------
-class NumberMention(NamedTuple):
-    """A number in a message: value in the unit given, the profile field its context names (None when
-    the words around it do not say: the pending question decides), and whether it is a value or a bound.
-
-    units: 岁 | 年 | 分 | 万元 | 万元/年 (annual salary) | 元 | % | "" (no unit).
-    bound: "=" a value (also when approximate: 大概1.2万), "<" an upper bound (还没到120, 35岁以下: the
-    fact is below it), ">" a lower bound (超过5年, 120分以上). A bound is never stored as the fact.
-    """
-
-    value: float | int
-    unit: str
-    field: str | None
-    bound: str
-    start: int
-    end: int
-
-
-_YEARS_UNIT = re.compile(
-    r"\s*(?:多)?(?:个)?(?:年(?!薪|级|龄|纪|底|初|终|代|前|后|收入|产值|度|月)|years?\b|yrs?\b)"
-)
-_AGE_UNIT = re.compile(r"\s*(?:周岁|岁|years?[\s-]*old)")
-_POINTS_UNIT = re.compile(r"\s*(?:分(?!钟|之|期|配|开|享|别|析|红|类|局|店|公司)|points?\b|pts\b)")
-_PERCENT_UNIT = re.compile(r"\s*(?:%|％|percent\b)")
-_POINTS_CUE = re.compile(r"积分|分数|points?|score")
-_ENTITY_FIELDS = {"age": ("岁", "age"), "annual_salary": ("万元/年", "annual_salary_wan")}
-
-
-def numbers_by_unit(text: str) -> list[NumberMention]:
-    """Every number in the text, each assigned by its unit and the words around it, in text order.
-
-    "我38岁，海外工作过5年，注册资本500万" -> (38, 岁, age), (5, 年, overseas_experience_years),
-    (500, 万元, registered_capital_wan); "积分还没到120" -> (120, 分, None, bound "<"); "基数大概1.2万" ->
-    (12000, 元, social_insurance_base). Ages and salaries are read exactly as the NLU entities are
-    (`extract_numbers`); points say which points only when the words near them do (人才积分 vs 居住证积分).
-    Chinese numerals count only with a unit or cue (一起, 一下 are not numbers).
-    """
-    folded = fold_text(text)
-    mentions: list[NumberMention] = []
-    taken: list[tuple[int, int]] = []
-    for entity in extract_numbers(text):
-        if entity.entity in _ENTITY_FIELDS:
-            unit, field = _ENTITY_FIELDS[entity.entity]
-            mentions.append(NumberMention(entity.value, unit, field, "=", entity.start, entity.end))
-            taken.append((entity.start, entity.end))
-    for match in re.finditer(NUMBER, folded):
-        start, end = match.span()
-        if not _free(taken, start, end) or (start and folded[start - 1].isdigit()):
-            continue
-        mention = _mention(folded, match.group(0), start, end)
-        if mention is not None:
-            mentions.append(mention)
-    return sorted(mentions, key=lambda mention: mention.start)
-
-
-def _mention(folded: str, raw: str, start: int, end: int) -> NumberMention | None:
-    value = parse_number(raw)
-    if value is None:
-        return None
-    chinese = not raw[0].isdigit()
-    bound = bound_of(folded, start, end)
-    rest = folded[end:]
-
-    def make(value: float | int, unit: str, field: str | None) -> NumberMention:
-        return NumberMention(_tidy(value), unit, field, bound, start, end)
-
-    if _AGE_UNIT.match(rest):
-        return make(value, "岁", "age")
-    if _YEARS_UNIT.match(rest):
-        if re.fullmatch(r"(?:19|20)\d\d", raw):
-            return None  # 2020年: a date
-        return make(value, "年", field_for("years", folded, start, end))
-    money = re.match(_UNIT_TAIL, rest)
-    if money:
-        factor = _unit_factor(money.group("unit"))
-        in_wan = value * factor if factor is not None else value / 10_000
-        cue = re.search(rf"(?:{_MONTHLY_SALARY_CUE})|(?:{_SALARY_CUE})", clause_around(folded, start, end)[0])
-        if cue:  # a salary the entity rules left out: a bound (年薪不到30万)
-            monthly = re.fullmatch(_MONTHLY_SALARY_CUE, cue.group(0)) is not None
-            return make(salary_in_wan(value, money.group("unit"), monthly), "万元/年", "annual_salary_wan")
-        if field_for("yuan", folded, start, end):
-            return make(in_wan * 10_000, "元", "social_insurance_base")
-        return make(in_wan, "万元", field_for("wan", folded, start, end))
-    if _PERCENT_UNIT.match(rest) or folded[max(0, start - 3) : start] == "百分之":
-        return make(value, "%", field_for("percent", folded, start, end))
-    before, _ = clause_around(folded, start, end)
-    if _POINTS_UNIT.match(rest) or _POINTS_CUE.search(before):
-        if (
-            _POINTS_UNIT.match(rest)
-            and chinese
-            and (value < 20 or raw == "十")
-            and not _POINTS_CUE.search(before)
-        ):
-            return None  # 十分 is "very"
-        return make(value, "分", points_field(folded, start, end))
-    if chinese and not is_bare_number(folded):
-        return None
-    return make(value, "", None)

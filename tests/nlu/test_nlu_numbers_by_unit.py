@@ -1,11 +1,12 @@
-"""nlu.numbers.numbers_by_unit: every number of a message, assigned by its unit and the words around it,
+"""nlu.number_mentions.numbers_by_unit: every number of a message, assigned by its unit and the words around it,
 with character offsets into the original text (issue 15, item 3)."""
 
 from __future__ import annotations
 
 import pytest
 
-from nlu.numbers import NumberMention, extract_numbers, numbers_by_unit
+from nlu.number_mentions import NumberMention, numbers_by_unit
+from nlu.numbers import extract_numbers
 
 
 def mentions(text: str) -> list[tuple]:
@@ -62,6 +63,9 @@ def mentions(text: str) -> list[tuple]:
         ),
         ("团队持股51%", [(51, "%", "founders_shareholding_percent", "=", "51")]),
         ("2020年毕业，持股百分之六十", [(60, "%", "founders_shareholding_percent", "=", "六十")]),
+        # 成 is tenths of the whole: what people say of a shareholding
+        ("我们团队一共占了七成", [(70, "%", "founders_shareholding_percent", "=", "七")]),
+        ("股份我们占两成", [(20, "%", "founders_shareholding_percent", "=", "两")]),
         ("年薪不到30万", [(30, "万元/年", "annual_salary_wan", "<", "30")]),
         ("35岁以下能申请吗", [(35, "岁", "age", "<", "35")]),
         ("积分120分以上", [(120, "分", None, ">", "120")]),
@@ -79,7 +83,8 @@ def test_numbers_by_unit(text: str, expected: list[tuple]) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["我十分感谢", "一起去看看", "三年级的孩子能转学吗", "万一不行呢", "稍等一下"]
+    "text",
+    ["我十分感谢", "一起去看看", "三年级的孩子能转学吗", "万一不行呢", "稍等一下", "一成不变", "三成员"],
 )
 def test_words_with_numerals_are_not_numbers(text: str) -> None:
     assert numbers_by_unit(text) == []
