@@ -24,6 +24,9 @@ FALSE_WORDS = ("false", "no", "n", "否", "不是", "不", "没有", "无", "0")
 
 
 ANSWER_SOURCES = ("entity", "yes_no", "text")
+# Every question a person may not know the answer to can be skipped: a field whose "no" skips it gets
+# this quick reply unless it names another (issue 15: an unanswerable question must never trap anyone).
+DEFAULT_SKIP_BUTTON = "unsure"
 ANSWER_KEYS = {"from", "entities", "denied", "buttons", "skip_button", "bare_number"}
 BUTTON_KEYS = {"value", "zh", "en", "entity"}
 BARE_NUMBER_KINDS = ("number", "salary")
@@ -119,7 +122,7 @@ def _answer_spec(name: str, entry: Mapping, skip_buttons: Mapping) -> AnswerSpec
         entities=entities,
         denied=answer.get("denied"),
         buttons=tuple(buttons),
-        skip_button=answer.get("skip_button"),
+        skip_button=answer.get("skip_button", DEFAULT_SKIP_BUTTON if answer.get("denied") == "skip" else None),
         bare_number=answer.get("bare_number"),
     )
 

@@ -128,4 +128,10 @@ def test_quick_replies_send_what_the_mappings_read() -> None:
         {"title": "是", "payload": "/affirm"},
         {"title": "否", "payload": "/deny"},
     ]
-    assert make_domain.buttons(profile_fields()["age"], dialogue_settings(), "zh") == []
+    # a number nobody has to know: the question can always be skipped (issue 15)
+    assert make_domain.buttons(profile_fields()["talent_points"], dialogue_settings(), "zh") == [
+        {"title": "不清楚，跳过", "payload": "/deny"}
+    ]
+    assert make_domain.buttons(profile_fields()["district"], dialogue_settings(), "zh")[-1:] != [
+        {"title": "不清楚，跳过", "payload": "/deny"}
+    ]
