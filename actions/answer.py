@@ -39,8 +39,8 @@ from actions.fallback import (
     ask_what_they_mean,
     suggestion_pending,
 )
-from actions.forms import carries_nothing, is_plain_no
 from actions.handoff import hand_off
+from actions.message_facts import carries_nothing, is_plain_no
 from actions.mode import PERSONAL_MODE, RULE_MODE, answer_mode
 from actions.profile import conversation_language, profile_from_tracker
 from actions.render import result_variables, value_label

@@ -6,7 +6,9 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms import ValidatePolicyForm, ValidateSlotMappings
+from actions.forms import ValidatePolicyForm
+from actions.validators import ValidateSlotMappings
+from actions.yes_no_answer import extract_yes_no
 from policies.questions import next_question
 from tests.actions.helpers import domain, make_tracker, responses, slot_event, user_event
 
@@ -436,5 +438,5 @@ async def test_a_negation_of_another_fact_does_not_answer_the_question(
     entity = {"entity": "hukou", "value": "外地", "start": start, "end": end}
     slots = {"district": "松江", "topic": "children_school", "requested_slot": "newly_recruited"}
     tracker = make_tracker(slots, text=text, intent="deny", entities=[entity])
-    extracted = ValidatePolicyForm.extract_yes_no("newly_recruited", CollectingDispatcher(), tracker)
+    extracted = extract_yes_no("newly_recruited", CollectingDispatcher(), tracker)
     assert extracted.get("newly_recruited") is answered
