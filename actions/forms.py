@@ -135,7 +135,7 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
         events = [*kept_answer, *events]
         # facts volunteered out of turn are acknowledged before anything else is said (a re-ask, the
         # next question, or the answer once the engine no longer needs the pending fact)
-        noted = volunteered_facts(events, pending)
+        noted = volunteered_facts(events, pending, tracker)
         if noted:
             dispatcher.utter_message(
                 response="utter_noted_facts", facts_text=noted_facts_text(noted, language)

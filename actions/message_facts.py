@@ -46,14 +46,18 @@ def carries_nothing(tracker: Tracker) -> bool:
     return says_nothing_new(tracker, "inform")
 
 
-def volunteered_facts(events: list[EventType], pending: str | None) -> list[tuple[str, Any]]:
-    """Facts recorded from a message that answered something other than the pending question."""
+def volunteered_facts(
+    events: list[EventType], pending: str | None, tracker: Tracker | None = None
+) -> list[tuple[str, Any]]:
+    """Facts recorded from a message that answered something other than the pending question (with the
+    tracker: only those it changed; a fact kept at its earlier value was not said now)."""
     recorded = [
         (event["name"], event["value"])
         for event in events
         if event.get("event") == "slot"
         and event.get("name") in profile_fields()
         and event.get("value") not in (None, "skip", [])
+        and (tracker is None or event["value"] != previous_value(tracker, event["name"]))
     ]
     if not pending or all(name == pending for name, _ in recorded):
         return []

@@ -1,5 +1,7 @@
 """Reading a number that answers a profile question: by its unit among several numbers of the message
-("我38岁…5年…500万" -> age 38), and a bare "35" only as the answer to the question asked about it."""
+("我38岁…5年…500万" -> age 38), and a bare "35" only as the answer to the question asked about it; a
+reply to a pending question fills another numeric fact only when it names that fact ("300万" to the
+paid-in capital question is no salary)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from typing import Any
 from rasa_sdk import Tracker
 
 from actions.config import profile_fields
-from actions.understanding import number_for, understanding
+from actions.pending import previous_value
+from actions.understanding import names_fact, number_for, understanding
 
 
 def parse_number(value: Any) -> float | None:
@@ -46,6 +49,16 @@ def number_answer(field: str, value: Any, tracker: Tracker) -> float | int | Non
         by_unit = number_for(field, text, asked)
         number = by_unit if by_unit is not None else parse_number(value)
     return float(number) if number is not None else None
+
+
+def stray_number(field: str, value: Any, tracker: Tracker) -> bool:
+    """A number the NLU gave `field` from a reply to another question, without naming `field` in its own
+    words: "300万" to the paid-in capital question is no salary. A fact re-validated with the value it
+    already had is not stray (the form re-validates what it knows when it starts)."""
+    pending = tracker.get_slot("requested_slot")
+    if pending not in profile_fields() or pending == field or value == previous_value(tracker, field):
+        return False
+    return not names_fact(field, (tracker.latest_message or {}).get("text"))
 
 
 def bare_number_answer(tracker: Tracker, field: str) -> float | int | None:

@@ -4,6 +4,7 @@
 - `yes_no_meaning`: "单身" answers "does your spouse receive the subsidy?" with no; mixed signals: unsure;
 - `numbers_by_unit`: "我38岁，海外工作过5年，注册资本500万" -> age 38, years 5, wan 500, each by its unit,
   read with the project's one number parser (`nlu.numbers`);
+- `names_fact`: "年薪50万" names the salary; "300万" alone names no fact (the pending question decides);
 - `near_miss_district`: "松降" or "qinpu" -> the district the person probably meant, to ask back;
 - `stated_facts`: "没有房" after an answer -> owns_home_in_district false.
 """
@@ -169,6 +170,23 @@ def numbers_with_units(text: str | None) -> list[tuple[float | int, str | None]]
             value = value - 1
         found.append((value, unit))
     return found
+
+
+def names_fact(field: str, text: str | None) -> bool:
+    """Whether the message names this numeric fact in its own words ("年薪", "注册资本", "岁"), not only
+    by a unit several facts share ("万", "年", "分")."""
+    from nlu.number_context import FIELD_CUES
+
+    config = understanding()["numbers"]
+    cues = [
+        cue for entries in FIELD_CUES.values() for name, words in entries if name == field for cue in words
+    ]
+    words = [
+        *(config.get("own_words") or {}).get(field, []),
+        *(config.get("named") or {}).get(field, []),
+        *cues,
+    ]
+    return says_any(text, words)
 
 
 def number_for(field: str, text: str | None, asked: bool) -> float | int | None:

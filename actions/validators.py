@@ -14,7 +14,7 @@ from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.config import profile_fields, settings
-from actions.numeric_answer import number_answer
+from actions.numeric_answer import number_answer, stray_number
 from actions.pending import previous_value
 from actions.profile import normalise_field
 from actions.yes_no_answer import yes_no_answer
@@ -86,6 +86,8 @@ class ProfileValidators:
             if field == "honors":
                 return {field: self._merge_honors(value, tracker)}
             if kind in ("int", "number"):
+                if stray_number(field, value, tracker):
+                    return {field: previous_value(tracker, field)}  # the reply answers the question asked
                 number = number_answer(field, value, tracker)
                 if number is None:
                     return {field: None}  # not a number for this fact: the form gives a hint and a skip

@@ -10,7 +10,7 @@ from actions.forms import ValidatePolicyForm
 from actions.validators import ValidateSlotMappings
 from actions.yes_no_answer import extract_yes_no
 from policies.questions import next_question
-from tests.actions.helpers import domain, make_tracker, responses, slot_event, user_event
+from tests.actions.helpers import AGE_NEXT, domain, make_tracker, responses, slot_event, user_event
 
 
 async def _run_form(tracker) -> tuple[list[dict], CollectingDispatcher]:
@@ -347,20 +347,6 @@ async def test_the_answer_to_the_pending_question_alone_is_not_acknowledged() ->
     )
     _, dispatcher = await _run_form(tracker)
     assert "utter_noted_facts" not in responses(dispatcher)
-
-
-# the engine's next question for Qingpu's rent subsidy with these facts is the age
-AGE_NEXT = {
-    "topic": "rent_subsidy",
-    "district": "青浦",
-    "employer_registered_in_district": True,
-    "tax_and_social_insurance_in_district": True,
-    "full_time": True,
-    "education": "本科",
-    "former_executive_of": "无",
-    "title": "副高级",
-    "requested_slot": "age",
-}
 
 
 async def test_a_bare_number_answers_the_number_question_asked() -> None:
