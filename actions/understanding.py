@@ -190,8 +190,9 @@ def names_fact(field: str, text: str | None) -> bool:
 
 
 def number_for(field: str, text: str | None, asked: bool) -> float | int | None:
-    """The number of the message that answers `field`: the one in the field's unit; a number without a
-    unit only when this field was asked and it is the only such number. Points go to the kind named."""
+    """The number of the message that answers `field`: the one its words give to this fact (nlu.numbers),
+    else the one in the field's unit; a number without a unit only when this field was asked and it is
+    the only such number. Points go to the kind named."""
     config = understanding()["numbers"]
     unit = config["fields"].get(field)
     named = config.get("named") or {}
@@ -201,6 +202,12 @@ def number_for(field: str, text: str | None, asked: bool) -> float | int | None:
             return None  # the message is about the other kind of points
         if not asked and not says_any(text, named.get(field, [])):
             return None
+    from nlu import numbers
+
+    # the number the words around it give to this very fact ("货币出资300万，年薪50万": 50 is the salary)
+    stated = [m.value for m in numbers.numbers_by_unit(text or "") if m.field == field and m.bound == "="]
+    if stated:
+        return stated[0]
     candidates = numbers_with_units(text)
     in_unit = [value for value, found_unit in candidates if found_unit == unit]
     if in_unit:

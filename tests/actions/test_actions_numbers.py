@@ -86,3 +86,17 @@ async def test_other_facts_stated_in_their_own_words_are_kept() -> None:
     assert SlotSet("age", 38) in events
     assert SlotSet("annual_salary_wan", 50) in events
     assert responses(dispatcher)[0] == "utter_noted_facts"
+
+
+async def test_two_amounts_each_go_to_the_fact_they_name() -> None:
+    text = "货币出资300万，我年薪50万"
+    tracker = make_tracker(
+        {**FARMER, "requested_slot": "paid_in_capital_wan"},
+        text=text,
+        intent="inform",
+        entities=[{"entity": "annual_salary", "value": 50, "start": 11, "end": 14}],
+        trailing_slots={"paid_in_capital_wan": text, "annual_salary_wan": 50},
+    )
+    events = await ValidatePolicyForm().run(CollectingDispatcher(), tracker, domain())
+    assert SlotSet("paid_in_capital_wan", 300) in events
+    assert SlotSet("annual_salary_wan", 50) in events
