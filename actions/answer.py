@@ -19,6 +19,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.anything_else import answer_anything_else
 from actions.compose import (
     GENERIC_LEAD,
     LEAD_RESPONSE,
@@ -39,8 +40,8 @@ from actions.fallback import (
     ask_what_they_mean,
     suggestion_pending,
 )
-from actions.forms import carries_nothing, is_plain_no
 from actions.handoff import hand_off
+from actions.message_facts import carries_nothing, is_plain_no
 from actions.mode import PERSONAL_MODE, RULE_MODE, answer_mode
 from actions.profile import conversation_language, profile_from_tracker
 from actions.render import result_variables, value_label
@@ -122,12 +123,15 @@ class ActionAnswerPolicy(Action):
                 # "不是" to "您是想问青浦吗？": say so and offer the usual choices
                 ask_what_they_mean(dispatcher, tracker, language)
                 return [SlotSet(SUGGESTION_SLOT, None)]
-            # "不用了" after an answer changes nothing: no need to repeat the answer
-            dispatcher.utter_message(response="utter_anything_else")
+            if not answer_anything_else(dispatcher, tracker):
+                # "不用了" after an answer changes nothing: no need to repeat the answer
+                dispatcher.utter_message(response="utter_anything_else")
             return []
         asked_back = [] if told or not carries_nothing(tracker) else ask_back_near_miss(dispatcher, tracker)
         if asked_back:
             return asked_back  # "我在松降": "您是想问松江吗？"
+        if not told and carries_nothing(tracker) and answer_anything_else(dispatcher, tracker):
+            return []  # "有" / "没有了" (read as a statement) to "还有什么需要帮您查询的吗？"
         if not topic:
             dispatcher.utter_message(response="utter_ask_topic")
             return told
@@ -335,6 +339,8 @@ class ActionPlainYes(Action):
             return []
         if asks_for_more(text) and tracker.get_slot("more_results"):
             return [FollowupAction("action_show_more")]
+        if answer_anything_else(dispatcher, tracker):
+            return []  # "有" to "还有什么需要帮您查询的吗？": the topics to choose from
         if tracker.get_slot("check_offered") and tracker.get_slot("topic"):
             return [
                 SlotSet("answer_mode", PERSONAL_MODE),

@@ -26,8 +26,11 @@ def normalise_field(name: str, value: Any) -> Any:
 
 
 def profile_from_tracker(tracker: Tracker) -> dict[str, Any]:
-    """Every filled profile slot that the engine accepts; a value it rejects is left out (= unknown)."""
+    """Every filled profile slot that the engine accepts; a value it rejects is left out (= unknown).
+    Facts the known ones imply are added (profile.yml `implies`: an agricultural team's leader works in
+    agriculture), so the answer and the next question see the same person."""
     from policies import ProfileError
+    from policies.questions import with_implied
 
     profile: dict[str, Any] = {}
     for name in profile_fields():
@@ -39,4 +42,4 @@ def profile_from_tracker(tracker: Tracker) -> dict[str, Any]:
         except ProfileError as error:
             # a stale bad value must not stop the answer; it is simply treated as not known
             logger.info("profile field %s ignored: %s", name, error)
-    return profile
+    return with_implied(profile)

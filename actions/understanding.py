@@ -4,6 +4,7 @@
 - `yes_no_meaning`: "单身" answers "does your spouse receive the subsidy?" with no; mixed signals: unsure;
 - `numbers_by_unit`: "我38岁，海外工作过5年，注册资本500万" -> age 38, years 5, wan 500, each by its unit,
   read with the project's one number parser (`nlu.numbers`);
+- `names_fact`: "年薪50万" names the salary; "300万" alone names no fact (the pending question decides);
 - `near_miss_district`: "松降" or "qinpu" -> the district the person probably meant, to ask back;
 - `stated_facts`: "没有房" after an answer -> owns_home_in_district false.
 """
@@ -171,9 +172,27 @@ def numbers_with_units(text: str | None) -> list[tuple[float | int, str | None]]
     return found
 
 
+def names_fact(field: str, text: str | None) -> bool:
+    """Whether the message names this numeric fact in its own words ("年薪", "注册资本", "岁"), not only
+    by a unit several facts share ("万", "年", "分")."""
+    from nlu.number_context import FIELD_CUES
+
+    config = understanding()["numbers"]
+    cues = [
+        cue for entries in FIELD_CUES.values() for name, words in entries if name == field for cue in words
+    ]
+    words = [
+        *(config.get("own_words") or {}).get(field, []),
+        *(config.get("named") or {}).get(field, []),
+        *cues,
+    ]
+    return says_any(text, words)
+
+
 def number_for(field: str, text: str | None, asked: bool) -> float | int | None:
-    """The number of the message that answers `field`: the one in the field's unit; a number without a
-    unit only when this field was asked and it is the only such number. Points go to the kind named."""
+    """The number of the message that answers `field`: the one its words give to this fact (nlu.numbers),
+    else the one in the field's unit; a number without a unit only when this field was asked and it is
+    the only such number. Points go to the kind named."""
     config = understanding()["numbers"]
     unit = config["fields"].get(field)
     named = config.get("named") or {}
@@ -183,6 +202,12 @@ def number_for(field: str, text: str | None, asked: bool) -> float | int | None:
             return None  # the message is about the other kind of points
         if not asked and not says_any(text, named.get(field, [])):
             return None
+    from nlu import number_mentions
+
+    # the number the words around it give to this very fact ("货币出资300万，年薪50万": 50 is the salary)
+    stated = [m.value for m in number_mentions.numbers_by_unit(text or "") if m.field == field and m.bound == "="]
+    if stated:
+        return stated[0]
     candidates = numbers_with_units(text)
     in_unit = [value for value, found_unit in candidates if found_unit == unit]
     if in_unit:

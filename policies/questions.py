@@ -4,8 +4,10 @@ Uses only the engine's public API (`evaluate`, `profile_fields`). A fact is wort
 topic's outcome differs between its possible values given what is already known (what-if evaluation:
 booleans, enum values, and for numbers the thresholds the conditions compare them with). Facts marked
 `commonness: rare` in profile.yml (Nobel prize, former Fortune-500 executive, 青峰, agriculture …) are
-asked only when nothing common can settle the answer. One evaluation takes well under a millisecond, so
-brute force over the open facts stays fast.
+asked only when nothing common can settle the answer, except on a path the person put us on themselves
+(an agricultural team's leader): that scheme's own facts that settle it come first (paid-in capital
+before the employer's tax). Facts the known ones imply (profile.yml `implies`) are not asked. One
+evaluation takes well under a millisecond, so brute force over the open facts stays fast.
 """
 
 from __future__ import annotations
@@ -48,6 +50,20 @@ def rarity(fact: str, profile: Mapping[str, Any]) -> int:
     ):
         return 1
     return level
+
+
+def with_implied(profile: Mapping[str, Any]) -> dict[str, Any]:
+    """The profile with the facts its known facts imply (profile.yml `implies`: a team's role or class
+    says the person works in agriculture), unless the person said otherwise."""
+    implied = dict(profile)
+    for fact, spec in fields_yaml().items():
+        value = profile.get(fact)
+        if value in (None, "", [], False):
+            continue  # only a known value (a bool: yes) implies anything
+        for other, other_value in (spec.get("implies") or {}).items():
+            if implied.get(other) in (None, "", []):
+                implied[other] = other_value
+    return implied
 
 
 def pointless(fact: str, profile: Mapping[str, Any]) -> bool:
@@ -180,6 +196,26 @@ def hinted(profile: Mapping[str, Any], results: Iterable[Mapping[str, Any]]) -> 
     return chosen
 
 
+def own_facts(policy_id: str) -> set[str]:
+    """A scheme's own facts: those it reads that are rare for people in general (paid-in capital,
+    shareholding for an agricultural team), as opposed to the facts every scheme reads (tax, degree)."""
+    from . import default_knowledge_base
+
+    policy = next((p for p in default_knowledge_base().policies if p.id == policy_id), None)
+    return {f for f in referenced_facts(policy) if rarity(f, {}) == RARE} if policy else set()
+
+
+def decides(profile: Mapping[str, Any], fact: str, topic: str, district: str | None, policy_id: str) -> bool:
+    """Whether some answer to `fact` settles the scheme (rules it out or makes it hold), rather than only
+    narrowing what it still needs or sending it to the office's review."""
+    for value in possible_values(fact):
+        results = evaluate({**profile, fact: value}, topic=topic, district=district)["results"]
+        status = next((r.get("status") for r in results if r["policy_id"] == policy_id), None)
+        if status not in (*UNDECIDED, "review", None):
+            return True
+    return False
+
+
 def _ranked(
     profile: Mapping[str, Any],
     facts: list[str],
@@ -209,6 +245,18 @@ def _ranked(
     return sorted(ranked)
 
 
+def _own_facts_first(
+    profile: Mapping[str, Any], ranked: list[str], topic: str, district: str | None, policy_id: str
+) -> list[str]:
+    """The questions of a scheme the person put us on: first the facts that settle it, its own before
+    the ones every scheme shares (an agricultural team leader is asked the paid-in capital before the
+    employer's tax), then the rest; otherwise in `ranked` order. Generic questions first let the
+    question cap end the conversation before the scheme's own decisive facts were asked."""
+    own = own_facts(policy_id)
+    settles = {fact for fact in ranked if decides(profile, fact, topic, district, policy_id)}
+    return sorted(ranked, key=lambda fact: (fact not in settles, fact not in own))
+
+
 def rank_questions(
     profile: Mapping[str, Any],
     topic: str,
@@ -224,6 +272,7 @@ def rank_questions(
     prize, 青峰, agriculture …) only when nothing common can settle the answer, and then one. After
     `max_unknown` "不知道" answers about facts the answer still depends on, no more questions."""
     skipped = list(skipped)
+    profile = with_implied(profile)
     results, facts = open_facts(profile, topic, district, skipped)
     still_needed = {f for r in results if r.get("status") in UNDECIDED for f in r.get("missing_facts") or []}
     if max_unknown is not None and len(set(skipped) & still_needed) >= max_unknown:
@@ -265,6 +314,8 @@ def rank_questions(
             for key, fact in _ranked(profile, own, topic, district, judge, shared)
             if key[0] < RARE or own_path
         ]
+        if ranked and own_path:
+            return _own_facts_first(profile, ranked, topic, district, lead["policy_id"])
         if ranked:
             return ranked
     # nothing common can settle the answer: one rare path is worth one question

@@ -25,6 +25,20 @@ QINGPU_MASTER = {
 }
 
 
+# the engine's next question for Qingpu's rent subsidy with these facts is the age
+AGE_NEXT = {
+    "topic": "rent_subsidy",
+    "district": "青浦",
+    "employer_registered_in_district": True,
+    "tax_and_social_insurance_in_district": True,
+    "full_time": True,
+    "education": "本科",
+    "former_executive_of": "无",
+    "title": "副高级",
+    "requested_slot": "age",
+}
+
+
 @lru_cache(maxsize=1)
 def domain() -> dict[str, Any]:
     """The domain as the action server receives it (a plain dict): Rasa's merge of the directory domain/

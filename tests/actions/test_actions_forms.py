@@ -6,9 +6,11 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms import ValidatePolicyForm, ValidateSlotMappings
+from actions.forms import ValidatePolicyForm
+from actions.validators import ValidateSlotMappings
+from actions.yes_no_answer import extract_yes_no
 from policies.questions import next_question
-from tests.actions.helpers import domain, make_tracker, responses, slot_event, user_event
+from tests.actions.helpers import AGE_NEXT, domain, make_tracker, responses, slot_event, user_event
 
 
 async def _run_form(tracker) -> tuple[list[dict], CollectingDispatcher]:
@@ -347,20 +349,6 @@ async def test_the_answer_to_the_pending_question_alone_is_not_acknowledged() ->
     assert "utter_noted_facts" not in responses(dispatcher)
 
 
-# the engine's next question for Qingpu's rent subsidy with these facts is the age
-AGE_NEXT = {
-    "topic": "rent_subsidy",
-    "district": "青浦",
-    "employer_registered_in_district": True,
-    "tax_and_social_insurance_in_district": True,
-    "full_time": True,
-    "education": "本科",
-    "former_executive_of": "无",
-    "title": "副高级",
-    "requested_slot": "age",
-}
-
-
 async def test_a_bare_number_answers_the_number_question_asked() -> None:
     tracker = make_tracker(AGE_NEXT, text="35", intent="inform")
     events, dispatcher = await _run_form(tracker)
@@ -436,5 +424,5 @@ async def test_a_negation_of_another_fact_does_not_answer_the_question(
     entity = {"entity": "hukou", "value": "外地", "start": start, "end": end}
     slots = {"district": "松江", "topic": "children_school", "requested_slot": "newly_recruited"}
     tracker = make_tracker(slots, text=text, intent="deny", entities=[entity])
-    extracted = ValidatePolicyForm.extract_yes_no("newly_recruited", CollectingDispatcher(), tracker)
+    extracted = extract_yes_no("newly_recruited", CollectingDispatcher(), tracker)
     assert extracted.get("newly_recruited") is answered
