@@ -1,7 +1,8 @@
 """The eligibility engine: one profile against the knowledge base, three-valued, with combination rules applied.
 
 Evaluation happens in two passes so the combination rules see every overlapping benefit:
-1. each policy of the selected district(s) is judged on its own (requirements, then the tier): eligible, or
+1. each policy of the selected district(s) is judged on its own (for a topic, only those that can change its
+   results: KnowledgeBase.in_scope) (requirements, then the tier): eligible, or
    review when a condition the document lets the office relax is unmet, or can_register when the office picks
    recipients by a yearly ranking; needs_info / ineligible / referral otherwise;
 2. exclusive groups apply 就高不重复 (the highest certain benefit stays eligible; the others, and uncertain results
@@ -234,7 +235,7 @@ def judge_all(
         raise ProfileError("topic", f"unknown topic {topic!r}; expected one of {', '.join(TOPICS)}")
     districts = _select_districts(knowledge, district, facts)
     day = (on or datetime.date.today()).isoformat()
-    judgements = [judge(p, facts) for p in knowledge.policies if p.district in districts and p.in_force(day)]
+    judgements = [judge(p, facts) for p in knowledge.in_scope(districts, topic or None, day)]
     apply_combination_rules(judgements)
     judgements = [j for j in judgements if not _left_out(j.policy, facts)]
     if topic:
