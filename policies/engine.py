@@ -1,10 +1,10 @@
 """The eligibility engine: one profile against the knowledge base, three-valued, with combination rules applied.
 
 Evaluation happens in two passes so the combination rules see every overlapping benefit:
-1. each policy of the selected district(s) is judged on its own (for a topic, only those that can change its
-   results: KnowledgeBase.in_scope) (requirements, then the tier): eligible, or
-   review when a condition the document lets the office relax is unmet, or can_register when the office picks
-   recipients by a yearly ranking; needs_info / ineligible / referral otherwise;
+1. each policy of the selected district(s) (for a topic, those that can change its results:
+   KnowledgeBase.in_scope) is judged on its own (requirements, then the tier): eligible, or review when a
+   condition the document lets the office relax is unmet, or can_register when the office picks recipients by
+   a yearly ranking; needs_info / ineligible / referral otherwise;
 2. exclusive groups apply 就高不重复 (the highest certain benefit stays eligible; the others, and uncertain results
    worth no more, become superseded), `alongside` notes are attached; only then is the topic filter applied and the
    results rendered in one language (policies/render.py, wording from policies/present.py).
