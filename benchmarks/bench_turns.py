@@ -6,6 +6,12 @@ time, the issue's target: p95 <= 150 ms on 2 cores) and prints p50/p95/max per t
 (right after start-up, unless --rasa-url) is reported on its own and left out of the percentiles. Every figure is
 printed with the machine and its load average, because other work on the 2 cores moves them a lot.
 
+With --against URL it also measures another Rasa already running (another tree's services, on other
+ports), conversation by conversation in turn with the first (A B, then B A, …), so that both meet the
+same load on the machine: an A/B of two trees in one run. With --distinct-people each conversation is
+another person (own age, degree and title), so nothing the assistant remembered from an earlier
+conversation answers it; without it every conversation says the same.
+
 With --breakdown it also loads the same model in this process (with the fixes of scripts/rasa_latency.py,
 as the server runs), plays the conversations again against the same action server and prints the
 median milliseconds per turn of each step: NLU, policy predictions, custom action calls (Rasa's side +
@@ -19,6 +25,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import os
 import statistics
 import subprocess
@@ -50,27 +57,58 @@ TURNS = [
     "谢谢",
 ]
 METADATA = {"channel": "bench", "language": "zh"}
+# --distinct-people: the facts each person states instead of TURNS' 34岁, 全日制本科, 副高职称
+DEGREES = ("全日制本科", "全日制硕士", "全日制博士", "非全日制硕士")
+TITLES = ("副高职称", "中级职称", "正高职称", "初级职称")
 
 
-def play(rasa_url: str, conversations: int) -> tuple[float, list[float]]:
-    latencies: list[float] = []
-    first = None
+def script(person: int | None) -> list[str]:
+    """One conversation's messages: TURNS, or person number `person`'s own age (23-55, a different one for
+    each of 33 people in a row), degree and title in TURNS' places."""
+    if person is None:
+        return TURNS
+    age = 23 + (person * 7) % 33
+    return [*TURNS[:2], f"我{age}岁", DEGREES[person % 4], TITLES[(person // 4) % 4], *TURNS[5:]]
+
+
+@dataclasses.dataclass
+class Measured:
+    """The turns of one Rasa: the very first on its own (it may pay for start-up), the rest."""
+
+    first: float | None = None
+    latencies: list[float] = dataclasses.field(default_factory=list)
+
+    def add(self, elapsed: float) -> None:
+        if self.first is None:
+            self.first = elapsed
+        else:
+            self.latencies.append(elapsed)
+
+
+def converse(http: httpx.Client, rasa_url: str, messages: list[str], measured: Measured) -> None:
+    sender = f"bench:{uuid.uuid4().hex[:10]}"
+    for text in messages:
+        start = time.perf_counter()
+        response = http.post(
+            f"{rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text, "metadata": METADATA},
+        )
+        elapsed = (time.perf_counter() - start) * 1000
+        response.raise_for_status()
+        measured.add(elapsed)
+
+
+def play(rasa_urls: list[str], conversations: int, distinct_people: bool = False) -> list[Measured]:
+    """`conversations` conversations with each Rasa, one at a time; with several, they take turns
+    conversation by conversation, in alternating order (A B, B A, …)."""
+    measured = [Measured() for _ in rasa_urls]
+    order = list(range(len(rasa_urls)))
     with httpx.Client(timeout=30) as http:
-        for _ in range(conversations):
-            sender = f"bench:{uuid.uuid4().hex[:10]}"
-            for text in TURNS:
-                start = time.perf_counter()
-                response = http.post(
-                    f"{rasa_url}/webhooks/rest/webhook",
-                    json={"sender": sender, "message": text, "metadata": METADATA},
-                )
-                elapsed = (time.perf_counter() - start) * 1000
-                response.raise_for_status()
-                if first is None:
-                    first = elapsed
-                else:
-                    latencies.append(elapsed)
-    return first or 0.0, latencies
+        for conversation in range(conversations):
+            messages = script(conversation if distinct_people else None)
+            for index in order if conversation % 2 == 0 else order[::-1]:
+                converse(http, rasa_urls[index], messages, measured[index])
+    return measured
 
 
 # --- where the time goes: the same turns, in this process, with timers around Rasa's steps -------------
@@ -125,7 +163,9 @@ def _timed(function, label: str, is_coroutine: bool, spent: dict[str, float]):
     return timed
 
 
-async def breakdown(model: Path, action_url: str, conversations: int, fixes: bool = True) -> dict[str, float]:
+async def breakdown(
+    model: Path, action_url: str, conversations: int, fixes: bool = True, distinct_people: bool = False
+) -> dict[str, float]:
     """Median ms per turn of each step (and the whole turn), the first conversation left out as warm-up."""
     import logging
 
@@ -153,7 +193,7 @@ async def breakdown(model: Path, action_url: str, conversations: int, fixes: boo
         with timed_steps(spent):
             for conversation in range(conversations + 1):
                 sender = f"bench:{uuid.uuid4().hex[:10]}"
-                for text in TURNS:
+                for text in script(conversation if distinct_people else None):
                     spent.clear()
                     start = time.perf_counter()
                     await agent.handle_message(
@@ -186,12 +226,21 @@ def train_time() -> float:
         return time.perf_counter() - start
 
 
-def report_latency(first: float, latencies: list[float], conversations: int) -> None:
+def report_latency(measured: Measured, conversations: int, label: str = "") -> None:
+    latencies = measured.latencies
     print(
-        f"per-turn latency over {len(latencies)} turns ({conversations} conversations, one at a time): "
+        f"{label}per-turn latency over {len(latencies)} turns ({conversations} conversations, one at a time): "
         f"p50 {statistics.median(latencies):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms, "
-        f"max {max(latencies):.0f} ms; first turn {first:.0f} ms  [load average {load_average()}]"
+        f"max {max(latencies):.0f} ms; first turn {measured.first or 0:.0f} ms  [load average {load_average()}]"
     )
+
+
+def report_all(rasa_urls: list[str], measured: list[Measured], conversations: int) -> None:
+    if len(measured) == 1:
+        report_latency(measured[0], conversations)
+        return
+    for name, url, one in zip("AB", rasa_urls, measured, strict=True):
+        report_latency(one, conversations, f"{name} {url}: ")
 
 
 def report_breakdown(medians: dict[str, float], fixes: bool) -> None:
@@ -220,30 +269,45 @@ def main() -> int:
         help="--breakdown without scripts/rasa_latency.py (for comparison)",
     )
     parser.add_argument("--train-time", action="store_true", help="also time a full training from scratch")
+    parser.add_argument(
+        "--against",
+        metavar="URL",
+        help="also measure this running Rasa (another tree's), taking turns with the first: an A/B",
+    )
+    parser.add_argument(
+        "--distinct-people",
+        action="store_true",
+        help="each conversation states another age, degree and title (nothing remembered from an earlier one)",
+    )
     args = parser.parse_args()
+    if args.breakdown and args.rasa_url and not args.action_url:
+        parser.error("--breakdown with --rasa-url needs --action-url")
+    # an A/B goes to a section of its own: the plain figure stays the tree's own
+    section = ("bench-turns-ab", "Per-turn latency through the REST webhook, two trees in turn")
+    if not args.against:
+        section = ("bench-turns", "Per-turn latency through the REST webhook")
 
-    with printed_into("bench-turns", "Per-turn latency through the REST webhook", "make bench"):
+    with printed_into(*section, "make bench"):
         print(f"machine: {machine()}; load average {load_average()}")
-        if args.rasa_url:
-            first, latencies = play(args.rasa_url, args.conversations)
-            report_latency(first, latencies, args.conversations)
+        with contextlib.ExitStack() as stack:
+            rasa_url, action_url = args.rasa_url, args.action_url
+            if not rasa_url:
+                assistant = stack.enter_context(running_assistant("bench-token", ROOT / "var/log/bench"))
+                rasa_url = assistant.rasa_url
+                action_url = f"http://127.0.0.1:{os.environ.get('ACTION_PORT', '5055')}/webhook"
+            urls = [rasa_url, *([args.against] if args.against else [])]
+            if args.distinct_people:
+                print("each conversation another person (own age, degree and title)")
+            report_all(urls, play(urls, args.conversations, args.distinct_people), args.conversations)
             if args.breakdown:
-                if not args.action_url:
-                    parser.error("--breakdown with --rasa-url needs --action-url")
                 medians = breakdown(
-                    Path(args.model), args.action_url, args.conversations, not args.without_fixes
+                    Path(args.model),
+                    action_url,
+                    args.conversations,
+                    not args.without_fixes,
+                    args.distinct_people,
                 )
                 report_breakdown(asyncio.run(medians), not args.without_fixes)
-        else:
-            with running_assistant("bench-token", ROOT / "var/log/bench") as assistant:
-                first, latencies = play(assistant.rasa_url, args.conversations)
-                report_latency(first, latencies, args.conversations)
-                if args.breakdown:
-                    action_url = f"http://127.0.0.1:{os.environ.get('ACTION_PORT', '5055')}/webhook"
-                    medians = breakdown(
-                        Path(args.model), action_url, args.conversations, not args.without_fixes
-                    )
-                    report_breakdown(asyncio.run(medians), not args.without_fixes)
         if args.train_time:
             print(f"training from scratch (rasa train --force): {train_time():.0f} s")
     return 0

@@ -1,9 +1,10 @@
 """The eligibility engine: one profile against the knowledge base, three-valued, with combination rules applied.
 
 Evaluation happens in two passes so the combination rules see every overlapping benefit:
-1. each policy of the selected district(s) is judged on its own (requirements, then the tier): eligible, or
-   review when a condition the document lets the office relax is unmet, or can_register when the office picks
-   recipients by a yearly ranking; needs_info / ineligible / referral otherwise;
+1. each policy of the selected district(s) (for a topic, those that can change its results:
+   KnowledgeBase.in_scope) is judged on its own (requirements, then the tier): eligible, or review when a
+   condition the document lets the office relax is unmet, or can_register when the office picks recipients by
+   a yearly ranking; needs_info / ineligible / referral otherwise;
 2. exclusive groups apply 就高不重复 (the highest certain benefit stays eligible; the others, and uncertain results
    worth no more, become superseded), `alongside` notes are attached; only then is the topic filter applied and the
    results rendered in one language (policies/render.py, wording from policies/present.py).
@@ -18,6 +19,7 @@ from typing import Any
 from .errors import ProfileError
 from .judgement import ConditionResult, Judgement, condition_outcome
 from .knowledge import KnowledgeBase, Policy, Tier, default_knowledge_base
+from .memo import EvaluationMemo, frozen_facts
 from .profile import normalise_profile
 from .render import render_result
 from .topics import TOPICS
@@ -35,6 +37,8 @@ STATUS_ORDER = {
 }
 # Statuses whose value is not certain: 就高不重复 compares them by what they could be worth, never as a sum owed.
 UNCERTAIN = ("needs_info", "review", "can_register")
+# Outcomes already computed in this process (policies/memo.py); MEMO.clear() forgets them.
+MEMO = EvaluationMemo()
 # How strongly a missing fact in a result of this status argues for asking it next.
 MISSING_WEIGHT = {"needs_info": 3, "eligible": 1, "can_register": 1, "review": 1}
 
@@ -234,7 +238,7 @@ def judge_all(
         raise ProfileError("topic", f"unknown topic {topic!r}; expected one of {', '.join(TOPICS)}")
     districts = _select_districts(knowledge, district, facts)
     day = (on or datetime.date.today()).isoformat()
-    judgements = [judge(p, facts) for p in knowledge.policies if p.district in districts and p.in_force(day)]
+    judgements = [judge(p, facts) for p in knowledge.in_scope(districts, topic or None, day)]
     apply_combination_rules(judgements)
     judgements = [j for j in judgements if not _left_out(j.policy, facts)]
     if topic:
@@ -261,9 +265,19 @@ def evaluate(
         raise ProfileError("language", f"unknown language {language!r}; expected zh or en")
     facts = normalise_profile(profile)
     knowledge = knowledge or default_knowledge_base()
+    on = on or datetime.date.today()
+    key, outcome = None, None
+    if isinstance(topic, str) and topic in TOPICS and isinstance(district, str | None):
+        # one topic (question choice asks the same again and again); an outcome without a topic holds
+        # every policy, and copying it for each caller would cost more than evaluating it again
+        key = (frozen_facts(facts), topic, district, language, on)
+        outcome = MEMO.get(key, knowledge)
+    if outcome is not None:
+        return outcome
     judgements = judge_all(facts, topic=topic, district=district, knowledge=knowledge, on=on)
-    return {
+    outcome = {
         "profile": facts,
         "results": [render_result(j, language) for j in judgements],
         "missing_facts": rank_missing_facts(judgements),
     }
+    return outcome if key is None else MEMO.put(key, knowledge, outcome)

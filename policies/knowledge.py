@@ -105,17 +105,38 @@ class Policy:
 
 @dataclass
 class KnowledgeBase:
+    """The loaded knowledge base; not changed once `load_knowledge_base` returns it (scopes are cached)."""
+
     conditions: dict[str, Condition] = field(default_factory=dict)
     policies: list[Policy] = field(default_factory=list)
     districts: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     # fact -> every number a compiled condition compares it with (logic.compile_condition gathers them)
     compared_numbers: Thresholds = field(default_factory=dict)
+    _scopes: dict[tuple, tuple[Policy, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def by_id(self, policy_id: str) -> Policy:
         for policy in self.policies:
             if policy.id == policy_id:
                 return policy
         raise KeyError(policy_id)
+
+    def in_scope(self, districts: tuple[str, ...], topic: str | None, day: str) -> tuple[Policy, ...]:
+        """The policies an evaluation must judge, in knowledge-base order: those of `districts` in force on
+        `day` that answer `topic` (every one without a topic), and every member of an exclusive group they
+        belong to or name in `alongside`, because 就高不重复 and the notes compare a result with those.
+        Other topics' policies cannot change this topic's results. Computed once per key (question choice
+        evaluates the same scope with each candidate answer)."""
+        key = (districts, topic, day)
+        scope = self._scopes.get(key)
+        if scope is None:
+            current = [p for p in self.policies if p.district in districts and p.in_force(day)]
+            if topic:
+                answering = [p for p in current if p.answers(topic)]
+                groups = {p.exclusive_group for p in answering if p.exclusive_group}
+                groups |= {rule["group"] for p in answering for rule in p.alongside}
+                current = [p for p in current if p.answers(topic) or p.exclusive_group in groups]
+            scope = self._scopes[key] = tuple(current)
+        return scope
 
     def thresholds(self, fact: str) -> tuple[float, ...]:
         """The numbers the conditions compare a numeric fact with, ascending: where its answer can change."""

@@ -269,11 +269,19 @@ def normalise_profile(profile: Mapping[str, Any]) -> dict[str, Any]:
         if name not in specs:
             raise ProfileError(str(name), "unknown profile field")
     normalised: dict[str, Any] = {}
-    for name, spec in specs.items():
-        raw = profile.get(name)
+    # only the fields given, in declaration order (the order of the result and of the first error)
+    order = _declaration_order()
+    for name in sorted(profile, key=order.__getitem__):
+        raw = profile[name]
         if _is_unknown(raw):
             continue
+        spec = specs[name]
         value = _CONVERTERS[spec.type](spec, raw)
         if not _is_unknown(value):
             normalised[name] = value
     return normalised
+
+
+@lru_cache(maxsize=1)
+def _declaration_order() -> dict[str, int]:
+    return {name: index for index, name in enumerate(profile_fields())}

@@ -1,7 +1,7 @@
 """What the console does after the assistant answered a person outside a staff case (the router's
 ``after_answer`` hook): queue the message for review when the answer shows the assistant did not
-understand (review.py), read how sure Rasa was of the intent, and offer a 好差评 rating after a
-personalised answer (ratings.py), joined to the answer.
+understand (review.py), read how sure Rasa was of the intent (when its pipeline lets a reading be low
+enough to queue), and offer a 好差评 rating after a personalised answer (ratings.py), joined to the answer.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class AfterAnswer:
             await self.store.call(review.note_turn, self.store, conversation_id, inbound_id, replies)
         except Exception:  # the review queue never costs the person their answer
             log.exception("review queue: could not note a turn")
-        if message.kind == "text" and message.text:
+        if message.kind == "text" and message.text and review.confidence_can_be_low():
             task = asyncio.create_task(self.check_understanding(conversation_id, inbound_id, message.text))
             self.pending.add(task)
             task.add_done_callback(self.pending.discard)

@@ -18,12 +18,16 @@ import yaml
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
+from ..config import REPO_ROOT
 from ..logsafe import mask_personal_numbers
 from ..models import Reply
 from ..store import Store, conversations, messages, review_items, utcnow
 from .domain_words import domain_lists
 
 SETTINGS_FILE = Path(__file__).with_name("review.yml")
+RASA_CONFIG_FILE = REPO_ROOT / "config.yml"  # the assistant's NLU pipeline (read here, owned by training)
+FALLBACK_CLASSIFIERS = ("FallbackClassifier", "rasa.nlu.classifiers.fallback_classifier.FallbackClassifier")
+RASA_DEFAULT_FALLBACK_THRESHOLD = 0.3  # FallbackClassifier's threshold when config.yml names none
 OPEN, REVIEWED, OUT_OF_SCOPE = "open", "reviewed", "out_of_scope"
 
 
@@ -115,6 +119,31 @@ def note_turn(store: Store, conversation_id: str, inbound_id: int, replies: list
         with store.engine.begin() as conn:
             add(conn, inbound_id, reasons)
     return reasons
+
+
+@lru_cache(maxsize=1)
+def nlu_fallback_threshold(path: Path = RASA_CONFIG_FILE) -> float | None:
+    """The FallbackClassifier's threshold in the assistant's pipeline, or None when the gateway has no
+    config.yml beside it or the pipeline has no FallbackClassifier."""
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    pipeline = config.get("pipeline") if isinstance(config, dict) else None
+    for component in pipeline if isinstance(pipeline, list) else []:
+        if isinstance(component, dict) and component.get("name") in FALLBACK_CLASSIFIERS:
+            return float(component.get("threshold", RASA_DEFAULT_FALLBACK_THRESHOLD))
+    return None
+
+
+def confidence_can_be_low() -> bool:
+    """Whether Rasa's reading of a message can ever be below the queue's bound (review.yml
+    ``low_confidence_below``). Rasa's FallbackClassifier replaces an intent below its threshold (or two
+    intents too close to call) by ``nlu_fallback`` with the threshold as its confidence, so at a threshold
+    at or above the bound no reading is low: the per-turn tracker read (after_answer.py) is skipped, and
+    such a message is queued by its reply instead (the clarification, note_turn)."""
+    threshold = nlu_fallback_threshold()
+    return threshold is None or threshold < float(settings()["low_confidence_below"])
 
 
 def note_understanding(store: Store, inbound_id: int, latest: dict[str, Any]) -> bool:

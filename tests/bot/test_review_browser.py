@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 
 import test_console_browser as browser_tests
+import test_review_queue
 from gateway_harness import wait_for
 from test_console_browser import (
     CHAT,
@@ -29,6 +30,7 @@ from bot.texts import text as say
 
 pytestmark = browser_tests.pytestmark
 rasa, telegram_gateway = browser_tests.rasa, browser_tests.telegram_gateway
+standin_rasa_config = test_review_queue.standin_rasa_config  # "unsure …" is read as low confidence
 DESKTOP = {"width": 1280, "height": 800}
 
 
@@ -57,7 +59,7 @@ async def seed_conversations(gateway, telegram_api) -> None:
 
 
 async def test_reports_show_satisfaction_and_the_reviewer_labels_messages(
-    telegram_gateway, telegram_api
+    telegram_gateway, telegram_api, standin_rasa_config
 ) -> None:
     gateway = telegram_gateway
     await add_staff(gateway, "boss", "赵主任", role="admin")

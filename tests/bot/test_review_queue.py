@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import test_console_api
 import yaml
 from gateway_harness import wait_for
@@ -21,13 +22,20 @@ from sqlalchemy import insert
 from test_console_api import person_says
 from test_waiting_ratings import rows_of
 
-from bot.console import domain_words, review
+from bot.console import after_answer, domain_words, review
 from bot.models import Reply
 from bot.store import Store, conversations, messages, review_items
 from scripts import export_reviewed
 
 ROOT = Path(__file__).resolve().parents[2]
 console, sign_in = test_console_api.console, test_console_api.sign_in
+# the stand-in reads "unsure …" at confidence 0.3, as a Rasa whose FallbackClassifier threshold is lower
+STANDIN_FALLBACK_THRESHOLD = 0.25
+
+
+@pytest.fixture
+def standin_rasa_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(review, "nlu_fallback_threshold", lambda: STANDIN_FALLBACK_THRESHOLD)
 
 
 def test_reasons_are_read_from_the_domains_responses() -> None:
@@ -42,7 +50,9 @@ def test_reasons_are_read_from_the_domains_responses() -> None:
     assert "district" in domain_words.domain_lists()["entities"]
 
 
-async def test_messages_land_in_the_queue_and_an_admin_reviews_them(console, sign_in) -> None:
+async def test_messages_land_in_the_queue_and_an_admin_reviews_them(
+    console, sign_in, standin_rasa_config
+) -> None:
     session = (await person_says(console, "fallback 嗯嗯那个东西"))["session"]
     await person_says(console, "long 40", session)
     await person_says(console, "long 40", session)  # the same 40-character answer again
@@ -95,6 +105,41 @@ async def test_messages_land_in_the_queue_and_an_admin_reviews_them(console, sig
     assert [i["id"] for i in (await boss.get("/review")).json()["items"]] == [repeated["id"]]
     assert (await boss.get("/review", params={"status": "reviewed"})).json()["total"] == 1
     assert (await boss.get("/review", params={"status": "everything"})).status_code == 400
+
+
+def test_the_fallback_threshold_is_read_from_the_assistants_pipeline(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+
+    def threshold(pipeline: str) -> float | None:
+        config.write_text(f"language: zh\npipeline:\n{pipeline}", encoding="utf-8")
+        return review.nlu_fallback_threshold.__wrapped__(config)
+
+    assert threshold("  - name: DIETClassifier\n  - name: FallbackClassifier\n    threshold: 0.7\n") == 0.7
+    assert threshold("  - name: FallbackClassifier\n") == review.RASA_DEFAULT_FALLBACK_THRESHOLD
+    assert threshold("  - name: DIETClassifier\n") is None
+    assert review.nlu_fallback_threshold.__wrapped__(tmp_path / "absent.yml") is None
+    assert isinstance(review.nlu_fallback_threshold(), float)  # the project's own config.yml
+
+
+async def test_no_tracker_read_when_no_reading_can_be_below_the_bound(console, monkeypatch) -> None:
+    """FallbackClassifier turns a reading below its threshold into nlu_fallback at the threshold: with the
+    threshold at the queue's bound (config.yml 0.6, review.yml 0.6) a tracker read cannot queue anything."""
+    reads: list[str] = []
+
+    async def counted(rasa, sender: str) -> dict:
+        reads.append(sender)
+        return {}
+
+    monkeypatch.setattr(after_answer, "latest_message", counted)
+    bound = float(review.settings()["low_confidence_below"])
+    monkeypatch.setattr(review, "nlu_fallback_threshold", lambda: bound)
+    session = (await person_says(console, "unsure 松江 我那个补贴"))["session"]
+    await wait_for(lambda: len(console.gateway.router.after_answer.pending) == 0)
+    assert reads == []
+    monkeypatch.setattr(review, "nlu_fallback_threshold", lambda: bound - 0.1)
+    await person_says(console, "unsure 青浦 我那个补贴", session)
+    await wait_for(lambda: len(console.gateway.router.after_answer.pending) == 0)
+    assert len(reads) == 1
 
 
 async def wait_for_rows(running, count: int) -> None:

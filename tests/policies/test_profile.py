@@ -95,6 +95,14 @@ def test_bad_values_raise_profile_error_naming_the_field(raw: dict, field: str) 
     assert field in str(error.value)
 
 
+def test_facts_come_out_in_declaration_order_whatever_the_input_order() -> None:
+    facts = normalise_profile({"title": "副高", "age": 33, "district": "青浦", "education": "PhD"})
+    assert list(facts) == ["district", "age", "education", "title"]
+    with pytest.raises(ProfileError) as error:  # of two bad values, the first declared is named
+        normalise_profile({"title": 5, "age": "thirty"})
+    assert error.value.field == "age"
+
+
 def test_profile_must_be_a_mapping() -> None:
     with pytest.raises(ProfileError) as error:
         normalise_profile(["district", "青浦"])  # type: ignore[arg-type]

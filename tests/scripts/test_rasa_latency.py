@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -12,7 +13,13 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import Event, SlotSet, deserialise_events
 from rasa.shared.utils.common import all_subclasses
 
-from scripts.rasa_latency import install_cached_event_classes, install_cached_response_validation, warm_up
+from scripts.rasa_latency import (
+    action_call_body,
+    install_cached_domain_json,
+    install_cached_event_classes,
+    install_cached_response_validation,
+    warm_up,
+)
 
 VALID = {
     "events": [{"event": "slot", "timestamp": None, "name": "district", "value": "松江"}],
@@ -107,6 +114,83 @@ def test_events_deserialise_the_same(rasa_resolve_by_type):
 
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def action_call(domain: dict) -> dict:
+    """A request body as RemoteAction._action_call_format makes it (the domain last)."""
+    events = [
+        {"event": "user", "text": "我34岁", "parse_data": {"intent": {"name": "inform"}, "entities": []}},
+        {"event": "slot", "name": "age", "value": 34},
+    ]
+    tracker = {"sender_id": "bench:1", "slots": {"age": 34, "district": "青浦"}, "events": events}
+    return {"next_action": "validate_policy_form", "sender_id": "bench:1", "tracker": tracker,
+            "version": "3.6.20", "domain": domain}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def real_domain() -> dict:
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(ROOT / "domain").as_dict()
+
+
+def test_an_action_call_body_is_what_aiohttp_would_send(real_domain):
+    body = action_call(real_domain)
+    assert action_call_body(body, json.dumps) == json.dumps(body).encode("utf-8")
+    assert action_call_body({"next_action": "x", "sender_id": "a"}, json.dumps) is None  # no domain
+    assert action_call_body({"domain": {}, "next_action": "x"}, json.dumps) is None  # domain not last
+    assert action_call_body({"text": "hi", "domain": {}}, json.dumps) is None  # not an action call
+    assert action_call_body(None, json.dumps) is None
+
+
+@pytest.fixture
+def rasa_request():
+    """Rasa's own EndpointConfig.request, restored after the test."""
+    from rasa.utils.endpoints import EndpointConfig
+
+    original = EndpointConfig.request
+    yield original
+    EndpointConfig.request = original
+
+
+async def test_action_calls_send_the_same_bytes_with_the_domain_encoded_once(
+    rasa_request, real_domain, monkeypatch
+):
+    from rasa.utils.endpoints import EndpointConfig
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from bot.testing.server import serve
+
+    received: list[tuple[bytes, str]] = []
+
+    async def webhook(request):
+        received.append((await request.body(), request.headers["content-type"]))
+        return JSONResponse({"events": [], "responses": []})
+
+    encoded: list[int] = []
+    dumps = json.dumps
+
+    def counting_dumps(value, *args, **kwargs):
+        encoded.append(id(value))
+        return dumps(value, *args, **kwargs)
+
+    install_cached_domain_json()
+    monkeypatch.setattr(json, "dumps", counting_dumps)
+    other_domain = {**real_domain, "version": "3.1"}  # a newly loaded model
+    bodies = [action_call(real_domain), action_call(real_domain), action_call(other_domain)]
+    async with serve(Starlette(routes=[Route("/webhook", webhook, methods=["POST"])])) as url:
+        endpoint = EndpointConfig(url=f"{url}/webhook")
+        for body in bodies:
+            assert await endpoint.request(json=body, method="post") == {"events": [], "responses": []}
+        await endpoint.request(json={"text": "not an action call"}, method="post")
+    assert received == [(dumps(b).encode(), "application/json") for b in bodies] + [
+        (b'{"text": "not an action call"}', "application/json")
+    ]
+    assert encoded.count(id(real_domain)) == 1 and encoded.count(id(other_domain)) == 1
+
+
 MODEL = Path(os.environ.get("MODELS_DIR", ROOT / "models")) / "assistant.tar.gz"
 
 
