@@ -205,7 +205,9 @@ def number_for(field: str, text: str | None, asked: bool) -> float | int | None:
     from nlu import number_mentions
 
     # the number the words around it give to this very fact ("货币出资300万，年薪50万": 50 is the salary)
-    stated = [m.value for m in number_mentions.numbers_by_unit(text or "") if m.field == field and m.bound == "="]
+    stated = [
+        m.value for m in number_mentions.numbers_by_unit(text or "") if m.field == field and m.bound == "="
+    ]
     if stated:
         return stated[0]
     candidates = numbers_with_units(text)

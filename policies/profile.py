@@ -122,7 +122,9 @@ def _answer_spec(name: str, entry: Mapping, skip_buttons: Mapping) -> AnswerSpec
         entities=entities,
         denied=answer.get("denied"),
         buttons=tuple(buttons),
-        skip_button=answer.get("skip_button", DEFAULT_SKIP_BUTTON if answer.get("denied") == "skip" else None),
+        skip_button=answer.get(
+            "skip_button", DEFAULT_SKIP_BUTTON if answer.get("denied") == "skip" else None
+        ),
         bare_number=answer.get("bare_number"),
     )
 
