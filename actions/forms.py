@@ -26,7 +26,7 @@ from actions.pending import answers_yes_no, keep_pending_answer, named_numbers, 
 from actions.profile import conversation_language, profile_from_tracker
 from actions.render import noted_facts_text
 from actions.results import OVERVIEW_TOPIC
-from actions.validators import ProfileValidators
+from actions.validators import ProfileValidators, skipped_in_words
 from actions.yes_no_answer import extract_yes_no
 
 logger = logging.getLogger(__name__)
@@ -112,7 +112,9 @@ class ValidatePolicyForm(ProfileValidators, FormValidationAction):
     ) -> list[EventType]:
         pending = tracker.get_slot("requested_slot")
         language = conversation_language(tracker)
-        kept_answer = keep_pending_answer(tracker, pending) + named_numbers(tracker, pending)
+        kept_answer = skipped_in_words(tracker, pending) or keep_pending_answer(
+            tracker, pending
+        ) + named_numbers(tracker, pending)
         if kept_answer:
             tracker.add_slots(kept_answer)
         collector = CollectingDispatcher()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
@@ -48,8 +49,27 @@ def is_skip_answer(value: Any) -> bool:
     """ "不知道", "跳过", "skip" ... (actions/config.yml), or the deny quick reply of a question; also
     a sentence that contains a skip phrase ("不清楚，跳过吧")."""
     text = str(value).strip().lower()
-    form = settings()["form"]
-    return text in form["skip_answers"] or any(phrase in text for phrase in form["skip_phrases"])
+    return text in settings()["form"]["skip_answers"] or says_skip(text)
+
+
+def says_skip(text: Any) -> bool:
+    """A skip phrase anywhere in the message ("不知道", "不清楚，跳过吧", "not sure"): unlike the bare
+    skip answers (没有, 不是, no), never a real answer to a yes/no question."""
+    folded = str(text or "").strip().lower()
+    return any(phrase in folded for phrase in settings()["form"]["skip_phrases"])
+
+
+def skipped_in_words(tracker: Tracker, pending: str | None) -> list[EventType]:
+    """The question asked, skipped in words, whatever the NLU made of the message: "不知道" is intent
+    deny (a yes/no question's mapping stored it as a no, and the answer showed an ❌ for a condition
+    never answered) and "不清楚，跳过吧" was read as a greeting, which a question's text mapping ignores
+    (the same question came back). Set before the form runs, so it asks the next question."""
+    if pending in (None, "district") or pending not in profile_fields():
+        return []
+    if not says_skip((tracker.latest_message or {}).get("text")):
+        return []
+    skipped = list(dict.fromkeys([*(tracker.get_slot("skipped_facts") or []), pending]))
+    return [SlotSet(pending, None), SlotSet("skipped_facts", skipped)]
 
 
 def accepts_none(spec: dict[str, Any]) -> bool:
