@@ -15,6 +15,9 @@ COPY policies/ policies/
 # wording); domain/dialogue.yml is a link to domain.yml
 COPY domain.yml ./
 COPY domain/ domain/
+# the NLU's fallback threshold: at or above the review queue's low-confidence bound, the gateway skips its
+# per-turn tracker read (it could never queue a message)
+COPY config.yml ./
 RUN useradd --system --uid 10001 gateway && mkdir -p var && chown gateway var
 USER gateway
 # In a container the gateway listens on every interface of its own network namespace; the load
