@@ -51,3 +51,24 @@ def test_did_you_mean_offers_no_topic_for_more_of_the_last_answer() -> None:
         }
 
     assert likely_reading(Unclear()) is None
+
+
+def test_a_fact_after_more_of_the_answer_updates_that_answer() -> None:
+    """ "更多" (ask_more) asks for the rest of the last answer, not a new question: a fact the person adds
+    afterwards updates that answer ("what changed") instead of repeating it whole (the hand list in
+    actions/mode.py had missed ask_more, so it counted as a new question)."""
+    from actions.update import asked_since, last_answer_index
+    from tests.actions.helpers import make_tracker, user_event
+
+    tracker = make_tracker(
+        {"topic": "rent_subsidy", "district": "青浦", "answer_mode": "personal"},
+        text="我今年28岁",
+        intent="inform",
+        events=[
+            user_event("我能拿多少青浦租房补贴", "ask_rent_subsidy"),
+            {"event": "action", "name": "action_answer_policy"},
+            user_event("更多", "ask_more"),
+            {"event": "action", "name": "action_show_more"},
+        ],
+    )
+    assert not asked_since(tracker, last_answer_index(tracker))
