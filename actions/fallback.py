@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.config import label, settings
 from actions.handoff import hand_off
+from actions.mode import TOPIC_INTENT_PREFIX, topic_of_intent
 from actions.profile import conversation_language
 from actions.render import value_label
 from actions.results import OVERVIEW_TOPIC
@@ -22,9 +23,6 @@ from policies.topics import topic_label
 FALLBACK_INTENT = "nlu_fallback"
 # intents that make no sense as a suggestion
 NOT_SUGGESTED = {FALLBACK_INTENT, "affirm", "deny", "goodbye", "thank", "bot_challenge", "greet"}
-TOPIC_OF_INTENT_PREFIX = "ask_"
-# topic intents that ask about the last answer, not a topic of their own
-NOT_A_TOPIC = {"ask_application_process", "ask_policy_basis", "ask_more", "ask_eligibility"}
 SUGGESTION_SLOT = "suggestion"
 
 
@@ -42,9 +40,9 @@ def unclear_messages_in_a_row(tracker: Tracker) -> int:
 
 def intent_title(intent: str, language: str) -> str:
     """Quick-reply title: topic intents by their topic's name, the others from intent_labels."""
-    topic = intent.removeprefix(TOPIC_OF_INTENT_PREFIX)
-    if intent.startswith(TOPIC_OF_INTENT_PREFIX) and topic != intent:
-        title = topic_label(topic, language, "")
+    topic = intent.removeprefix(TOPIC_INTENT_PREFIX)
+    if intent.startswith(TOPIC_INTENT_PREFIX) and topic != intent:
+        title = topic_label(topic, language, "")  # the overview's intent is named in topics.yml too
         if title:
             return title
     return label("intent_labels", language, intent)
@@ -80,7 +78,6 @@ def likely_reading(tracker: Tracker) -> dict[str, Any] | None:
     district = None if named else near_miss_district(text, district_aliases())
     ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") not in NOT_SUGGESTED]
     top = ranking[0] if ranking else {}
-    topic = None
     name = str(top.get("name") or "")
     config = understanding()["did_you_mean"]
     confidence = float(top.get("confidence") or 0)
@@ -88,8 +85,7 @@ def likely_reading(tracker: Tracker) -> dict[str, Any] | None:
     sure_enough = (
         confidence >= config["min_topic_confidence"] and confidence >= config["lead_factor"] * runner_up
     )
-    if name.startswith(TOPIC_OF_INTENT_PREFIX) and name not in NOT_A_TOPIC and sure_enough:
-        topic = name.removeprefix(TOPIC_OF_INTENT_PREFIX)
+    topic = topic_of_intent(name) if sure_enough else None
     if not district and not topic:
         return None
     mode = "personal" if asks_about_own_case(text) else "rule"

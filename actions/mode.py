@@ -9,14 +9,22 @@ from rasa_sdk import Tracker
 from actions.config import profile_fields
 from actions.results import OVERVIEW_TOPIC
 from actions.understanding import asks_about_own_case, asks_for_overview
+from policies.topics import overview_ids, topic_ids
 
 RULE_MODE = "rule"
 PERSONAL_MODE = "personal"
 CHECK_INTENT = "check_my_case"
-OVERVIEW_INTENT = "ask_eligibility"
 TOPIC_INTENT_PREFIX = "ask_"
-# intents that ask about one rule's details, not a new topic
-FOLLOW_UP_INTENTS = {"ask_application_process", "ask_policy_basis"}
+OVERVIEW_INTENT = TOPIC_INTENT_PREFIX + overview_ids()[0]  # ask_eligibility: "which policies can I get"
+
+
+def topic_of_intent(intent: str | None) -> str | None:
+    """The engine topic an intent asks about (ask_<topic> for a topic of policies/topics.yml, the one
+    home of the topics), else None: the overview's intent and the intents about the last answer
+    (ask_application_process, ask_policy_basis, ask_more) name no topic."""
+    intent = intent or ""
+    topic = intent.removeprefix(TOPIC_INTENT_PREFIX)
+    return topic if topic != intent and topic in topic_ids() else None
 
 
 def facts_in_message(tracker: Tracker) -> list[str]:
@@ -40,7 +48,7 @@ def answer_mode(tracker: Tracker) -> str:
     text = message.get("text") or ""
     if intent == CHECK_INTENT or tracker.get_slot("topic") == OVERVIEW_TOPIC:
         return PERSONAL_MODE
-    if intent.startswith(TOPIC_INTENT_PREFIX) and intent not in FOLLOW_UP_INTENTS:
+    if is_question_intent(intent):  # a topic's or the overview's question
         if asks_about_own_case(text) or facts_in_message(tracker):
             return PERSONAL_MODE
         return RULE_MODE
@@ -51,10 +59,7 @@ def answer_mode(tracker: Tracker) -> str:
 
 def is_question_intent(intent: str | None) -> bool:
     """A (new) policy question, or accepting the offer to check the person's case."""
-    intent = intent or ""
-    return intent == CHECK_INTENT or (
-        intent.startswith(TOPIC_INTENT_PREFIX) and intent not in FOLLOW_UP_INTENTS
-    )
+    return intent in (CHECK_INTENT, OVERVIEW_INTENT) or topic_of_intent(intent) is not None
 
 
 def starts_a_question(tracker: Tracker) -> bool:

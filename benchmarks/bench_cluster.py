@@ -32,23 +32,20 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_gateway import (  # noqa: E402
+from benchmarks.bench_gateway import phase  # noqa: E402
+from benchmarks.gateway_under_test import Services, gateway_env  # noqa: E402
+from benchmarks.measure import load_average  # noqa: E402
+from benchmarks.wechat_users import (  # noqa: E402
     APP_ID,
     NO_THINK,
     QUESTIONS,
     SECRET,
     TOKEN,
     Bench,
-    Services,
     ThinkTime,
-    gateway_env,
     openids_per_node,
-    phase,
 )
-
-from benchmarks.measure import load_average  # noqa: E402
 from bot.testing.process import cpu_seconds, pid_listening_on, rss_mib  # noqa: E402
 from bot.testing.server import serve  # noqa: E402
 from bot.testing.wechat_standin import WeChatApiStandIn, WeChatServer  # noqa: E402
@@ -57,7 +54,7 @@ from scripts.figures import markdown_table, record  # noqa: E402
 
 
 class RecordingBench(Bench):
-    """bench_gateway's Bench that also keeps every turn, for the figures file."""
+    """The simulated users' Bench (benchmarks/wechat_users.py) that also keeps every turn, for the figures file."""
 
     turns: list = []
 

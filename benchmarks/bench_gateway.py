@@ -31,6 +31,9 @@ Printed per phase: p50/p95/max of both, turns per second, turns past WeChat's 5-
 acknowledgements and late answers delivered, CPU seconds per turn and cores used by the gateway, each
 Rasa node, the action server and this benchmark process (client crypto and stand-ins), resident memory,
 and the load average before and after (the machine may be shared).
+
+The simulated users live in benchmarks/wechat_users.py, starting the gateway under test in
+benchmarks/gateway_under_test.py; this file is the command line and the report.
 """
 
 from __future__ import annotations
@@ -38,7 +41,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import math
 import os
 import random
 import secrets
@@ -47,7 +49,6 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -55,207 +56,26 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.gateway_under_test import Services, assistant_started, gateway_env, gateway_started  # noqa: E402
 from benchmarks.measure import load_average, percentile  # noqa: E402
-from bot.rasa_client import HashRing  # noqa: E402
-from bot.testing.process import (  # noqa: E402
-    cpu_seconds,
-    free_port,
-    free_port_block,
-    pid_listening_on,
-    rss_mib,
-    start_gateway,
-    wait_until_reachable,
+from benchmarks.wechat_users import (  # noqa: E402
+    APP_ID,
+    LATE_ANSWER_WAIT,
+    NO_THINK,
+    QUESTIONS,
+    SECRET,
+    TOKEN,
+    WECHAT_DEADLINE,
+    Bench,
+    ThinkTime,
+    Turn,
+    openids_per_node,
 )
+from bot.rasa_client import HashRing  # noqa: E402
+from bot.testing.process import cpu_seconds, rss_mib  # noqa: E402
 from bot.testing.rasa_standin import RasaStandIn  # noqa: E402
 from bot.testing.server import serve  # noqa: E402
 from bot.testing.wechat_standin import WeChatApiStandIn, WeChatServer  # noqa: E402
-from bot.testing.wechat_standin import gateway_env as wechat_gateway_env  # noqa: E402
-from bot.texts import text as say  # noqa: E402
-from scripts.services import running_assistant  # noqa: E402
-
-TOKEN, APP_ID, SECRET = "bench-token", "wxbench000000000", "bench-secret"
-# One person's conversation: a greeting, topic questions with facts, a fact on its own, thanks.
-QUESTIONS = [
-    "你好",
-    "我是硕士，在青浦区工作，能申请租房补贴吗？",
-    "我今年28岁",
-    "松江区的人才公寓怎么申请？",
-    "落户需要什么条件？",
-    "谢谢",
-]
-ACKS = {say("slow_ack", "zh"), say("slow_ack_write_again", "zh")}
-WECHAT_DEADLINE = 5.0
-LATE_ANSWER_WAIT = 60.0
-
-
-@dataclass(frozen=True)
-class ThinkTime:
-    """Seconds from seeing an answer to sending the next message (reading + typing on a phone)."""
-
-    median: float = 10.0
-    sigma: float = 0.6
-    low: float = 2.0
-    high: float = 60.0
-
-    def draw(self, rng: random.Random) -> float:
-        if self.median <= 0:
-            return 0.0
-        return min(self.high, max(self.low, rng.lognormvariate(math.log(self.median), self.sigma)))
-
-    def describe(self) -> str:
-        if self.median <= 0:
-            return "none (next message as soon as the answer is there)"
-        return (
-            f"log-normal, median {self.median:g} s, sigma {self.sigma:g}, "
-            f"clipped to [{self.low:g} s, {self.high:g} s]"
-        )
-
-
-NO_THINK = ThinkTime(median=0.0)
-
-
-@dataclass
-class Turn:
-    openid: str
-    request_s: float  # what WeChat's server waited for
-    answer_s: float | None  # when the person had the answer (None: never arrived)
-    status: int
-    acknowledged: bool
-
-
-@dataclass
-class Services:
-    """The processes to measure, by role (found by the port they listen on)."""
-
-    pids: dict[str, int] = field(default_factory=dict)
-    rasa_urls: list[str] = field(default_factory=list)
-    log_dir: Path | None = None
-    tracker_files: dict[str, Path] = field(default_factory=dict)  # Rasa URL -> its SQLite tracker store
-    gateway_db: Path | None = None
-
-    def cpu(self) -> dict[str, float]:
-        out = {}
-        for role, pid in self.pids.items():
-            with contextlib.suppress(OSError):
-                out[role] = cpu_seconds(pid)
-        return out
-
-
-def gateway_env(base: dict[str, str], server: WeChatServer, api: WeChatApiStandIn, api_url: str, db: Path):
-    env = dict(
-        base,
-        **wechat_gateway_env(server, api, api_url, passive_deadline=4.0),
-        BOT_DATABASE_URL=f"sqlite:///{db}",
-        RASA_TELEMETRY_ENABLED="false",
-    )
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    return env
-
-
-@contextlib.contextmanager
-def assistant_started(nodes: int, env: dict[str, str], work: Path):
-    """scripts/run_services.sh with RASA_NODES=nodes (scripts/services.py); yields (gateway URL, Services).
-
-    Synchronous on purpose: start-up blocks the event loop (nothing in it is needed until the first turn),
-    so Ctrl-C lands in running_assistant, which stops the half-started services."""
-    rasa_port = int(env.get("RASA_PORT") or free_port_block(nodes))
-    action_port = int(env.get("ACTION_PORT") or free_port())
-    bot_port = int(env.get("BOT_PORT") or free_port())
-    log_dir = Path(env.get("LOG_DIR") or work / "logs")
-    env = dict(
-        env,
-        RASA_NODES=str(nodes),
-        RASA_PORT=str(rasa_port),
-        ACTION_PORT=str(action_port),
-        BOT_PORT=str(bot_port),
-        BOT_HOST="127.0.0.1",
-        RASA_TRACKER_DB=str(work / "tracker.db"),
-    )
-    print(f"starting the assistant with {nodes} Rasa node(s); logs in {log_dir}/ ...", flush=True)
-    started = time.monotonic()
-    with running_assistant(secrets.token_urlsafe(24), log_dir, 200 + 90 * nodes, env) as assistant:
-        print(f"  up after {time.monotonic() - started:.0f} s", flush=True)
-        ports = [rasa_port + i for i in range(nodes)]
-        services = Services(log_dir=log_dir, rasa_urls=[f"http://127.0.0.1:{p}" for p in ports])
-        # scripts/run_services.sh: node 0 keeps RASA_TRACKER_DB, node i writes tracker.node<i>.db
-        services.tracker_files = {
-            url: work / ("tracker.db" if i == 0 else f"tracker.node{i}.db")
-            for i, url in enumerate(services.rasa_urls)
-        }
-        services.pids["gateway"] = pid_listening_on(bot_port)
-        for i, port in enumerate(ports):
-            services.pids[f"rasa node {i}"] = pid_listening_on(port)
-        services.pids["action server"] = pid_listening_on(action_port)
-        services.pids = {k: v for k, v in services.pids.items() if v}
-        yield assistant.gateway_url, services
-
-
-@contextlib.asynccontextmanager
-async def gateway_started(rasa_urls: list[str], env: dict[str, str]):
-    """Only the gateway (``python -m bot``) in front of the given Rasa server(s)."""
-    port = free_port()
-    env = dict(env, BOT_PORT=str(port), BOT_HOST="127.0.0.1", RASA_URLS=",".join(rasa_urls))
-    process = start_gateway(env)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        await asyncio.to_thread(wait_until_reachable, f"{url}/healthz", process, 60)
-        services = Services(rasa_urls=rasa_urls, pids={"gateway": process.pid})
-        for i, rasa_url in enumerate(rasa_urls):
-            pid = pid_listening_on(httpx.URL(rasa_url).port or 80)
-            if pid and pid != os.getpid():  # the stand-in runs inside this process
-                services.pids[f"rasa node {i}"] = pid
-        yield url, services
-    finally:
-        process.terminate()
-        await asyncio.to_thread(process.wait, 30)
-
-
-class Bench:
-    def __init__(self, http: httpx.AsyncClient, server: WeChatServer, api: WeChatApiStandIn) -> None:
-        self.http, self.server, self.api = http, server, api
-
-    async def turn(self, openid: str, question: str) -> Turn:
-        already = len(self.api.texts_to(openid))
-        request = self.server.request(self.server.text_xml(openid, question))
-        started = time.monotonic()
-        response = await self.http.post("/wechat", params=request.params, content=request.body)
-        request_s = time.monotonic() - started
-        if response.status_code != 200:
-            return Turn(openid, request_s, None, response.status_code, False)
-        reply = self.server.read_reply(response.text, request.params)
-        if reply not in ACKS:
-            return Turn(openid, request_s, request_s, 200, False)
-        arrived = await self.api.wait_for_messages(openid, already + 1, LATE_ANSWER_WAIT)
-        return Turn(openid, request_s, None if arrived is None else arrived - started, 200, True)
-
-    async def user(
-        self,
-        openid: str,
-        turns: int,
-        think: ThinkTime,
-        rng: random.Random,
-        out: list[Turn],
-        pauses: list[float],
-    ) -> None:
-        for index in range(turns):
-            pause = think.draw(rng)
-            pauses.append(pause)
-            await asyncio.sleep(pause)
-            out.append(await self.turn(openid, QUESTIONS[index % len(QUESTIONS)]))
-
-
-def openids_per_node(rasa_urls: list[str], prefix: str, per_node: int) -> list[str]:
-    """Sender ids that cover every Rasa node (the gateway routes 'wechat:<openid>' on the ring)."""
-    ring, chosen, counts = HashRing(rasa_urls), [], dict.fromkeys(rasa_urls, 0)
-    for n in range(10_000):
-        openid = f"{prefix}{n:06d}".ljust(28, "0")
-        node = ring.node_for(f"wechat:{openid}")
-        if counts[node] < per_node:
-            counts[node] += 1
-            chosen.append(openid)
-        if all(c >= per_node for c in counts.values()):
-            break
-    return chosen
 
 
 def unanswered_in_transcript(gateway_db: Path, openids: set[str]) -> str:

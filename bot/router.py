@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .conversation_locks import ConversationLocks
+from .conversation_locks import ConversationLocks, Place
 from .events import EventBus
 from .hooks import AfterAnswer, HandoffHook
 from .models import Delivery, InboundMessage, Reply, Turn, split_conversation_id
@@ -116,11 +116,13 @@ class Router:
         prepare: Callable[[InboundMessage], Awaitable[None]] | None = None,
         recorded: Callable[[InboundMessage, int], Awaitable[None]] | None = None,
         recorded_id: int | None = None,
+        place: Place | None = None,
     ) -> Turn:
         """Record, answer (Rasa, or ``local_replies`` for what the gateway answers itself) and deliver.
 
         The conversation lock is taken first, before anything awaits, so one person's messages are
-        recorded, answered and delivered in the order they arrived. ``prepare`` may rewrite the message
+        recorded, answered and delivered in the order they arrived; an adapter that must await before
+        calling (dedupe, look-ups) passes the ``place`` the message took in the line on arrival. ``prepare`` may rewrite the message
         under the lock (WeChat's numbered options), ``recorded`` runs once it is stored. Without
         ``deliver``, replies go through the channel's registered sender. ``recorded_id``: the adapter
         stored the message already (Telegram, before answering the webhook); its content is updated.
@@ -129,7 +131,7 @@ class Router:
         now when its lease has run out; while another process still holds the lease the turn comes back
         ``duplicate`` and ``pending``, and the replay answers it later.
         """
-        async with self.locks.hold(message.conversation_id):
+        async with self.locks.hold(message.conversation_id, place):
             if prepare is not None:
                 await prepare(message)
             if recorded_id is not None:

@@ -39,6 +39,7 @@ from starlette.routing import Route
 from policies.topics import overview_ids, topic_ids, topic_label
 
 from .config import Settings
+from .conversation_locks import Place
 from .http_input import BadInput, bounded_int, guarded, parse_json, read_body
 from .models import Button, Delivery, InboundMessage, Reply, Turn
 from .router import Router
@@ -157,6 +158,15 @@ class WebChat:
         session = body.get("session")
         if not (isinstance(session, str) and SESSION_RE.match(session)):
             session = secrets.token_urlsafe(18)
+        # The message takes its place in the session's line before anything awaits: two messages sent
+        # at once keep their order even when a look-up below finishes first for the later one.
+        place = self.router.locks.join(f"web:{session}")
+        try:
+            return await self._chat_turn(request, body, session, place)
+        finally:
+            place.abandon()  # unless its turn took it over
+
+    async def _chat_turn(self, request: Request, body: dict, session: str, place: Place) -> Response:
         language = self._language(body.get("language"))
         # only a language the person chose is stated; otherwise the assistant reads it from their words
         stated = language if body.get("language") is not None else None
@@ -185,7 +195,7 @@ class WebChat:
                 message.kind, message.text, message.payload = "button", chosen.title, chosen.payload
         if body.get("language") is not None:
             await self.store.call(self.store.set_language, "web", session, language)
-        turn = await self._run_turn(message, local_replies)
+        turn = await self._run_turn(message, local_replies, place)
         if turn is None:
             return JSONResponse({"session": session, "messages": [notice(say("shutting_down", language))]})
         if turn.duplicate:  # a resend (same client id) of a message stored before: never a second turn
@@ -225,10 +235,13 @@ class WebChat:
             {"session": session, "inbound_id": inbound_id, "pending": pending, "messages": messages}
         )
 
-    async def _run_turn(self, message: InboundMessage, local_replies: list[Reply] | None) -> Turn | None:
+    async def _run_turn(
+        self, message: InboundMessage, local_replies: list[Reply] | None, place: Place
+    ) -> Turn | None:
         """The turn, or None when the gateway began to stop while it waited for Rasa: the message stays
         stored and unanswered, and the replay answers it (the page's poll shows the answer)."""
-        turn = asyncio.ensure_future(self.router.handle(message, local_replies=local_replies))
+        turn = asyncio.ensure_future(self.router.handle(message, local_replies=local_replies, place=place))
+        turn.add_done_callback(lambda _: place.abandon())  # a turn cancelled before it ever ran
         self.turns.add(turn)
         turn.add_done_callback(self.turns.discard)
         stopping = asyncio.ensure_future(self.stopped.wait())

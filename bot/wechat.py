@@ -24,6 +24,7 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 from .config import Settings
+from .conversation_locks import Place
 from .http_input import BadInput, guarded, read_body
 from .models import Delivery, InboundMessage, Reply, Turn
 from .router import Router
@@ -142,17 +143,24 @@ class WeChatChannel:
         except Exception as error:  # malformed XML, bad base64/padding, missing fields: the sender's fault
             log.warning("wechat: malformed request (%s)", type(error).__name__)
             return PlainTextResponse("malformed request", status_code=400)
-        # only a request that proved itself may mark its nonce as used
-        if not await self.store.call(
-            self.store.remember_nonce,
-            q.get("timestamp", ""),
-            q.get("nonce", ""),
-            body,
-            2 * self.settings.wechat_timestamp_window,
-        ):
-            log.warning("wechat: refused (nonce reused with another body)")
-            return PlainTextResponse("nonce already used", status_code=403)
-        reply_text = await self.answer(message, started)
+        inbound, local_replies = normalise(message, self.router.default_language)
+        # The message takes its place in the person's line before anything awaits: two messages sent at
+        # once keep their order even when the nonce check below finishes first for the later one.
+        place = self.router.locks.join(inbound.conversation_id)
+        try:
+            # only a request that proved itself may mark its nonce as used
+            if not await self.store.call(
+                self.store.remember_nonce,
+                q.get("timestamp", ""),
+                q.get("nonce", ""),
+                body,
+                2 * self.settings.wechat_timestamp_window,
+            ):
+                log.warning("wechat: refused (nonce reused with another body)")
+                return PlainTextResponse("nonce already used", status_code=403)
+            reply_text = await self.answer(inbound, local_replies, place, started)
+        finally:
+            place.abandon()  # unless its turn took it over
         return self._respond(message, reply_text, q, encrypted)
 
     def _refusal(self, q: Any, encrypted: bool) -> str | None:
@@ -207,22 +215,25 @@ class WeChatChannel:
             return QUOTA_AFTER_EVENT
         return QUOTA_AFTER_EVENT if inbound.kind == "event" else QUOTA_AFTER_MESSAGE
 
-    async def answer(self, message: Any, started: float) -> str | None:
-        """Run the turn; return the passive reply text (None = 'success'). Slow turns continue in the
-        background and deliver through the customer-service API."""
-        inbound, local_replies = normalise(message, self.router.default_language)
+    async def answer(
+        self, inbound: InboundMessage, local_replies: list[Reply] | None, place: Place, started: float
+    ) -> str | None:
+        """Run the turn at the message's ``place`` in the person's line; return the passive reply text
+        (None = 'success'). Slow turns continue in the background and deliver through the
+        customer-service API."""
         key = inbound.external_id or ""
         if key in self.slots:
             return await self._answer_retry(key, started)  # WeChat re-sent a message we are handling
         slot = self.slots[key] = PassiveSlot()
-        # The task takes the conversation lock as soon as it runs: tasks run in creation order, so one
-        # person's messages keep their arrival order.
-        task = asyncio.create_task(self._run_turn(inbound, local_replies, slot, key))
+        task = asyncio.create_task(self._run_turn(inbound, local_replies, slot, key, place))
+        task.add_done_callback(lambda _: place.abandon())  # a task cancelled before it ever ran
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return await self._await_slot(slot, inbound, started)
 
-    async def _run_turn(self, inbound: InboundMessage, local_replies, slot: PassiveSlot, key: str) -> None:
+    async def _run_turn(
+        self, inbound: InboundMessage, local_replies, slot: PassiveSlot, key: str, place: Place
+    ) -> None:
         async def deliver(turn: Turn) -> None:
             await self._deliver(turn, slot)
 
@@ -239,6 +250,7 @@ class WeChatChannel:
                 local_replies=local_replies,
                 prepare=self._numbered_choice,
                 recorded=recorded,
+                place=place,
             )
             if turn.duplicate and slot.claim():
                 # Another gateway process (or this one before a restart) had it: repeat its passive reply;

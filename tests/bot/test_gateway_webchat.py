@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 
 import pytest
 from gateway_harness import cases_of
@@ -265,3 +266,45 @@ async def test_a_resend_while_the_first_attempt_is_answered_gets_that_one_answer
     assert [m["text"] for m in again["messages"]] == ["收到：slow 1.5 落户"] and again["pending"] is False
     assert [m["text"] for m in (await first).json()["messages"]] == ["收到：slow 1.5 落户"]
     assert rasa.messages_of(f"web:{session}") == ["slow 1.5 落户"]
+
+
+async def test_messages_sent_at_once_from_one_session_are_answered_in_order(web, rasa) -> None:
+    """A session's messages sent 20 ms apart reach the assistant, and are answered, in the order sent
+    (each takes its place in the session's line before the gateway's first look-up)."""
+    session = "at-once-session-00000001"
+    texts = [f"slow 0.1 第{i}条" for i in range(4)]  # within the session's burst of 5
+
+    async def one(i: int):
+        await asyncio.sleep(0.02 * i)  # arrival order
+        body = {"session": session, "text": texts[i], "client_id": f"at-once-{i:04d}", "language": "zh"}
+        return (await web.http.post("/api/chat", json=body)).json()
+
+    answers = await asyncio.gather(*(one(i) for i in range(4)))
+    assert [[m["text"] for m in a["messages"]] for a in answers] == [[f"收到：{t}"] for t in texts]
+    assert rasa.messages_of(f"web:{session}") == texts
+    assert [a["inbound_id"] for a in answers] == sorted(a["inbound_id"] for a in answers)
+
+
+async def test_a_slow_look_up_does_not_let_a_later_message_of_the_session_overtake(
+    web, rasa, monkeypatch
+) -> None:
+    """The cause of out-of-order answers, made certain: the first message's client-id look-up (a thread,
+    before the turn) is slow, the second is sent meanwhile. It still waits for the first."""
+    session = "at-once-session-00000002"
+    store = web.gateway.store
+    find_inbound = store.find_inbound
+
+    def slow_for_the_first(channel: str, external_id: str):
+        if external_id.endswith("/first-0001"):
+            time.sleep(0.3)
+        return find_inbound(channel, external_id)
+
+    monkeypatch.setattr(store, "find_inbound", slow_for_the_first)
+
+    async def one(text: str, client_id: str, after: float):
+        await asyncio.sleep(after)
+        body = {"session": session, "text": text, "client_id": client_id}
+        return (await web.http.post("/api/chat", json=body)).json()
+
+    await asyncio.gather(one("第一条", "first-0001", 0), one("第二条", "second-001", 0.05))
+    assert rasa.messages_of(f"web:{session}") == ["第一条", "第二条"]
