@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .knowledge import Condition, Policy, Tier
+from .conditions import Condition
+from .knowledge import Policy, Tier
 
 OUTCOMES = ("met", "unmet", "unknown", "not_checked", "review")
 
