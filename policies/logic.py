@@ -42,32 +42,30 @@ def _merge(missing: list[str], extra: tuple[str, ...]) -> None:
             missing.append(fact)
 
 
-def all_of(checks: list[Check]) -> Check:
+def _first_decides(checks: list[Check], decisive: bool) -> Check:
+    """Kleene's and/or: the first part known to be `decisive` decides the whole (False for all_of, True
+    for any_of); otherwise any unknown part leaves it unknown, with the facts that would decide it."""
+    decided, otherwise = (_KNOWN_TRUE, _KNOWN_FALSE) if decisive else (_KNOWN_FALSE, _KNOWN_TRUE)
+
     def check(facts: Mapping[str, Any]) -> Outcome:
         missing: list[str] = []
         for part in checks:
             value, unknown = part(facts)
-            if value is False:
-                return _KNOWN_FALSE
+            if value is decisive:
+                return decided
             if value is None:
                 _merge(missing, unknown)
-        return (None, tuple(missing)) if missing else _KNOWN_TRUE
+        return (None, tuple(missing)) if missing else otherwise
 
     return check
+
+
+def all_of(checks: list[Check]) -> Check:
+    return _first_decides(checks, decisive=False)
 
 
 def any_of(checks: list[Check]) -> Check:
-    def check(facts: Mapping[str, Any]) -> Outcome:
-        missing: list[str] = []
-        for part in checks:
-            value, unknown = part(facts)
-            if value is True:
-                return _KNOWN_TRUE
-            if value is None:
-                _merge(missing, unknown)
-        return (None, tuple(missing)) if missing else _KNOWN_FALSE
-
-    return check
+    return _first_decides(checks, decisive=True)
 
 
 def negation(inner: Check) -> Check:
