@@ -14,7 +14,14 @@ from typing import Any
 from actions.config import label, profile_fields, settings
 from actions.render import citation, fragment, missing_text, tier_text, value_label
 from actions.results import is_found, ordered
-from policies.present import amount_text, bands_text, discretion_text, has_amount, payout_and_duration
+from policies.present import (
+    amount_text,
+    bands_text,
+    discretion_text,
+    has_amount,
+    payout_and_duration,
+    status_in_a_line,
+)
 
 # how each status leads an answer; a status not listed here (the knowledge base may add some) leads
 # with the generic response, which states the rule and that the office decides
@@ -140,7 +147,6 @@ def lead_variables(
         "failed_text": first_failed_condition(result, language),
         "office_checks": office_checks_text(result, language),
         "summary": str(result.get("summary") or ""),
-        "status_label": label("status_labels", language, str(result.get("status"))),
         "citation": cite(result.get("source")),
     }
 
@@ -153,7 +159,7 @@ def lead_state(result: Mapping[str, Any], language: str) -> str:
         return (tier_text(result, language).strip() + space + amount_or_benefit(result, language)).strip()
     if status == "needs_info":
         return open_text(result, (), language)
-    return label("status_labels", language, status)
+    return status_in_a_line(status, language)
 
 
 def other_line(result: Mapping[str, Any], language: str) -> str:

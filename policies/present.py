@@ -9,6 +9,7 @@ Everything here works on the result dictionaries `evaluate()` returns, so the ac
     condition_lines(result, language)  ["符合：…", "待确认：…"], the failing condition first when ineligible
     bands_text(result, language)       "第一档每月1000元（40%）；…" for a benefit paid by yearly ranking
     status_label(status, language)     "可以享受" / "You qualify"
+    status_in_a_line(status, language) "待确认" / "to be confirmed" (another item's line in an answer)
     discretion_text(result, language)  "（视实际贡献，由区人才工作主管部门审核兑现）" beside a maximum
     citation(source, language)         "《上海市青浦区…》（青委〔2020〕88号，2020-…）第三条"
     console_result(result, language)   one result as the staff console shows it (handoff payload, card)
@@ -125,6 +126,11 @@ def bands_text(result: Mapping[str, Any], language: str) -> str:
 
 def status_label(status: str, language: str) -> str:
     return words(language)["explain"]["status"][status]
+
+
+def status_in_a_line(status: str, language: str) -> str:
+    """A result's state in a few words, for another item's line in an answer ("待确认", "the office decides")."""
+    return words(language)["status_in_a_line"][status]
 
 
 def _tier_name(entry: Mapping[str, Any]) -> str:
