@@ -68,8 +68,12 @@ def skipped_in_words(tracker: Tracker, pending: str | None) -> list[EventType]:
         return []
     if not says_skip((tracker.latest_message or {}).get("text")):
         return []
-    skipped = list(dict.fromkeys([*(tracker.get_slot("skipped_facts") or []), pending]))
-    return [SlotSet(pending, None), SlotSet("skipped_facts", skipped)]
+    return [SlotSet(pending, None), SlotSet("skipped_facts", skipped_with(tracker, pending))]
+
+
+def skipped_with(tracker: Tracker, field: str) -> list[str]:
+    """The conversation's skipped facts with `field` added: not asked again; the answer says it is open."""
+    return list(dict.fromkeys([*(tracker.get_slot("skipped_facts") or []), field]))
 
 
 def accepts_none(spec: dict[str, Any]) -> bool:
@@ -99,9 +103,7 @@ class ProfileValidators:
         spec = profile_fields()[field]
         kind = spec.get("type")
         if field != "district" and kind != "bool" and is_skip_answer(value) and not accepts_none(spec):
-            # "不知道"/"跳过": not asked again in this conversation; the answer says what is still open
-            skipped = list(dict.fromkeys([*(tracker.get_slot("skipped_facts") or []), field]))
-            return {field: None, "skipped_facts": skipped}
+            return {field: None, "skipped_facts": skipped_with(tracker, field)}  # "不知道"/"跳过"
         try:
             if field == "honors":
                 return {field: self._merge_honors(value, tracker)}
