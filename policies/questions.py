@@ -201,8 +201,8 @@ def own_facts(policy_id: str) -> set[str]:
     shareholding for an agricultural team), as opposed to the facts every scheme reads (tax, degree)."""
     from . import default_knowledge_base
 
-    policy = next((p for p in default_knowledge_base().policies if p.id == policy_id), None)
-    return {f for f in referenced_facts(policy) if rarity(f, {}) == RARE} if policy else set()
+    policy = default_knowledge_base().by_id(policy_id)
+    return {f for f in referenced_facts(policy) if rarity(f, {}) == RARE}
 
 
 def decides(profile: Mapping[str, Any], fact: str, topic: str, district: str | None, policy_id: str) -> bool:
