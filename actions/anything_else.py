@@ -32,7 +32,7 @@ def answer_anything_else(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
         return False
     meaning = yes_no_meaning((tracker.latest_message or {}).get("text"))
     if meaning is True:
-        dispatcher.utter_message(response="utter_ask_topic")
+        dispatcher.utter_message(response="utter_choose_topic")
     elif meaning is False:
         dispatcher.utter_message(response="utter_goodbye")
     return isinstance(meaning, bool)

@@ -11,9 +11,9 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.config import label, settings
+from actions.config import label, labels, settings
 from actions.handoff import hand_off
-from actions.mode import TOPIC_INTENT_PREFIX, topic_of_intent
+from actions.mode import OVERVIEW_INTENT, TOPIC_INTENT_PREFIX, topic_of_intent
 from actions.profile import conversation_language
 from actions.render import value_label
 from actions.results import OVERVIEW_TOPIC
@@ -21,9 +21,19 @@ from actions.understanding import asks_about_own_case, near_miss_district, under
 from policies.topics import topic_label
 
 FALLBACK_INTENT = "nlu_fallback"
-# intents that make no sense as a suggestion
-NOT_SUGGESTED = {FALLBACK_INTENT, "affirm", "deny", "goodbye", "thank", "bot_challenge", "greet"}
+HUMAN_INTENT = "request_human"  # offered after the suggestions, whatever the ranking
 SUGGESTION_SLOT = "suggestion"
+
+
+def suggestable(intent: str | None) -> bool:
+    """An intent worth a quick reply: a topic's question (titled in topics.yml) or another intent with a
+    title in labels.yml's intent_labels. A yes, a thanks, a greeting or filler has no title, so it is
+    never offered as what the person might have meant."""
+    if not intent or intent == HUMAN_INTENT:
+        return False
+    if topic_of_intent(intent) is not None or intent == OVERVIEW_INTENT:
+        return True
+    return intent in labels().get("intent_labels", {}).get("zh", {})
 
 
 def unclear_messages_in_a_row(tracker: Tracker) -> int:
@@ -53,7 +63,7 @@ def ask_what_they_mean(dispatcher: CollectingDispatcher, tracker: Tracker, langu
     person."""
     topic = tracker.get_slot("topic")
     intents = [f"ask_{topic}"] if topic and topic != OVERVIEW_TOPIC else []
-    intents += ["ask_eligibility", "request_human"]
+    intents += [OVERVIEW_INTENT, HUMAN_INTENT]
     buttons = [{"title": intent_title(intent, language), "payload": f"/{intent}"} for intent in intents]
     dispatcher.utter_message(response="utter_what_do_you_mean", buttons=buttons)
 
@@ -76,7 +86,7 @@ def likely_reading(tracker: Tracker) -> dict[str, Any] | None:
     text = message.get("text") or ""
     named = any(e.get("entity") == "district" for e in message.get("entities") or [])
     district = None if named else near_miss_district(text, district_aliases())
-    ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") not in NOT_SUGGESTED]
+    ranking = [r for r in message.get("intent_ranking") or [] if suggestable(r.get("name"))]
     top = ranking[0] if ranking else {}
     name = str(top.get("name") or "")
     config = understanding()["did_you_mean"]
@@ -188,13 +198,13 @@ class ActionClarify(Action):
             ask_back(dispatcher, reading, language)
             return [SlotSet(SUGGESTION_SLOT, reading)]
         ranking = tracker.latest_message.get("intent_ranking") or []
-        candidates = [r["name"] for r in ranking if r.get("name") not in NOT_SUGGESTED]
+        candidates = [r["name"] for r in ranking if suggestable(r.get("name"))]
         buttons = [
             {"title": intent_title(intent, language), "payload": f"/{intent}"}
             for intent in candidates[: config["max_options"]]
         ]
         buttons.append(
-            {"title": label("intent_labels", language, "request_human"), "payload": "/request_human"}
+            {"title": label("intent_labels", language, HUMAN_INTENT), "payload": f"/{HUMAN_INTENT}"}
         )
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
         return [SlotSet(SUGGESTION_SLOT, None)] if tracker.get_slot(SUGGESTION_SLOT) else []

@@ -36,12 +36,12 @@ async def _reply(action, text: str, intent: str, asked: str = "utter_anything_el
 
 @pytest.mark.parametrize("text", ["是", "有", "yes", "有的"])
 async def test_a_yes_to_anything_else_shows_the_topics(text: str) -> None:
-    assert await _reply(ActionPlainYes(), text, "affirm") == ["utter_ask_topic"]
+    assert await _reply(ActionPlainYes(), text, "affirm") == ["utter_choose_topic"]
 
 
 async def test_a_yes_read_as_a_statement_shows_the_topics_too() -> None:
     # "有" classified as inform outside the form: the form finds nothing, the answer step replies
-    assert await _reply(ActionAnswerPolicy(), "有", "inform") == ["utter_ask_topic"]
+    assert await _reply(ActionAnswerPolicy(), "有", "inform") == ["utter_choose_topic"]
 
 
 @pytest.mark.parametrize(("text", "intent"), [("不用了", "deny"), ("没有了", "deny"), ("没有了", "inform")])
@@ -50,7 +50,9 @@ async def test_a_no_to_anything_else_says_goodbye(text: str, intent: str) -> Non
 
 
 async def test_thanks_ends_with_the_same_question_and_the_same_replies() -> None:
-    assert await _reply(ActionPlainYes(), "嗯", "affirm", asked="utter_youre_welcome") == ["utter_ask_topic"]
+    assert await _reply(ActionPlainYes(), "嗯", "affirm", asked="utter_youre_welcome") == [
+        "utter_choose_topic"
+    ]
     assert await _reply(ActionAnswerPolicy(), "不用了", "deny", asked="utter_youre_welcome") == [
         "utter_goodbye"
     ]
