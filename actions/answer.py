@@ -42,7 +42,7 @@ from actions.fallback import (
 )
 from actions.handoff import hand_off
 from actions.message_facts import carries_nothing, is_plain_no
-from actions.mode import PERSONAL_MODE, RULE_MODE, answer_mode
+from actions.mode import PERSONAL_MODE, RULE_MODE, answer_mode, declines_check
 from actions.profile import conversation_language, profile_from_tracker
 from actions.render import result_variables, value_label
 from actions.results import OVERVIEW_TOPIC, best_of, is_found, remember
@@ -127,6 +127,10 @@ class ActionAnswerPolicy(Action):
                 # "不用了" after an answer changes nothing: no need to repeat the answer
                 dispatcher.utter_message(response="utter_anything_else")
             return []
+        if declines_check(tracker):
+            # "不是，外地户口" to the offer to check their case: the fact is kept, the answer is not re-sent
+            dispatcher.utter_message(response="utter_anything_else")
+            return [*told, SlotSet("check_offered", False)]
         asked_back = [] if told or not carries_nothing(tracker) else ask_back_near_miss(dispatcher, tracker)
         if asked_back:
             return asked_back  # "我在松降": "您是想问松江吗？"

@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 
 from actions.config import profile_fields
 from actions.results import OVERVIEW_TOPIC
-from actions.understanding import asks_about_own_case, asks_for_overview
+from actions.understanding import asks_about_own_case, asks_for_overview, leading_answer
 from policies.topics import overview_ids, topic_ids
 
 RULE_MODE = "rule"
@@ -52,9 +52,19 @@ def answer_mode(tracker: Tracker) -> str:
         if asks_about_own_case(text) or facts_in_message(tracker):
             return PERSONAL_MODE
         return RULE_MODE
+    if declines_check(tracker):
+        return RULE_MODE
     if facts_in_message(tracker) or tracker.get_slot("requested_slot"):
         return PERSONAL_MODE
     return tracker.get_slot("answer_mode") or RULE_MODE
+
+
+def declines_check(tracker: Tracker) -> bool:
+    """A reply opening with a no to the offer to check the person's own case ("不是，外地户口" to
+    "想看看您本人能否申请？"): the no wins, and the facts in it start no questions."""
+    if not tracker.get_slot("check_offered") or tracker.get_slot("requested_slot"):
+        return False
+    return leading_answer((tracker.latest_message or {}).get("text")) is False
 
 
 def is_question_intent(intent: str | None) -> bool:

@@ -140,36 +140,21 @@ def yes_no_meaning(text: str | None, question: str | None = None) -> bool | str 
     return None
 
 
-def _unit_of(after: str) -> str | None:
-    units = understanding()["numbers"]["units"]
-    best: tuple[int, str] | None = None
-    for kind, words in units.items():
-        for word in words:
-            if after.startswith(word.lower()) and (best is None or len(word) > best[0]):
-                best = (len(word), kind)
-    return best[1] if best else None
+def leading_answer(text: str | None) -> bool | str | None:
+    """The yes/no meaning of the message's first clause ("不是，外地户口" -> False): a reply that opens with
+    a no is a no, whatever facts follow it."""
+    first = re.split(r"[，,。.;；!！?？\s]", (text or "").strip(), maxsplit=1)[0]
+    return yes_no_meaning(first)
 
 
-def numbers_with_units(text: str | None) -> list[tuple[float | int, str | None]]:
-    """Every number in the message with the unit that follows it (None when there is none)."""
-    from nlu import numbers
-
-    folded = _fold(text)
-    found = []
-    for match in re.finditer(numbers.NUMBER, folded):
-        value = numbers.parse_number(match.group(0))
-        if value is None:
-            continue
-        after = folded[match.end() : match.end() + 10].lstrip()
-        unit = _unit_of(after)
-        before = folded[max(0, match.start() - 10) : match.start()]
-        if unit is None and re.search(r"(今年|年龄|年纪|aged?|i'm|i am)\s*$", before):
-            unit = "age"
-        below = understanding()["numbers"]["below"]
-        if any(before.rstrip().endswith(word.lower()) for word in below):
-            value = value - 1
-        found.append((value, unit))
-    return found
+# the units nlu.number_mentions gives a number, by the kind of fact (understanding.yml numbers.fields)
+UNITS_OF_KIND = {
+    "age": {"岁"},
+    "years": {"年"},
+    "points": {"分"},
+    "wan": {"万元", "万元/年"},
+    "percent": {"%"},
+}
 
 
 def names_fact(field: str, text: str | None) -> bool:
@@ -190,13 +175,14 @@ def names_fact(field: str, text: str | None) -> bool:
 
 
 def number_for(field: str, text: str | None, asked: bool) -> float | int | None:
-    """The number of the message that answers `field`: the one its words give to this fact (nlu.numbers),
-    else the one in the field's unit; a number without a unit only when this field was asked and it is
-    the only such number. Points go to the kind named."""
+    """The number of the message that answers `field`, read by nlu.number_mentions: the one its words give
+    to this fact, else the one in the field's unit that names no other fact, else a number without a
+    unit when this field was asked and it is the only one. Points go to the kind named. A bound ("还没到
+    120", "3年以上") answers only where every condition on the fact judges all the values it allows alike
+    (policies.KnowledgeBase.value_for_bound); else it is no answer and the exact number is needed."""
     config = understanding()["numbers"]
-    unit = config["fields"].get(field)
     named = config.get("named") or {}
-    if unit == "points":
+    if config["fields"].get(field) == "points":
         other = [f for f in named if f != field]
         if any(says_any(text, named[f]) for f in other) and not says_any(text, named.get(field, [])):
             return None  # the message is about the other kind of points
@@ -204,20 +190,31 @@ def number_for(field: str, text: str | None, asked: bool) -> float | int | None:
             return None
     from nlu import number_mentions
 
-    # the number the words around it give to this very fact ("货币出资300万，年薪50万": 50 is the salary)
-    stated = [
-        m.value for m in number_mentions.numbers_by_unit(text or "") if m.field == field and m.bound == "="
+    mentions = number_mentions.numbers_by_unit(text or "")
+    units = UNITS_OF_KIND.get(config["fields"].get(field), set())
+    in_unit = [m for m in mentions if m.unit in units and m.field in (None, field)]
+    in_unit += [
+        m
+        for m in mentions
+        if m.unit in units and m.field not in (None, field) and not names_fact(m.field, text)
     ]
-    if stated:
-        return stated[0]
-    candidates = numbers_with_units(text)
-    in_unit = [value for value, found_unit in candidates if found_unit == unit]
-    if in_unit:
-        return in_unit[0]
-    bare = [value for value, found_unit in candidates if found_unit is None]
-    if asked and len(bare) == 1:
-        return bare[0]
+    bare = [m for m in mentions if not m.unit]
+    for candidates in (
+        [m for m in mentions if m.field == field],
+        in_unit,
+        bare if asked and len(bare) == 1 else [],
+    ):
+        if candidates:
+            return _value_of(field, candidates[0])
     return None
+
+
+def _value_of(field: str, mention: Any) -> float | int | None:
+    if mention.bound == "=":
+        return mention.value
+    from policies import default_knowledge_base
+
+    return default_knowledge_base().value_for_bound(field, mention.bound, mention.value)
 
 
 def _edits(a: str, b: str) -> int:

@@ -127,7 +127,28 @@ class KnowledgeBase:
 
     def thresholds(self, fact: str) -> tuple[float, ...]:
         """The numbers the conditions compare a numeric fact with, ascending: where its answer can change."""
+        return tuple(sorted({number for _, number in self.compared_numbers.get(fact, ())}))
+
+    def comparisons(self, fact: str) -> tuple[tuple[str, float], ...]:
+        """(comparison, number) of every condition on a numeric fact ("at_least", 120.0), sorted."""
         return tuple(sorted(self.compared_numbers.get(fact, ())))
+
+    def value_for_bound(self, fact: str, bound: str, number: float) -> float | None:
+        """One value standing for every value a bound allows, when every condition on the fact judges them
+        all alike; None when the conditions tell them apart (the exact number is needed then).
+
+        bound "<": below `number` ("积分还没到120": against 居住证积分 at_least 120 every such value fails,
+        so 119 stands for them all; against 人才积分 at_least 45 they differ). bound ">": `number` or more
+        ("海外经历3年以上" against at_least 3)."""
+        comparisons = self.comparisons(fact)
+        if bound == "<" and all(threshold >= number for _, threshold in comparisons):
+            return number - 1
+        if bound == ">" and all(
+            threshold <= number if op in ("at_least", "less_than") else threshold < number
+            for op, threshold in comparisons
+        ):
+            return number
+        return None
 
 
 def _load_district(folder: Path, known_districts: tuple[str, ...]) -> dict:

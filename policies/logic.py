@@ -16,8 +16,9 @@ from .profile import FieldSpec, profile_fields
 
 Outcome = tuple[bool | None, tuple[str, ...]]
 Check = Callable[[Mapping[str, Any]], Outcome]
-# fact -> the numbers conditions compare it with, gathered while compiling (where an answer can change)
-Thresholds = dict[str, set[float]]
+# fact -> (comparison, number) of every condition on it, gathered while compiling: where its answer can
+# change, and which way
+Thresholds = dict[str, set[tuple[str, float]]]
 NUMERIC_COMPARISONS = ("equals", "at_least", "at_most", "more_than", "less_than")
 
 COMPARISONS = (
@@ -150,7 +151,7 @@ def fact_check(expression: Mapping[str, Any], where: str, thresholds: Thresholds
         raise PolicyDataError(where, f"{name}: a list field takes 'includes' or 'includes_any'")
     test = _fact_test(spec, op, expression[op], times, where)
     if thresholds is not None and spec.type in ("int", "number") and op in NUMERIC_COMPARISONS:
-        thresholds.setdefault(name, set()).add(float(expression[op]))
+        thresholds.setdefault(name, set()).add((op, float(expression[op])))
     unknown: Outcome = (None, (name,))
 
     def check(facts: Mapping[str, Any]) -> Outcome:
