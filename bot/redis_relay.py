@@ -26,6 +26,26 @@ CHANNEL = "rczd:events"
 MAX_PENDING = 10_000  # events waiting to be published while Redis is away; the oldest are dropped
 
 
+class Reconnecting:
+    """The growing pause between attempts while Redis is away (0.5 s doubling up to 10 s), with one log
+    line per outage rather than per attempt."""
+
+    FIRST, LONGEST = 0.5, 10.0
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.pause = self.FIRST
+
+    def succeeded(self) -> None:
+        self.pause = self.FIRST
+
+    async def failed(self, error: BaseException) -> None:
+        if self.pause == self.FIRST:
+            log.warning("redis relay: %s (%s); retrying", self.what, type(error).__name__)
+        await asyncio.sleep(self.pause)
+        self.pause = min(self.pause * 2, self.LONGEST)
+
+
 class RedisRelay:
     def __init__(self, url: str, channel: str = CHANNEL) -> None:
         self.url = url
@@ -66,42 +86,36 @@ class RedisRelay:
     async def _publish_loop(self) -> None:
         assert self._pending is not None
         client = aioredis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=2)
-        pause = 0.5
+        attempts = Reconnecting("cannot publish")
         try:
             while True:
                 item = await self._pending.get()
                 while True:
                     try:
                         await client.publish(self.channel, item)
-                        pause = 0.5
+                        attempts.succeeded()
                         break
                     except (aioredis.RedisError, OSError) as error:
-                        if pause == 0.5:
-                            log.warning("redis relay: cannot publish (%s); retrying", type(error).__name__)
-                        await asyncio.sleep(pause)
-                        pause = min(pause * 2, 10.0)
+                        await attempts.failed(error)
         finally:
             with contextlib.suppress(Exception):
                 await client.close()
 
     async def _listen_loop(self, bus: EventBus) -> None:
         assert self._subscribed is not None
-        pause = 0.5
+        attempts = Reconnecting("not listening")
         while True:
             client = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self.channel)
                 self._subscribed.set()
-                pause = 0.5
+                attempts.succeeded()
                 async for message in pubsub.listen():
                     self._deliver(bus, message)
             except (aioredis.RedisError, OSError) as error:
                 self._subscribed.clear()
-                if pause == 0.5:
-                    log.warning("redis relay: not listening (%s); reconnecting", type(error).__name__)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 10.0)
+                await attempts.failed(error)
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.close()
