@@ -7,6 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answer import ActionAnswerPolicy
+from actions.forms import ValidatePolicyForm
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -127,3 +131,40 @@ def rendered(dispatcher: Any, language: str = "zh") -> list[str]:
 def reply_bytes(dispatcher: Any, language: str = "zh") -> int:
     """The whole reply of one turn in UTF-8, as one WeChat passive reply carries it."""
     return len("\n\n".join(rendered(dispatcher, language)).encode("utf-8"))
+
+
+async def run_action(action: Any, slots: dict, **message: Any) -> tuple[list[dict], CollectingDispatcher]:
+    """One run of `action` on a tracker with these slots whose latest event is the given message."""
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, make_tracker(slots, **message), domain())
+    return events, dispatcher
+
+
+async def form_turn(slots: dict, **message: Any) -> tuple[list[dict], CollectingDispatcher]:
+    """The policy form's validation of the given message."""
+    return await run_action(ValidatePolicyForm(), slots, **message)
+
+
+async def answer_turn(slots: dict, **message: Any) -> tuple[list[dict], CollectingDispatcher]:
+    """The policy answer to the given message."""
+    return await run_action(ActionAnswerPolicy(), slots, **message)
+
+
+async def run_form(tracker: Tracker) -> tuple[list[dict], CollectingDispatcher]:
+    """The policy form's validation of a tracker built by the test."""
+    dispatcher = CollectingDispatcher()
+    events = await ValidatePolicyForm().run(dispatcher, tracker, domain())
+    return events, dispatcher
+
+
+def last_requested(events: list[dict]) -> Any:
+    """The slot the turn asked for last, or None."""
+    asks = [e["value"] for e in events if e.get("name") == "requested_slot"]
+    return asks[-1] if asks else None
+
+
+def only_requested(events: list[dict]) -> object:
+    """The one slot the turn asked for (fails when it asked for none or several)."""
+    asks = [e["value"] for e in events if e.get("name") == "requested_slot"]
+    assert len(asks) == 1
+    return asks[0]

@@ -1,29 +1,25 @@
-"""The staff console's HTTP API (docs/console-api.md) against a real gateway on a free port, its SQLite
-database, and local stand-ins speaking the real protocols (Rasa's REST channel and tracker API, Telegram's
-Bot API, WeChat's servers and customer-service API). Officers are real HTTP clients with their own cookies.
+"""The staff console's HTTP API (docs/console-api.md), the case lifecycle: a handoff opens a case, claim, reply,
+note, transfer and close, the atomic claim, the assistant's payload on the case card, the page. Against a real
+gateway on a free port, its SQLite database, and local stand-ins speaking the real protocols (Rasa's REST channel
+and tracker API, Telegram's Bot API). Officers are real HTTP clients with their own cookies; the fixtures and
+helpers here (a staffed gateway, signed-in officers, a person's message) are shared by the other console tests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import json
-import logging
 import threading
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from gateway_harness import TELEGRAM_TOKEN, Running, wait_for
-from sqlalchemy import func, select, update
+from gateway_harness import TELEGRAM_TOKEN, Running
 
 from bot.console.case_store import CaseStore
-from bot.console.settings import error_text, held_explanation, person_text
+from bot.console.settings import error_text, person_text
 from bot.console.workcalendar import office_hours_text
 from bot.models import InboundMessage
-from bot.store import audit_log, canned_replies, case_notes, cases, login_throttle, staff_sessions, utcnow
-from bot.testing.telegram_standin import text_update
 from bot.texts import text as say
 
 PASSWORD = "console-test-password-1"
@@ -234,75 +230,6 @@ def assert_one_claim_wins(store, threads: int = 20) -> None:
     assert desk.get(case["id"])["assignee"] == f"officer{winners[0]}"
 
 
-async def test_reply_reaches_telegram_and_the_bot_stays_quiet(console, sign_in, telegram_api, rasa) -> None:
-    chat = 515151
-    wang = await sign_in("wang")
-
-    async def post(text: str) -> None:
-        response = await console.http.post(
-            "/telegram/webhook",
-            json=text_update(chat, text, language_code="en"),
-            headers={"X-Telegram-Bot-Api-Secret-Token": console.gateway.settings.telegram_secret},
-        )
-        assert response.status_code == 200
-
-    await post("转人工")
-    await wait_for(lambda: telegram_api.sent(chat))
-    [case] = await wang.queue()
-    # the case speaks the assistant's language (its handoff payload: the Rasa stand-in always says zh)
-    assert case["channel"] == "telegram" and case["language"] == "zh"
-    assert (await wang.post(f"/cases/{case['id']}/claim")).status_code == 200
-    sent = await wang.post(
-        f"/cases/{case['id']}/reply", {"text": "Hello, this is Wang from the talent office."}
-    )
-    assert [d["status"] for d in sent.json()["deliveries"]] == ["sent"]
-    assert telegram_api.sent(chat)[-1]["text"] == "Hello, this is Wang from the talent office."
-    before = len(telegram_api.sent(chat))
-    await post("my situation is ...")
-    await wait_for(lambda: rasa.messages_of(f"telegram:{chat}")[-1:] == ["my situation is ..."])
-    await asyncio.sleep(0.2)
-    assert len(telegram_api.sent(chat)) == before  # the assistant's reply was suppressed
-    assert (await wang.post(f"/cases/{case['id']}/close", {"outcome": "answered"})).status_code == 200
-    await wait_for(lambda: telegram_api.sent(chat)[-1]["text"] == say("rating_prompt", "zh"))
-    assert telegram_api.sent(chat)[-2]["text"] == person_text("case_closed", "zh")
-
-
-async def test_takeover_pauses_the_assistant_and_hand_back_resumes_it(console, sign_in, rasa) -> None:
-    wang, li = await sign_in("wang"), await sign_in("li")
-    session = (await person_says(console, "你好"))["session"]
-    conversation = f"web:{session}"
-    listed = (await wang.get("/conversations")).json()["conversations"]
-    assert [c["conversation_id"] for c in listed] == [conversation]
-    assert listed[0]["open_case_id"] is None and listed[0]["last_message_preview"] == "你好"
-    taken = await wang.post(f"/conversations/{conversation}/takeover")
-    assert taken.status_code == 201
-    case = taken.json()["case"]
-    assert (case["status"], case["assignee"], case["reason"]) == ("assigned", "wang", "staff_takeover")
-    assert (conversation, {"event": "pause"}) in rasa.events
-    rows = await console.gateway.store.call(console.gateway.store.messages, conversation)
-    assert rows[-1]["text"] == person_text("staff_joined", "zh")
-    assert (await person_says(console, "buttons", session))["messages"] == []  # Rasa paused: nothing
-    again = await li.post(f"/conversations/{conversation}/takeover")
-    assert (again.status_code, again.json()["code"], again.json()["case_id"]) == (
-        409,
-        "case_open",
-        case["id"],
-    )
-    missing = await li.post("/conversations/web:nobody-here-at-all/takeover")
-    assert (missing.status_code, missing.json()["code"]) == (404, "no_such_conversation")
-    listed = (await li.get("/conversations", params={"q": session[:8]})).json()["conversations"]
-    assert [c["open_case_id"] for c in listed] == [case["id"]]
-    handed_back = await wang.post(f"/cases/{case['id']}/close", {"outcome": "handed_back"})
-    assert handed_back.json()["case"]["outcome_label"] == "交回智能助手"
-    assert rasa.events[-2:] == [
-        (conversation, {"event": "resume"}),
-        (conversation, {"event": "action", "name": "action_listen"}),
-    ]
-    assert [m["text"] for m in (await person_says(console, "再问一下", session))["messages"]] == [
-        "收到：再问一下"
-    ]
-
-
 async def test_assistant_payload_with_a_result_is_shown_on_the_case_card(console, sign_in) -> None:
     """The shape actions/handoff.py sends (tests/actions check the action side with real Trackers)."""
     wang = await sign_in("wang")
@@ -349,271 +276,6 @@ async def test_assistant_payload_with_a_result_is_shown_on_the_case_card(console
     assert detail["summary_parts"]["facts"] == ["我在青浦租房，电话138****5678"]
     values = {p["field"]: p["value"] for p in detail["profile"]}
     assert values == {"district": "青浦", "full_time": "是", "honors": "国家级", "age": "34"}
-
-
-# -- channel limits ----------------------------------------------------------------------------------------
-async def test_wechat_reply_past_the_quota_is_refused_kept_and_sent_with_the_next_message(
-    wechat_gateway, wechat_server, wechat_api, rasa
-) -> None:
-    openid = "oQuotaPerson0001"
-    async with staffed(wechat_gateway):
-        http = httpx.AsyncClient(base_url=wechat_gateway.url)
-        async with http:
-            me = (await http.post("/console/api/login", json={"login": "wang", "password": PASSWORD})).json()
-            wang = Officer(http, me)
-
-            async def person(text: str) -> str | None:
-                request = wechat_server.request(wechat_server.text_xml(openid, text))
-                response = await wechat_gateway.http.post(
-                    "/wechat", params=request.params, content=request.body
-                )
-                return wechat_server.read_reply(response.text, request.params)
-
-            assert "工作人员" in (await person("转人工"))
-            [case] = await wang.queue()
-            await wang.post(f"/cases/{case['id']}/claim")
-            quota = (await wang.get(f"/cases/{case['id']}")).json()["case"]["quota"]
-            assert (quota["remaining"], quota["limit"], quota["window_open"]) == (5, 5, True)
-            for n in range(5):
-                sent = (await wang.post(f"/cases/{case['id']}/reply", {"text": f"第{n + 1}条"})).json()
-                assert sent["deliveries"][0]["status"] == "sent"
-            assert wechat_api.texts_to(openid) == [f"第{n + 1}条" for n in range(5)]
-            refused = (await wang.post(f"/cases/{case['id']}/reply", {"text": "请补充您的学历证明"})).json()
-            assert refused["deliveries"][0]["status"] == "held"
-            assert refused["explanation"] == held_explanation("no customer-service quota left")
-            assert len(wechat_api.texts_to(openid)) == 5  # nothing went past the limit
-            detail = (await wang.get(f"/cases/{case['id']}")).json()
-            assert detail["case"]["quota"]["remaining"] == 0
-            assert detail["messages"][-1]["status"] == "held"
-            too_long = await wang.post(f"/cases/{case['id']}/reply", {"text": "很" * 700})
-            assert (too_long.status_code, too_long.json()["code"]) == (400, "too_long")
-            # the person writes again: the kept reply goes out with the passive answer, the assistant stays quiet
-            passive = await person("好的")
-            assert passive is not None and "请补充您的学历证明" in passive and "收到" not in passive
-            rows = await wechat_gateway.gateway.store.call(
-                wechat_gateway.gateway.store.messages, f"wechat:{openid}"
-            )
-            assert [r["status"] for r in rows if r["text"] == "请补充您的学历证明"] == ["resent"]
-
-
-# -- refusals ----------------------------------------------------------------------------------------------
-async def test_wrong_passwords_lock_the_login_from_that_address_for_fifteen_minutes(console) -> None:
-    async with httpx.AsyncClient(base_url=console.url) as http:
-
-        async def attempt(password: str) -> httpx.Response:
-            return await http.post("/console/api/login", json={"login": "wang", "password": password})
-
-        for _ in range(4):
-            assert (await attempt("wrong-password")).json()["code"] == "bad_credentials"
-        fifth = await attempt("wrong-password")
-        assert fifth.status_code == 423 and fifth.json() == {
-            "error": error_text("locked", minutes=15),
-            "code": "locked",
-        }
-        still = await attempt(PASSWORD)  # even the right password, while locked
-        assert still.status_code == 423 and "console_session" not in still.cookies
-        unknown = await http.post("/console/api/login", json={"login": "nobody", "password": "x"})
-        assert unknown.json()["code"] == "bad_credentials"  # same answer as a wrong password
-        bad = await http.post(
-            "/console/api/login", content=b"{", headers={"Content-Type": "application/json"}
-        )
-        assert (bad.status_code, bad.json()["code"]) == (400, "bad_request")
-        # fifteen minutes later (the failures moved back in time), the login works again
-        store = console.gateway.store
-        later = dt.timedelta(minutes=16)
-
-        def age_failures() -> None:
-            with store.engine.begin() as conn:
-                conn.execute(
-                    update(login_throttle).values(window_start=login_throttle.c.window_start - later)
-                )
-
-        await store.call(age_failures)
-        assert (await attempt(PASSWORD)).status_code == 200
-    audit = [
-        (e["actor"], e["action"]) for e in await store.call(console.gateway.cases.audit.entries, limit=20)
-    ]
-    assert audit.count(("wang", "login_failed")) == 5 and ("wang", "login") in audit
-    assert ("wang", "login_refused_locked") in audit
-
-
-async def test_expired_session_missing_or_forged_csrf_and_no_cookie_are_refused(console, sign_in) -> None:
-    wang = await sign_in("wang")
-    _, case = await opened_case(console, wang)
-    no_token = await wang.http.post(f"/console/api/cases/{case['id']}/claim")
-    assert (no_token.status_code, no_token.json()["code"]) == (403, "csrf")
-    forged = await wang.http.post(
-        f"/console/api/cases/{case['id']}/claim", headers={"X-CSRF-Token": "forged"}
-    )
-    assert (forged.status_code, forged.json()["error"]) == (403, error_text("csrf"))
-    li = await sign_in("li")  # another session's token is not this session's
-    crossed = await wang.http.post(f"/console/api/cases/{case['id']}/claim", headers=li.headers)
-    assert crossed.status_code == 403
-    async with httpx.AsyncClient(base_url=console.url) as anonymous:
-        response = await anonymous.get("/console/api/cases")
-        assert (response.status_code, response.json()["code"]) == (401, "not_logged_in")
-        events = await anonymous.get("/console/api/events")
-        assert events.status_code == 401
-    assert (await wang.get("/me")).status_code == 200
-    store = console.gateway.store
-
-    def idle_for_31_minutes() -> None:
-        with store.engine.begin() as conn:
-            conn.execute(update(staff_sessions).values(last_seen_at=utcnow() - dt.timedelta(minutes=31)))
-
-    await store.call(idle_for_31_minutes)
-    expired = await wang.get("/me")
-    assert (expired.status_code, expired.json()) == (
-        401,
-        {"error": error_text("session_expired"), "code": "session_expired"},
-    )
-    claim = await wang.post(f"/cases/{case['id']}/claim")
-    assert claim.status_code == 401  # nothing happened
-    assert (await li.get("/me")).status_code == 401  # both sessions were idle
-
-
-async def test_another_officers_case_and_admin_only_routes_are_refused(console, sign_in) -> None:
-    wang, li, boss = await sign_in("wang"), await sign_in("li"), await sign_in("boss")
-    _, case = await opened_case(console, wang)
-    url = f"/cases/{case['id']}"
-    waiting_reply = await wang.post(f"{url}/reply", {"text": "hi"})
-    assert (waiting_reply.status_code, waiting_reply.json()["code"]) == (409, "not_yours")
-    await wang.post(f"{url}/claim")
-    for path, body in (
-        (f"{url}/reply", {"text": "hi"}),
-        (f"{url}/close", {"outcome": "answered"}),
-        (f"{url}/transfer", {"to": "li"}),
-    ):
-        response = await li.post(path, body)
-        assert (response.status_code, response.json()) == (
-            409,
-            {"error": error_text("not_yours"), "code": "not_yours"},
-        ), path
-    assert (await wang.post(f"{url}/close", {"outcome": "solved-it"})).json()["code"] == "bad_outcome"
-    assert (await wang.post(f"{url}/reply", {"text": "   "})).json()["code"] == "empty"
-    assert (await wang.post(f"{url}/reply", {"text": "长" * 2001})).json()["code"] == "too_long"
-    assert (await wang.post(f"{url}/transfer", {"to": "ghost"})).json()["code"] == "no_such_officer"
-    assert (await wang.get("/cases/99999")).json()["code"] == "no_such_case"
-    assert (await wang.get("/cases", params={"view": "everything"})).status_code == 400
-    for response in (
-        await li.get(f"{url}/export"),
-        await li.get("/audit"),
-        await li.post("/canned", {"title": "t", "text": "x", "language": "zh"}),
-        await li.http.put("/console/api/canned/1", json={"title": "t", "text": "x"}, headers=li.headers),
-        await li.http.delete("/console/api/canned/1", headers=li.headers),
-    ):
-        assert (response.status_code, response.json()["code"]) == (403, "forbidden")
-    # an admin may move any open case, and sees who did what
-    assert (await boss.post(f"{url}/transfer", {"to": "li"})).json()["case"]["assignee"] == "li"
-    actions = [(e["actor"], e["action"]) for e in (await boss.get("/audit")).json()["entries"]]
-    assert ("boss", "transfer") in actions and ("wang", "claim") in actions
-
-
-# -- privacy and audit ---------------------------------------------------------------------------------------
-async def test_id_and_phone_numbers_masked_in_lists_previews_and_logs(console, sign_in, caplog) -> None:
-    caplog.set_level(logging.DEBUG)
-    wang, li, boss = await sign_in("wang"), await sign_in("li"), await sign_in("boss")
-    words = f"转人工，身份证{ID_NUMBER}，手机{PHONE}"
-    session = (await person_says(console, words))["session"]
-    await person_says(console, f"再说一遍 {PHONE}", session)
-    [case] = await wang.queue()
-    assert ID_NUMBER not in json.dumps(case, ensure_ascii=False)
-    assert case["last_message_preview"] == "再说一遍 138****5678"
-    listed = (await wang.get("/conversations")).json()["conversations"]
-    assert PHONE not in json.dumps(listed, ensure_ascii=False)
-    texts = lambda detail: [m["text"] for m in detail["messages"] if m["direction"] == "in"]  # noqa: E731
-    unclaimed = (await wang.get(f"/cases/{case['id']}")).json()
-    assert texts(unclaimed)[0] == "转人工，身份证310***********1234，手机138****5678"
-    await wang.post(f"/cases/{case['id']}/claim")
-    assert texts((await wang.get(f"/cases/{case['id']}")).json())[0] == words  # the assignee sees the words
-    assert texts((await li.get(f"/cases/{case['id']}")).json())[0] != words  # a colleague does not
-    assert texts((await boss.get(f"/cases/{case['id']}")).json())[0] == words  # an admin does
-    await wang.post(f"/cases/{case['id']}/notes", {"text": f"回电 {PHONE}"})
-    await wang.post(f"/cases/{case['id']}/reply", {"text": f"我们会致电{PHONE}"})
-    logging.getLogger("bot.test").info("person wrote %s and %s", ID_NUMBER, PHONE)
-    assert caplog.records, "nothing was logged"
-    logged = "\n".join(record.getMessage() for record in caplog.records)
-    assert ID_NUMBER not in logged and PHONE not in logged and "138****5678" in logged
-    entries = (await boss.get("/audit")).json()["entries"]
-    assert PHONE not in json.dumps(entries, ensure_ascii=False)
-
-
-async def test_admin_exports_a_transcript_and_the_export_is_audited(console, sign_in) -> None:
-    wang, boss = await sign_in("wang"), await sign_in("boss")
-    session, case = await opened_case(console, wang, f"转人工 {PHONE}")
-    await wang.post(f"/cases/{case['id']}/claim")
-    await wang.post(f"/cases/{case['id']}/reply", {"text": "您好"})
-    export = await boss.get(f"/cases/{case['id']}/export")
-    assert export.status_code == 200
-    assert export.headers["content-type"] == "text/plain; charset=utf-8"
-    assert export.headers["content-disposition"] == f'attachment; filename="case-{case["id"]}.txt"'
-    assert f"转人工 {PHONE}" in export.text and "王芳：您好" in export.text and session in export.text
-    assert "（时间均为 UTC+8 本地时间）" in export.text  # not UTC: the office reads its own clock
-    entries = (await boss.get("/audit", params={"limit": 5})).json()["entries"]
-    assert (entries[0]["actor"], entries[0]["action"], entries[0]["case_id"]) == (
-        "boss",
-        "export",
-        case["id"],
-    )
-
-
-async def test_canned_replies_are_managed_by_admins_and_retired_never_deleted(console, sign_in) -> None:
-    wang, boss = await sign_in("wang"), await sign_in("boss")
-    made = await boss.post(
-        "/canned", {"title": "办理时间", "text": "工作日 9:00–17:00 办理。", "language": "zh"}
-    )
-    assert made.status_code == 201
-    canned_id = made.json()["canned"]["id"]
-    edited = await boss.http.put(
-        f"/console/api/canned/{canned_id}",
-        json={"title": "办理时间", "text": "工作日 9:00–17:00 现场办理。", "language": "zh"},
-        headers=boss.headers,
-    )
-    assert edited.json()["canned"]["text"] == "工作日 9:00–17:00 现场办理。"
-    assert [c["title"] for c in (await wang.get("/canned")).json()["canned"]] == ["办理时间"]
-    bad = await boss.post("/canned", {"title": "x", "text": "y", "language": "fr"})
-    assert bad.json()["code"] == "bad_language"
-    retired = await boss.http.delete(f"/console/api/canned/{canned_id}", headers=boss.headers)
-    assert retired.status_code == 204
-    assert (await wang.get("/canned")).json()["canned"] == []
-    again = await boss.http.delete(f"/console/api/canned/{canned_id}", headers=boss.headers)
-    assert again.json()["code"] == "no_such_canned"
-    rows = await console.gateway.store.call(console.gateway.cases.cases.canned, include_retired=True)
-    assert [(r["id"], r["retired"]) for r in rows] == [(canned_id, True)]
-    actions = [e["action"] for e in (await boss.get("/audit")).json()["entries"]]
-    assert {"canned_add", "canned_edit", "canned_retire"} <= set(actions)
-
-
-async def test_nothing_is_deleted(console, sign_in) -> None:
-    wang = await sign_in("wang")
-    for _ in range(2):
-        session, case = await opened_case(console, wang)
-        await wang.post(f"/cases/{case['id']}/claim")
-        await wang.post(f"/cases/{case['id']}/notes", {"text": "记录"})
-        await wang.post(f"/cases/{case['id']}/close", {"outcome": "answered"})
-    await console.gateway.store.call(console.gateway.cases.accounts.disable, "li")
-    store = console.gateway.store
-
-    def counts() -> dict[str, int]:
-        with store.engine.connect() as conn:
-            return {
-                table.name: conn.execute(select(func.count()).select_from(table)).scalar()
-                for table in (cases, case_notes, audit_log)
-            }
-
-    assert counts() == {"cases": 2, "case_notes": 2, "audit_log": counts()["audit_log"]}
-    assert [a["login"] for a in await store.call(console.gateway.cases.accounts.list)] == [
-        "boss",
-        "li",
-        "wang",
-    ]
-    officers = (await wang.get("/officers")).json()["officers"]
-    assert [(o["login"], o["display_name"], o["role"]) for o in officers] == [
-        ("boss", "赵主任", "admin"),
-        ("wang", "王芳", "officer"),
-    ]
-    with store.engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(canned_replies)).scalar() == 0
 
 
 # -- the page ------------------------------------------------------------------------------------------------
