@@ -198,7 +198,14 @@ class ActionClarify(Action):
             ask_back(dispatcher, reading, language)
             return [SlotSet(SUGGESTION_SLOT, reading)]
         ranking = tracker.latest_message.get("intent_ranking") or []
-        candidates = [r["name"] for r in ranking if suggestable(r.get("name"))]
+        floor = config["min_option_confidence"]
+        candidates = [
+            r["name"] for r in ranking if suggestable(r.get("name")) and (r.get("confidence") or 0) >= floor
+        ]
+        if not candidates:
+            # nothing is a likely reading: the topics to choose from, not three arbitrary intents
+            dispatcher.utter_message(response="utter_choose_topic")
+            return [SlotSet(SUGGESTION_SLOT, None)] if tracker.get_slot(SUGGESTION_SLOT) else []
         buttons = [
             {"title": intent_title(intent, language), "payload": f"/{intent}"}
             for intent in candidates[: config["max_options"]]

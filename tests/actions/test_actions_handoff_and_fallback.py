@@ -86,7 +86,23 @@ async def test_a_clear_message_in_between_resets_the_count() -> None:
     earlier = [user_event("补贴那个", "nlu_fallback"), user_event("青浦", "inform")]
     tracker = make_tracker(text="嗯嗯那个", intent="nlu_fallback", events=earlier)
     await ActionClarify().run(dispatcher, tracker, domain())
-    assert responses(dispatcher) == ["utter_clarify"]
+    # asked again, not handed off (no intent is likely, so the topics are offered)
+    assert responses(dispatcher) == ["utter_choose_topic"]
+
+
+async def test_filler_is_offered_the_topics_not_the_noise_of_the_ranking() -> None:
+    """ "问下补贴": the filler intent takes nearly all the confidence; the real intents behind it are
+    noise, so the topics to choose from are offered instead."""
+    dispatcher = CollectingDispatcher()
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.99},
+        {"name": "unclear", "confidence": 0.99},
+        {"name": "ask_entrepreneur_support", "confidence": 0.004},
+        {"name": "complain", "confidence": 0.003},
+    ]
+    tracker = make_tracker(text="问下补贴", intent="nlu_fallback", intent_ranking=ranking)
+    assert await ActionClarify().run(dispatcher, tracker, domain()) == []
+    assert responses(dispatcher) == ["utter_choose_topic"]
 
 
 async def test_handoff_after_an_answer_carries_the_answer_recomputed_in_chinese() -> None:
