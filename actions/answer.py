@@ -24,8 +24,10 @@ from actions.compose import (
     GENERIC_LEAD,
     LEAD_RESPONSE,
     Citations,
+    can_depend_on_the_person,
     choose,
     choose_for_person,
+    is_personalised_answer,
     key_conditions,
     lead_variables,
     other_line,
@@ -94,13 +96,6 @@ def still_relevant(tracker: Tracker, lead: Mapping[str, Any]) -> set[str] | None
 
 def button(language: str, key: str, payload: str) -> dict[str, str]:
     return {"title": label("buttons", language, key), "payload": payload}
-
-
-def is_personalised_answer(lead: Mapping[str, Any], profile: Mapping[str, Any]) -> bool:
-    """An answer computed from the person's own facts (not a scheme stated as the document states it):
-    only these carry "以上为根据您提供的信息作出的预估…"."""
-    told = any(name != "district" for name in profile)
-    return told and lead.get("status") not in ("referral", None)
 
 
 class ActionAnswerPolicy(Action):
@@ -184,7 +179,8 @@ class ActionAnswerPolicy(Action):
             )
         events.append(SlotSet("last_result", remember(shown) or None))
         events.append(SlotSet("more_results", [r["policy_id"] for r in hidden] or None))
-        events.append(SlotSet("check_offered", mode == RULE_MODE and bool(shown)))
+        offered = mode == RULE_MODE and bool(shown) and can_depend_on_the_person(results)
+        events.append(SlotSet("check_offered", offered))
         # a case-by-case policy the person may really get goes to staff
         personalised = [r for r in shown[:1] if r.get("personalised") and is_found(r)]
         if personalised and mode == PERSONAL_MODE:
@@ -238,9 +234,11 @@ def render_topic(
     if not rule and lead.get("status") == "review":
         # the document leaves it to the office: the person can ask for that decision straight away
         buttons.insert(0, button(language, "ask_officer", HANDOFF_PAYLOAD))
-    if rule:
+    if rule and can_depend_on_the_person(results):
         buttons.insert(0, button(language, "check_my_case", CHECK_PAYLOAD))
         dispatcher.utter_message(response="utter_offer_check", buttons=buttons)
+    elif rule and buttons:
+        dispatcher.messages[-1].setdefault("buttons", []).extend(buttons)
     elif all(r.get("status") == "ineligible" for r in results):
         # the documents provide for other people only: say so plainly, and offer an officer
         buttons.insert(0, button(language, "ask_officer", HANDOFF_PAYLOAD))

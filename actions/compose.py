@@ -226,11 +226,13 @@ def key_conditions(policy_id: str, language: str) -> str:
     """The policy's general conditions (not the tiers'), the first few."""
     from policies import default_knowledge_base
 
-    for policy in default_knowledge_base().policies:
-        if policy.id == policy_id:
-            labels = [c.label[language] for c in policy.requires][: settings()["answer"]["max_reasons"]]
-            return label("fragments", language, "list_separator").join(labels) or fragment(language, "none")
-    return fragment(language, "none")
+    try:
+        policy = default_knowledge_base().by_id(policy_id)
+    except KeyError:
+        return fragment(language, "not_stated")
+    labels = [c.label[language] for c in policy.requires][: settings()["answer"]["max_reasons"]]
+    # a plan or a referral that lists no condition: the document does not state one (not "none")
+    return label("fragments", language, "list_separator").join(labels) or fragment(language, "not_stated")
 
 
 def rule_lead(
@@ -301,3 +303,16 @@ def choose_for_person(
     return choose(
         first + ordered([r for r in results if r not in first]), worth | set(hinted), keep_order=True
     )
+
+
+def can_depend_on_the_person(results: list[Mapping[str, Any]]) -> bool:
+    """Whether checking the person's own case can tell them more than the rule: some result is judged on
+    facts (a district whose documents are plans and referrals only has nothing to check)."""
+    return any(r.get("status") != "referral" for r in results)
+
+
+def is_personalised_answer(lead: Mapping[str, Any], profile: Mapping[str, Any]) -> bool:
+    """An answer computed from the person's own facts (not a scheme stated as the document states it):
+    only these carry "以上为根据您提供的信息作出的预估…"."""
+    told = any(name != "district" for name in profile)
+    return told and lead.get("status") not in ("referral", None)

@@ -35,3 +35,23 @@ async def test_a_declined_offer_does_not_resend_the_answer() -> None:
     events = await ActionAnswerPolicy().run(dispatcher, tracker, domain())
     assert responses(dispatcher) == ["utter_anything_else"]
     assert SlotSet("check_offered", False) in events
+
+
+async def test_no_offer_to_check_a_case_where_the_documents_are_plans_and_referrals_only() -> None:
+    """杨浦's hukou items are a plan and referrals: checking the person's case could tell them nothing."""
+    dispatcher = CollectingDispatcher()
+    slots = {"district": "杨浦", "topic": "hukou"}
+    tracker = make_tracker(slots, text="杨浦落户有什么政策", intent="ask_hukou")
+    events = await ActionAnswerPolicy().run(dispatcher, tracker, domain())
+    assert "utter_offer_check" not in responses(dispatcher)
+    assert SlotSet("check_offered", False) in events
+
+
+async def test_the_offer_follows_a_rule_answer_that_depends_on_the_person() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        {"district": "青浦", "topic": "rent_subsidy"}, text="青浦租房补贴是多少", intent="ask_rent_subsidy"
+    )
+    events = await ActionAnswerPolicy().run(dispatcher, tracker, domain())
+    assert responses(dispatcher)[-1] == "utter_offer_check"
+    assert SlotSet("check_offered", True) in events
