@@ -69,10 +69,15 @@ def with_implied(profile: Mapping[str, Any]) -> dict[str, Any]:
 def pointless(fact: str, profile: Mapping[str, Any]) -> bool:
     """A question that makes no sense for this person (profile.yml `not_asked_when`), or a scope fact the
     answer states as a condition the office checks instead of asking it (`stated_not_asked`)."""
-    spec = fields_yaml().get(fact, {})
-    if spec.get("stated_not_asked"):
+    if fields_yaml().get(fact, {}).get("stated_not_asked"):
         return True
-    when = spec.get("not_asked_when") or {}
+    return makes_no_sense(fact, profile)
+
+
+def makes_no_sense(fact: str, profile: Mapping[str, Any]) -> bool:
+    """The question makes no sense for this person (profile.yml `not_asked_when`: a farmer and the
+    key-industry list, a Shanghai hukou holder and the residence permit)."""
+    when = fields_yaml().get(fact, {}).get("not_asked_when") or {}
     return any(profile.get(other) == value for other, value in when.items())
 
 
@@ -154,14 +159,15 @@ def negative_value(fact: str) -> Any:
 
 def plausible(profile: Mapping[str, Any], topic: str | None, district: str | None = None) -> set[str]:
     """Policies worth mentioning to this person: those still possible when every rare path the person
-    never hinted at (profile.yml `commonness: rare`) is answered the everyday way (no / none) and facts
-    with an `everyday_value` (sector: 产业) take it."""
+    never hinted at (profile.yml `commonness: rare`) and every question that makes no sense for them
+    (`not_asked_when`: never asked, so never listed as open) is answered the everyday way (no / none), and
+    facts with an `everyday_value` (sector: 产业) take it."""
     everyday = dict(profile)
     for fact in profile_fields():
         if everyday.get(fact) not in (None, "", []):
             continue
         value = fields_yaml().get(fact, {}).get("everyday_value")
-        if value is None and rarity(fact, profile) == RARE:
+        if value is None and (rarity(fact, profile) == RARE or makes_no_sense(fact, profile)):
             value = negative_value(fact)
         if value is not None:
             everyday[fact] = value

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from policies.questions import own_facts, pointless, rank_questions, with_implied
+from policies.questions import own_facts, plausible, pointless, rank_questions, with_implied
 
 AGRI_LEADER_PURCHASE = "qingpu.agriculture.leader_purchase_subsidy"
 # what the NLU reads from "我是青浦农业创业团队的带头人，团队评的是B类，买房有补贴吗"
@@ -64,6 +64,15 @@ def test_a_team_s_role_implies_agriculture_unless_the_person_said_otherwise() ->
 def test_the_key_industry_list_is_never_asked_of_a_farmer() -> None:
     assert pointless("key_industry", {"sector": "农业"})
     assert not pointless("key_industry", {"sector": "产业"})
+
+
+def test_a_farmer_is_not_shown_the_key_industry_scheme_he_is_never_asked_about() -> None:
+    """Annex 2's industrial-talent purchase subsidy hangs on the key-industry question a farmer is never
+    asked: it is not listed beside his own scheme (it stays behind "更多"); the degree-based one is."""
+    worth = plausible(FARMER, "purchase_subsidy", "青浦")
+    assert AGRI_LEADER_PURCHASE in worth and "qingpu.housing.purchase_subsidy" in worth
+    assert "qingpu.industrial.purchase_subsidy" not in worth
+    assert "qingpu.industrial.purchase_subsidy" in plausible({"district": "青浦"}, "purchase_subsidy", "青浦")
 
 
 def test_without_a_hint_the_agricultural_facts_are_not_asked() -> None:
